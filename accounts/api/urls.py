@@ -1,0 +1,3 @@
+"""accounts API routes (mounted under /api/v2/)."""
+
+urlpatterns: list = []

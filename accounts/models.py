@@ -1,0 +1,146 @@
+"""Users, roles and per-user preferences (tables ``users``, ``user_*_preferences``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from accounts.hashers import is_passlib_hash, verify_passlib_pbkdf2_sha256
+from cronhub.db import TimestampedModel, UUIDModel
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    USER = "user", "User"
+    VIEWER = "viewer", "Viewer"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, username, email, password=None, **extra):
+        if not username:
+            raise ValueError("username is required")
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(username=username, email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username, email, password=None, **extra):
+        extra.setdefault("role", Role.ADMIN)
+        return self.create_user(username, email, password, **extra)
+
+
+class User(AbstractBaseUser, UUIDModel):
+    """A person with a role. Role ``admin`` is staff (and superuser) in the admin site."""
+
+    username = models.CharField(max_length=80, unique=True)
+    email = models.EmailField(max_length=120, unique=True)
+    password = models.CharField("password", max_length=255, db_column="password_hash")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, null=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        db_table = "users"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    # --- roles -------------------------------------------------------------
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def can_write(self) -> bool:
+        """Owns jobs: role user or admin (viewers are read-only)."""
+        return self.role in (Role.ADMIN, Role.USER)
+
+    # The admin site asks these; role admin is the only staff.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.is_admin
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_active and self.is_admin
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_superuser
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return self.is_superuser
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_superuser
+
+    # --- passwords -----------------------------------------------------------
+    def check_password(self, raw_password) -> bool:
+        if is_passlib_hash(self.password):
+            if not verify_passlib_pbkdf2_sha256(raw_password or "", self.password):
+                return False
+            self.set_password(raw_password)  # upgrade to Django's hasher
+            if self.pk:
+                type(self).objects.filter(pk=self.pk).update(password=self.password)
+            return True
+        return super().check_password(raw_password)
+
+
+class NotificationPreferences(TimestampedModel):
+    """Per-user delivery switches (API §4.4). Defaults are the API's GET defaults (Q-D4)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    email_on_job_success = models.BooleanField(default=True)
+    email_on_job_failure = models.BooleanField(default=True)
+    email_on_job_disabled = models.BooleanField(default=False)
+    browser_notifications = models.BooleanField(default=False)
+    daily_digest = models.BooleanField(default=False)
+    weekly_report = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, null=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    class Meta:
+        db_table = "user_notification_preferences"
+        verbose_name_plural = "notification preferences"
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user_id}"
+
+
+DEFAULT_JOBS_TABLE_COLUMNS = {
+    "pic_team": True,
+    "end_date": True,
+    "cron_expression": False,
+    "target_url": False,
+    "last_execution_at": False,
+}
+
+
+class UiPreferences(TimestampedModel):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="ui_preferences")
+    jobs_table_columns = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "user_ui_preferences"
+        verbose_name_plural = "UI preferences"
+
+    def __str__(self) -> str:
+        return f"UI preferences of {self.user_id}"
+
+    @property
+    def effective_columns(self) -> dict[str, bool]:
+        """The five column switches, defaults filling anything missing or malformed."""
+        stored = self.jobs_table_columns if isinstance(self.jobs_table_columns, dict) else {}
+        return {key: bool(stored.get(key, default)) for key, default in DEFAULT_JOBS_TABLE_COLUMNS.items()}

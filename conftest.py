@@ -1,0 +1,31 @@
+"""Shared personas for every app's tests: an admin, a user who owns jobs,
+another user, a viewer, and an inactive user (all with password ``secret123``)."""
+
+import pytest
+
+from cronhub.testing.factories import AdminFactory, UserFactory, ViewerFactory
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory(username="alice_admin", email="alice@example.com")
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="olivia_owner", email="olivia@example.com")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(username="oscar_other", email="oscar@example.com")
+
+
+@pytest.fixture
+def viewer(db):
+    return ViewerFactory(username="victor_viewer", email="victor@example.com")
+
+
+@pytest.fixture
+def inactive_user(db):
+    return UserFactory(username="ian_inactive", email="ian@example.com", is_active=False)

@@ -1,0 +1,3 @@
+"""integrations API routes (mounted under /api/v2/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""jobs API routes (mounted under /api/v2/)."""
+
+urlpatterns: list = []

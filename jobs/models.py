@@ -1,0 +1,266 @@
+"""Jobs, their executions, and the scheduler's heartbeat row.
+
+Domain questions (next fire times, expiry, schedule description) are answered
+here or in ``jobs/cron.py`` so the API, the admin and the scheduler agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from cronhub.db import TimestampedModel, UUIDModel
+
+
+def default_timezone() -> str:
+    return settings.SCHEDULER_TIMEZONE
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValidationError(f"Unknown time zone {value!r}: use an IANA name such as Asia/Tokyo.") from None
+
+
+def scheduler_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the scheduler zone: the calendar end dates are compared with."""
+    now = now or timezone.now()
+    return now.astimezone(zoneinfo.ZoneInfo(settings.SCHEDULER_TIMEZONE)).date()
+
+
+class Job(TimestampedModel):
+    name = models.CharField(max_length=255, unique=True)
+    cron_expression = models.CharField(max_length=100)
+    timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
+    target_url = models.CharField(max_length=500, null=True, blank=True)
+    github_owner = models.CharField(max_length=255, null=True, blank=True)
+    github_repo = models.CharField(max_length=255, null=True, blank=True)
+    github_workflow_name = models.CharField(max_length=255, null=True, blank=True)
+    metadata = models.JSONField(db_column="job_metadata", null=True, blank=True)
+    category = models.CharField(max_length=100, default="general")
+    end_date = models.DateField(null=True, blank=True)
+    pic_team = models.CharField(max_length=100, null=True, blank=True)
+    enable_email_notifications = models.BooleanField(default=False)
+    notification_emails = models.TextField(null=True, blank=True, help_text="Comma-separated addresses.")
+    notify_on_success = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_column="created_by",
+        related_name="jobs",
+    )
+    is_active = models.BooleanField(default=True)
+    # The Monday (scheduler zone) of the week the last "ending soon" reminder went
+    # out, so a reminder is sent at most once per job and week.
+    end_date_reminded_for = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        db_table = "jobs"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="ix_jobs_created_at"),
+            models.Index(fields=["is_active", "end_date"], name="ix_jobs_active_end_date"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # --- stored-format helpers (DATA_MODEL.md §1.5) ---------------------------
+    @property
+    def metadata_dict(self) -> dict:
+        return self.metadata if isinstance(self.metadata, dict) else {}
+
+    @property
+    def notification_email_list(self) -> list[str]:
+        return [item.strip() for item in (self.notification_emails or "").split(",") if item.strip()]
+
+    @notification_email_list.setter
+    def notification_email_list(self, emails) -> None:
+        cleaned = [str(item).strip() for item in (emails or []) if str(item).strip()]
+        self.notification_emails = ",".join(cleaned) or None
+
+    # --- targets ------------------------------------------------------------------
+    @property
+    def is_github(self) -> bool:
+        return bool(self.github_owner and self.github_repo and self.github_workflow_name)
+
+    @property
+    def execution_type(self) -> str | None:
+        if self.is_github:
+            return "github_actions"
+        return "webhook" if self.target_url else None
+
+    @property
+    def target_display(self) -> str | None:
+        if self.is_github:
+            return f"{self.github_owner}/{self.github_repo}/{self.github_workflow_name}"
+        return self.target_url
+
+    # --- schedule -------------------------------------------------------------------
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.timezone or settings.SCHEDULER_TIMEZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.SCHEDULER_TIMEZONE)
+
+    def schedule(self):
+        """The parsed cron schedule, or None when the stored expression is invalid."""
+        from jobs import cron
+
+        try:
+            return cron.parse(self.cron_expression)
+        except cron.CronError:
+            return None
+
+    def next_fire_times(self, count: int = 5, *, after: dt.datetime | None = None) -> list[dt.datetime]:
+        """Fire times strictly after ``after`` (default: now), in the job's zone."""
+        schedule = self.schedule()
+        if schedule is None:
+            return []
+        return schedule.next_fire_times(self.zone, after or timezone.now(), count)
+
+    def next_execution_at(self, *, after: dt.datetime | None = None) -> dt.datetime | None:
+        """Next fire time for an active job (even past its end date: API §3.2), else None."""
+        if not self.is_active:
+            return None
+        times = self.next_fire_times(1, after=after)
+        return times[0] if times else None
+
+    def describe_schedule(self) -> str:
+        schedule = self.schedule()
+        return schedule.describe() if schedule is not None else "Invalid cron expression"
+
+    def is_expired(self, today: dt.date | None = None) -> bool:
+        """True from the day after ``end_date`` (scheduler zone); the end date itself is valid."""
+        if self.end_date is None:
+            return False
+        return self.end_date < (today or scheduler_today())
+
+
+class ExecutionStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+    MISSED = "missed", "Missed"  # fire time passed beyond the misfire grace; never dispatched
+    SKIPPED = "skipped", "Skipped"  # previous run still in progress; never dispatched
+
+
+class TriggerType(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    MANUAL = "manual", "Manual"
+
+
+class ExecutionType(models.TextChoices):
+    GITHUB_ACTIONS = "github_actions", "GitHub Actions"
+    WEBHOOK = "webhook", "Webhook"
+
+
+OUTPUT_MAX_CHARS = 1000
+
+
+class JobExecution(UUIDModel):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="executions", db_column="job_id")
+    status = models.CharField(max_length=20, choices=ExecutionStatus.choices)
+    trigger_type = models.CharField(max_length=20, choices=TriggerType.choices)
+    # The fire time a scheduled run belongs to (null for manual runs). Unique per
+    # job: the INSERT of this row is how one scheduler claims a fire time, so a
+    # second leader (split brain, restart, clock skew) loses and does not dispatch.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    execution_type = models.CharField(max_length=50, choices=ExecutionType.choices, null=True, blank=True)
+    target = models.CharField(max_length=500, null=True, blank=True)
+    response_status = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)
+    output = models.TextField(null=True, blank=True)
+    github_run_id = models.BigIntegerField(null=True, blank=True)
+    github_run_url = models.CharField(max_length=500, null=True, blank=True)
+
+    class Meta:
+        db_table = "job_executions"
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "scheduled_for"], name="uq_job_executions_job_scheduled_for"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["job", "-started_at"], name="ix_job_executions_job_started"),
+            models.Index(fields=["-started_at"], name="ix_job_executions_started_at"),
+            models.Index(fields=["status", "-started_at"], name="ix_job_executions_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.trigger_type} {self.status} @ {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def lateness_seconds(self) -> float | None:
+        if self.scheduled_for is None:
+            return None
+        return (self.started_at - self.scheduled_for).total_seconds()
+
+    def finish(self, *, status: str, response_status: int | None = None, output: str | None = None,
+               error_message: str | None = None, at: dt.datetime | None = None) -> None:
+        """Close a running execution and save it (output bounded to 1000 characters)."""
+        self.completed_at = at or timezone.now()
+        self.duration_seconds = max(0.0, (self.completed_at - self.started_at).total_seconds())
+        self.status = status
+        self.response_status = response_status
+        self.output = output[:OUTPUT_MAX_CHARS] if output is not None else None
+        self.error_message = error_message
+        self.save(update_fields=[
+            "completed_at", "duration_seconds", "status", "response_status", "output", "error_message",
+            "execution_type", "target", "github_run_id", "github_run_url",
+        ])
+
+
+class SchedulerState(models.Model):
+    """One row the leading scheduler keeps up to date; web processes read it.
+
+    The web app never runs the scheduler, so status and resync requests cross
+    processes through this row (DESIGN.md, "Scheduler status across processes").
+    """
+
+    SINGLETON_ID = "leader"
+
+    id = models.CharField(primary_key=True, max_length=36, default=SINGLETON_ID, editable=False)
+    host = models.CharField(max_length=255, blank=True, default="")
+    pid = models.IntegerField(null=True, blank=True)
+    leader_since = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    scheduled_jobs_count = models.IntegerField(default=0)
+    next_runs = models.JSONField(default=list, blank=True)
+    resync_requested_at = models.DateTimeField(null=True, blank=True)
+    resync_completed_at = models.DateTimeField(null=True, blank=True)
+    last_resync_result = models.JSONField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "scheduler_state"
+        verbose_name = "scheduler state"
+        verbose_name_plural = "scheduler state"
+
+    def __str__(self) -> str:
+        return f"scheduler leader {self.host}:{self.pid}" if self.pid else "scheduler (never started)"
+
+    @classmethod
+    def load(cls) -> SchedulerState:
+        return cls.objects.get_or_create(pk=cls.SINGLETON_ID)[0]
+
+    def is_alive(self, now: dt.datetime | None = None) -> bool:
+        """A leader is alive if it has not stopped and its heartbeat is recent."""
+        if self.heartbeat_at is None or self.stopped_at is not None and self.stopped_at >= self.heartbeat_at:
+            return False
+        stale_after = max(15, settings.SCHEDULER_HEARTBEAT_SECONDS * 3)
+        return ((now or timezone.now()) - self.heartbeat_at).total_seconds() <= stale_after

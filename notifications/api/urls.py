@@ -1,0 +1,3 @@
+"""notifications API routes (mounted under /api/v2/)."""
+
+urlpatterns: list = []

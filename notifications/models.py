@@ -1,0 +1,53 @@
+"""In-app notifications (table ``notifications``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from cronhub.db import UUIDModel
+
+
+class NotificationType(models.TextChoices):
+    SUCCESS = "success", "Success"
+    ERROR = "error", "Error"
+    WARNING = "warning", "Warning"
+    INFO = "info", "Info"
+
+
+class Notification(UUIDModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_column="user_id"
+    )
+    title = models.CharField(max_length=255)
+    message = models.TextField()
+    type = models.CharField(max_length=50, choices=NotificationType.choices)
+    related_job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications",
+        db_column="related_job_id",
+    )
+    related_execution = models.ForeignKey(
+        "jobs.JobExecution", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications",
+        db_column="related_execution_id",
+    )
+    is_read = models.BooleanField(default=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "notifications"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="ix_notifications_user_created"),
+            models.Index(fields=["user", "is_read"], name="ix_notifications_user_read"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} → {self.user_id}"
+
+    def mark_read(self, at=None) -> None:
+        if not self.is_read:
+            self.is_read = True
+            self.read_at = at or timezone.now()
+            self.save(update_fields=["is_read", "read_at"])

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to a running cronhub on SQLite:
+# virtualenv, install, migrate, development admin (admin/admin123), web app on
+# http://127.0.0.1:8000 and the scheduler beside it. Ctrl-C stops both.
+source "$(dirname "$0")/_venv.sh"
+ensure_venv requirements.txt
+
+export DEBUG="${DEBUG:-true}"
+export ALLOW_DEFAULT_ADMIN="${ALLOW_DEFAULT_ADMIN:-true}"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py create_admin
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait; }
+trap cleanup EXIT INT TERM
+
+if .venv/bin/python manage.py help runscheduler >/dev/null 2>&1; then
+  .venv/bin/python manage.py runscheduler &
+  pids+=($!)
+fi
+.venv/bin/python manage.py runserver "$HOST:$PORT" &
+pids+=($!)
+echo "cronhub: http://$HOST:$PORT/admin/ (admin / admin123), API at http://$HOST:$PORT/api/v2/"
+wait -n "${pids[@]}"

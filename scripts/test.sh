@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (SQLite by default; DATABASE_URL picks another
+# database). Extra arguments go to pytest, e.g. `bash scripts/test.sh -k cron`.
+source "$(dirname "$0")/_venv.sh"
+ensure_venv requirements-dev.txt
+exec .venv/bin/python -m pytest "$@"

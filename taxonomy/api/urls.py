@@ -1,0 +1,3 @@
+"""taxonomy API routes (mounted under /api/v2/)."""
+
+urlpatterns: list = []

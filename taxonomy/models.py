@@ -1,0 +1,48 @@
+"""Job categories and PIC (person-in-charge) teams.
+
+Jobs refer to them by slug, without a foreign key (DATA_MODEL.md Q-D5): renaming
+one rewrites the slug in every matching job, disabling one leaves jobs alone.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from cronhub.db import TimestampedModel
+
+DEFAULT_CATEGORIES = (
+    ("general", "General"),
+    ("regression", "Regression"),
+    ("dr-testing", "DR Testing"),
+    ("feature-testing", "Feature Testing"),
+    ("prod-canary", "Prod/Canary"),
+    ("refund", "Refund"),
+    ("backward-compatibility", "Backward Compatibility"),
+)
+
+
+class SlugNamed(TimestampedModel):
+    slug = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=255)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+
+class JobCategory(SlugNamed):
+    class Meta(SlugNamed.Meta):
+        db_table = "job_categories"
+        verbose_name_plural = "job categories"
+
+
+class PicTeam(SlugNamed):
+    slack_handle = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SlugNamed.Meta):
+        db_table = "pic_teams"
+        verbose_name = "PIC team"
