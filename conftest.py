@@ -29,3 +29,20 @@ def viewer(db):
 @pytest.fixture
 def inactive_user(db):
     return UserFactory(username="ian_inactive", email="ian@example.com", is_active=False)
+
+
+@pytest.fixture
+def api():
+    """``api(user)`` → a DRF test client sending that user's bearer access token;
+    ``api()`` → an anonymous client."""
+    from rest_framework.test import APIClient
+
+    from cronhub.testing.auth import access_token_for
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+        return client
+
+    return make

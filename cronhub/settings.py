@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
+    "cronhub.api.middleware.ApiTrailingSlashRedirectMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,6 +207,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "cronhub.api.errors.exception_handler",
 }
 LOGIN_THROTTLE_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", not TESTING)
 LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", "10/min")

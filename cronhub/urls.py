@@ -15,3 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v2/", include(api_v2)),
 ]
+
+handler404 = "cronhub.api.errors.handler404"
+handler500 = "cronhub.api.errors.handler500"

@@ -1,0 +1,1 @@
+"""API-wide pieces every app's API uses: error bodies, permissions, formats."""

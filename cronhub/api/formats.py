@@ -1,0 +1,138 @@
+"""Timestamp spellings of API.md §0.4, every one with an explicit UTC offset.
+
+The contract's "naive-ISO" fields gain a ``Z`` (browsers parse naive strings as
+local time); each field otherwise keeps its precision: micro, millis, or none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from cronhub.api.errors import bad_request, validation_error
+
+UTC = dt.UTC
+
+TRUE_WORDS = {"true", "1", "yes", "on", "t", "y"}
+FALSE_WORDS = {"false", "0", "no", "off", "f", "n"}
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso_z(value: dt.datetime | None) -> str | None:
+    """Former naive-ISO fields: ``2025-12-13T06:08:15.786388Z`` (fraction dropped when 0)."""
+    if value is None:
+        return None
+    return _utc(value).replace(tzinfo=None).isoformat() + "Z"
+
+
+def iso_z_millis(value: dt.datetime | None) -> str | None:
+    """``2025-12-18T06:49:31.105Z`` (executions, job list ``last_execution_at``)."""
+    if value is None:
+        return None
+    return _utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def iso_z_micro(value: dt.datetime | None) -> str | None:
+    """``2025-12-18T06:49:31.105845Z`` (health, scheduler status)."""
+    if value is None:
+        return None
+    return _utc(value).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def iso_offset(value: dt.datetime | None) -> str | None:
+    """``2025-12-18T06:49:31.105845+00:00`` (notifications, statistics ranges)."""
+    if value is None:
+        return None
+    return _utc(value).isoformat()
+
+
+def iso_zoned(value: dt.datetime | None, tz: str | zoneinfo.ZoneInfo | None = None) -> str | None:
+    """``2025-12-18T09:00:00+09:00``: fire times in their zone, whole seconds."""
+    if value is None:
+        return None
+    if tz is not None:
+        value = value.astimezone(zoneinfo.ZoneInfo(tz) if isinstance(tz, str) else tz)
+    return value.replace(microsecond=0).isoformat()
+
+
+def iso_date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# --- query-string parsing ------------------------------------------------------------
+
+def query_bool(params, name: str, default: bool = False) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise validation_error(["query", name], "Input should be a valid boolean, unable to interpret input",
+                           input=raw, type="bool_parsing")
+
+
+def query_int(params, name: str, default: int, *, minimum: int | None = None,
+              maximum: int | None = None) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        number = int(raw)
+    except ValueError:
+        raise validation_error(["query", name], "Input should be a valid integer, unable to parse string "
+                               "as an integer", input=raw, type="int_parsing") from None
+    if minimum is not None and number < minimum:
+        raise validation_error(["query", name], f"Input should be greater than or equal to {minimum}",
+                               input=raw, type="greater_than_equal", ctx={"ge": minimum})
+    if maximum is not None and number > maximum:
+        raise validation_error(["query", name], f"Input should be less than or equal to {maximum}",
+                               input=raw, type="less_than_equal", ctx={"le": maximum})
+    return number
+
+
+def parse_instant(raw: str) -> tuple[dt.datetime, bool]:
+    """A ``from``/``to`` value → (UTC instant, was_date_only). ValueError when unparsable.
+
+    ``YYYY-MM-DD`` is that day at 00:00 UTC; otherwise ISO 8601 with ``Z``, fractions
+    and offsets allowed; naive values are UTC.
+    """
+    text = raw.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        day = dt.date.fromisoformat(text)
+        return dt.datetime(day.year, day.month, day.day, tzinfo=UTC), True
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    return _utc(dt.datetime.fromisoformat(text)), False
+
+
+def query_range(params, *, from_name: str = "from", to_name: str = "to") -> tuple[dt.datetime | None,
+                                                                                   dt.datetime | None]:
+    """Inclusive ``from``, exclusive ``to`` (a date-only ``to`` covers its whole day).
+
+    Unparsable → 400 ``Invalid date``; ``from >= to`` → 400 ``Invalid date range``.
+    """
+    bounds: list[dt.datetime | None] = []
+    for name in (from_name, to_name):
+        raw = params.get(name)
+        if raw in (None, ""):
+            bounds.append(None)
+            continue
+        try:
+            instant, date_only = parse_instant(raw)
+        except (ValueError, TypeError):
+            raise bad_request("Invalid date", "Invalid date") from None
+        if name == to_name and date_only:
+            instant += dt.timedelta(days=1)
+        bounds.append(instant)
+    start, end = bounds
+    if start is not None and end is not None and start >= end:
+        raise bad_request("Invalid date range", '"from" must be earlier than "to".')
+    return start, end

@@ -1,0 +1,49 @@
+"""Role checks as DRF permission classes (API.md §1.5) and the ownership rule.
+
+Roles are read from the database user on every request, never from the token.
+"""
+
+from __future__ import annotations
+
+from rest_framework import permissions, status
+
+from cronhub.api.errors import ApiError, DetailError
+
+
+class IsAuthenticatedUser(permissions.BasePermission):
+    """Any authenticated role: admin, user or viewer."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+
+class IsWriter(IsAuthenticatedUser):
+    """Role user or admin."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if not request.user.can_write:
+            raise DetailError(status.HTTP_403_FORBIDDEN, "User or admin access required")
+        return True
+
+
+class IsAdmin(IsAuthenticatedUser):
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if not request.user.is_admin:
+            raise DetailError(status.HTTP_403_FORBIDDEN, "Admin access required")
+        return True
+
+
+def ensure_owner_or_admin(user, owner_id: str | None, *, error: str = "Forbidden",
+                          message: str = "You can only modify jobs you created.") -> None:
+    """Shape-A 403 unless ``user`` is an admin or ``owner_id`` is theirs.
+
+    Objects whose owner was deleted (``owner_id`` None) are admin-only.
+    """
+    if user.is_admin:
+        return
+    if owner_id is None or owner_id != user.pk:
+        raise ApiError(status.HTTP_403_FORBIDDEN, error, message)
