@@ -168,6 +168,9 @@ class JobAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Empty values reach clean_*() so the messages are the API's, not Django's.
+        self.fields["name"].required = False
+        self.fields["cron_expression"].required = False
         current_category = self.instance.category if self.instance.pk else None
         categories = [(c.slug, c.name) for c in JobCategory.objects.order_by("name")]
         if not any(slug == "general" for slug, _ in categories):
@@ -189,6 +192,8 @@ class JobAdminForm(forms.ModelForm):
         name = (self.cleaned_data.get("name") or "").strip()
         if not name:
             raise forms.ValidationError("Job name cannot be empty")
+        if Job.objects.filter(name=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f'A job with the name "{name}" already exists.')
         return name
 
     def clean_cron_expression(self):
