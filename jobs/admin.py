@@ -41,7 +41,9 @@ def status_badge(status: str | None):
         return format_html('<span class="cronhub-status cronhub-status-none">{}</span>', "never run")
     return format_html(
         '<span class="cronhub-status cronhub-status-{}" style="color:{};font-weight:bold">{}</span>',
-        status, STATUS_COLOURS.get(status, "#333"), status,
+        status,
+        STATUS_COLOURS.get(status, "#333"),
+        status,
     )
 
 
@@ -54,6 +56,7 @@ def format_in_zone(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo | None = 
 
 
 # --- list filters ------------------------------------------------------------------------
+
 
 class CategoryFilter(admin.SimpleListFilter):
     title = "category"
@@ -129,8 +132,9 @@ class EndDateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         today = scheduler_today()
         if self.value() == "soon":
-            return queryset.filter(end_date__gte=today,
-                                   end_date__lte=today + dt.timedelta(days=dashboard.ENDING_SOON_DAYS))
+            return queryset.filter(
+                end_date__gte=today, end_date__lte=today + dt.timedelta(days=dashboard.ENDING_SOON_DAYS)
+            )
         if self.value() == "expired":
             return queryset.filter(end_date__lt=today)
         if self.value() == "none":
@@ -139,6 +143,7 @@ class EndDateFilter(admin.SimpleListFilter):
 
 
 # --- job form --------------------------------------------------------------------------------
+
 
 def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -151,17 +156,38 @@ class JobAdminForm(forms.ModelForm):
 
     class Meta:
         model = Job
-        fields = "__all__"
+        fields = [
+            "name",
+            "is_active",
+            "cron_expression",
+            "timezone",
+            "end_date",
+            "target_url",
+            "github_owner",
+            "github_repo",
+            "github_workflow_name",
+            "metadata",
+            "enable_email_notifications",
+            "notification_emails",
+            "notify_on_success",
+            "category",
+            "pic_team",
+            "created_by",
+        ]
         widgets = {
-            "cron_expression": forms.TextInput(attrs={
-                "class": "vTextField cronhub-cron-input", "autocomplete": "off", "spellcheck": "false",
-                "placeholder": "e.g. 0 9 * * 1-5",
-            }),
+            "cron_expression": forms.TextInput(
+                attrs={
+                    "class": "vTextField cronhub-cron-input",
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                    "placeholder": "e.g. 0 9 * * 1-5",
+                }
+            ),
             "notification_emails": forms.TextInput(attrs={"class": "vTextField"}),
         }
         help_texts = {
             "cron_expression": "Five fields: minute hour day-of-month month day-of-week (classic cron; "
-                               "0 and 7 are Sunday).",
+            "0 and 7 are Sunday).",
             "target_url": "A webhook URL (http:// or https://), or owner/repo/workflow for GitHub Actions.",
             "end_date": "The last day the job runs (scheduler time zone).",
         }
@@ -213,7 +239,8 @@ class JobAdminForm(forms.ModelForm):
             raise forms.ValidationError("Unknown PIC team. Create it in Settings → PIC Teams first.")
         if team is not None and not team.is_active and not unchanged:
             raise forms.ValidationError(
-                "PIC team is disabled. Enable it in Settings → PIC Teams or choose another.")
+                "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
+            )
         return slug
 
     def clean_metadata(self):
@@ -234,19 +261,30 @@ class JobAdminForm(forms.ModelForm):
         elif end_date is not None and end_changed and end_date < today:
             self.add_error("end_date", "end_date must be today or in the future (JST).")
         elif end_date is not None and data.get("is_active") and end_date < today:
-            self.add_error("is_active", "Job cannot be enabled after end_date has passed. Update end_date first.")
+            self.add_error(
+                "is_active", "Job cannot be enabled after end_date has passed. Update end_date first."
+            )
 
         target_url = (data.get("target_url") or "").strip() or None
-        github = {name: (data.get(name) or "").strip() or None
-                  for name in ("github_owner", "github_repo", "github_workflow_name")}
+        github = {
+            name: (data.get(name) or "").strip() or None
+            for name in ("github_owner", "github_repo", "github_workflow_name")
+        }
         if target_url and "://" not in target_url:
             segments = [part for part in target_url.split("/") if part]
             if len(segments) == 3 and "." not in segments[0]:
-                github = dict(zip(("github_owner", "github_repo", "github_workflow_name"), segments, strict=True))
+                github = dict(
+                    zip(("github_owner", "github_repo", "github_workflow_name"), segments, strict=True)
+                )
                 target_url = None
             else:
                 self.add_error("target_url", "target_url must include scheme (http:// or https://).")
-        if not target_url and github["github_repo"] and github["github_workflow_name"] and not github["github_owner"]:
+        if (
+            not target_url
+            and github["github_repo"]
+            and github["github_workflow_name"]
+            and not github["github_owner"]
+        ):
             github["github_owner"] = settings.DEFAULT_GITHUB_OWNER
         if not target_url and not all(github.values()) and "target_url" not in self.errors:
             self.add_error(None, "Job must have either target_url or complete GitHub Actions configuration")
@@ -257,7 +295,9 @@ class JobAdminForm(forms.ModelForm):
             data["notification_emails"] = None
             data["notify_on_success"] = False
         else:
-            emails = [item.strip() for item in (data.get("notification_emails") or "").split(",") if item.strip()]
+            emails = [
+                item.strip() for item in (data.get("notification_emails") or "").split(",") if item.strip()
+            ]
             data["notification_emails"] = ",".join(emails) or None
         return data
 
@@ -283,8 +323,15 @@ class RecentExecutionInline(admin.TabularInline):
     model = JobExecution
     formset = RecentExecutionsFormSet
     verbose_name_plural = f"Last {RECENT_EXECUTIONS} executions"
-    fields = ["started_at", "status_display", "trigger_type", "scheduled_for", "duration_seconds",
-              "response_status", "github_run"]
+    fields = [
+        "started_at",
+        "status_display",
+        "trigger_type",
+        "scheduled_for",
+        "duration_seconds",
+        "response_status",
+        "github_run",
+    ]
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -298,8 +345,11 @@ class RecentExecutionInline(admin.TabularInline):
     @admin.display(description="GitHub run")
     def github_run(self, obj):
         if obj.github_run_url:
-            return format_html('<a href="{}" target="_blank" rel="noopener">#{}</a>', obj.github_run_url,
-                               obj.github_run_id or "run")
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener">#{}</a>',
+                obj.github_run_url,
+                obj.github_run_id or "run",
+            )
         return "—"
 
     def has_add_permission(self, request, obj=None):
@@ -311,15 +361,33 @@ class RecentExecutionInline(admin.TabularInline):
 
 # --- jobs --------------------------------------------------------------------------------------------
 
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     form = JobAdminForm
     Media = CronHelpMedia
     change_list_template = "admin/jobs/job/change_list.html"
     change_form_template = "admin/jobs/job/change_form.html"
-    list_display = ["name", "schedule", "timezone", "next_run", "last_run", "category", "pic_team", "owner",
-                    "is_active", "end_date_display"]
-    list_filter = ["is_active", CategoryFilter, PicTeamFilter, TargetTypeFilter, LastStatusFilter, EndDateFilter]
+    list_display = [
+        "name",
+        "schedule",
+        "timezone",
+        "next_run",
+        "last_run",
+        "category",
+        "pic_team",
+        "owner",
+        "is_active",
+        "end_date_display",
+    ]
+    list_filter = [
+        "is_active",
+        CategoryFilter,
+        PicTeamFilter,
+        TargetTypeFilter,
+        LastStatusFilter,
+        EndDateFilter,
+    ]
     list_select_related = ["created_by"]
     search_fields = ["name", "github_repo", "target_url"]
     ordering = ["name"]
@@ -331,20 +399,37 @@ class JobAdmin(admin.ModelAdmin):
     inlines = [RecentExecutionInline]
     fieldsets = [
         (None, {"fields": ["name", "is_active"]}),
-        ("Schedule", {"fields": ["cron_expression", "timezone", "end_date"],
-                      "description": "Fire times follow classic cron on the wall clock of the job's time zone."}),
-        ("Target", {"fields": ["target_url", "github_owner", "github_repo", "github_workflow_name", "metadata"]}),
-        ("Notifications", {"fields": ["enable_email_notifications", "notification_emails", "notify_on_success"]}),
+        (
+            "Schedule",
+            {
+                "fields": ["cron_expression", "timezone", "end_date"],
+                "description": "Fire times follow classic cron on the wall clock of the job's time zone.",
+            },
+        ),
+        (
+            "Target",
+            {"fields": ["target_url", "github_owner", "github_repo", "github_workflow_name", "metadata"]},
+        ),
+        (
+            "Notifications",
+            {"fields": ["enable_email_notifications", "notification_emails", "notify_on_success"]},
+        ),
         ("Ownership", {"fields": ["category", "pic_team", "created_by"]}),
-        ("Record", {"fields": ["id", "created_at", "updated_at", "end_date_reminded_for"],
-                    "classes": ["collapse"]}),
+        (
+            "Record",
+            {"fields": ["id", "created_at", "updated_at", "end_date_reminded_for"], "classes": ["collapse"]},
+        ),
     ]
 
     def get_queryset(self, request):
         latest = JobExecution.objects.filter(job=OuterRef("pk")).order_by("-started_at")
-        return super().get_queryset(request).annotate(
-            last_status=Subquery(latest.values("status")[:1]),
-            last_started_at=Subquery(latest.values("started_at")[:1]),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_status=Subquery(latest.values("status")[:1]),
+                last_started_at=Subquery(latest.values("started_at")[:1]),
+            )
         )
 
     def get_urls(self):
@@ -374,8 +459,11 @@ class JobAdmin(admin.ModelAdmin):
     # --- columns -----------------------------------------------------------------------
     @admin.display(description="schedule", ordering="cron_expression")
     def schedule(self, obj):
-        return format_html('<code>{}</code><br><span class="cronhub-describe">{}</span>',
-                           obj.cron_expression, obj.describe_schedule())
+        return format_html(
+            '<code>{}</code><br><span class="cronhub-describe">{}</span>',
+            obj.cron_expression,
+            obj.describe_schedule(),
+        )
 
     @admin.display(description="next run")
     def next_run(self, obj):
@@ -390,8 +478,9 @@ class JobAdmin(admin.ModelAdmin):
         status = getattr(obj, "last_status", None)
         if not status:
             return status_badge(None)
-        return format_html("{}<br><small>{}</small>", status_badge(status),
-                           format_in_zone(obj.last_started_at, obj.zone))
+        return format_html(
+            "{}<br><small>{}</small>", status_badge(status), format_in_zone(obj.last_started_at, obj.zone)
+        )
 
     @admin.display(description="owner", ordering="created_by__username")
     def owner(self, obj):
@@ -403,12 +492,17 @@ class JobAdmin(admin.ModelAdmin):
             return "—"
         today = scheduler_today()
         if obj.end_date < today:
-            return format_html('<span class="cronhub-end cronhub-end-expired" title="expired">{} (expired)</span>',
-                               obj.end_date.isoformat())
+            return format_html(
+                '<span class="cronhub-end cronhub-end-expired" title="expired">{} (expired)</span>',
+                obj.end_date.isoformat(),
+            )
         if obj.end_date <= today + dt.timedelta(days=dashboard.ENDING_SOON_DAYS):
             days = (obj.end_date - today).days
-            return format_html('<span class="cronhub-end cronhub-end-soon" title="ending soon">{} (in {} d)</span>',
-                               obj.end_date.isoformat(), days)
+            return format_html(
+                '<span class="cronhub-end cronhub-end-soon" title="ending soon">{} (in {} d)</span>',
+                obj.end_date.isoformat(),
+                days,
+            )
         return obj.end_date.isoformat()
 
     # --- actions -------------------------------------------------------------------------
@@ -417,13 +511,18 @@ class JobAdmin(admin.ModelAdmin):
         if result.started:
             names = ", ".join(job.name for job in result.started)
             self.message_user(
-                request, f"Started {len(result.started)} run(s) in the background: {names}. "
-                         "Their executions appear below and in Job executions when they finish.",
-                messages.SUCCESS)
+                request,
+                f"Started {len(result.started)} run(s) in the background: {names}. "
+                "Their executions appear below and in Job executions when they finish.",
+                messages.SUCCESS,
+            )
         if result.refused_expired:
             names = ", ".join(job.name for job in result.refused_expired)
-            self.message_user(request, f"Not run (past end date, now paused): {names}. Update end_date first.",
-                              messages.WARNING)
+            self.message_user(
+                request,
+                f"Not run (past end date, now paused): {names}. Update end_date first.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Run now (in the background)")
     def run_now(self, request, queryset):
@@ -432,21 +531,29 @@ class JobAdmin(admin.ModelAdmin):
     @admin.action(description="Pause selected jobs")
     def pause_jobs(self, request, queryset):
         result = admin_actions.jobs_set_active(jobs=list(queryset), active=False)
-        self.message_user(request, f"Paused {len(result.changed)} job(s); {len(result.unchanged)} already paused.",
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Paused {len(result.changed)} job(s); {len(result.unchanged)} already paused.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Resume selected jobs")
     def resume_jobs(self, request, queryset):
         result = admin_actions.jobs_set_active(jobs=list(queryset), active=True)
-        self.message_user(request, f"Resumed {len(result.changed)} job(s); {len(result.unchanged)} already active.",
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Resumed {len(result.changed)} job(s); {len(result.unchanged)} already active.",
+            messages.SUCCESS,
+        )
         if result.refused_expired:
             names = ", ".join(job.name for job in result.refused_expired)
-            self.message_user(request, f"Not resumed (past end date): {names}. Update end_date first.",
-                              messages.WARNING)
+            self.message_user(
+                request, f"Not resumed (past end date): {names}. Update end_date first.", messages.WARNING
+            )
 
 
 # --- executions ----------------------------------------------------------------------------------
+
 
 class ExecutionDateFilter(admin.SimpleListFilter):
     title = "started"
@@ -466,8 +573,17 @@ class ExecutionDateFilter(admin.SimpleListFilter):
 
 @admin.register(JobExecution)
 class JobExecutionAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "job_link", "status_display", "trigger_type", "scheduled_for", "duration",
-                    "lateness", "target", "github_run"]
+    list_display = [
+        "started_at",
+        "job_link",
+        "status_display",
+        "trigger_type",
+        "scheduled_for",
+        "duration",
+        "lateness",
+        "target",
+        "github_run",
+    ]
     list_display_links = ["started_at"]
     list_filter = ["status", "trigger_type", ExecutionDateFilter, "execution_type"]
     list_select_related = ["job"]
@@ -476,9 +592,22 @@ class JobExecutionAdmin(admin.ModelAdmin):
     ordering = ["-started_at"]
     list_per_page = 50
     list_max_show_all = 1000
-    fields = ["job_link", "status_display", "trigger_type", "scheduled_for", "started_at", "completed_at",
-              "duration", "lateness", "execution_type", "target", "response_status", "github_run", "output",
-              "error_message"]
+    fields = [
+        "job_link",
+        "status_display",
+        "trigger_type",
+        "scheduled_for",
+        "started_at",
+        "completed_at",
+        "duration",
+        "lateness",
+        "execution_type",
+        "target",
+        "response_status",
+        "github_run",
+        "output",
+        "error_message",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -492,7 +621,9 @@ class JobExecutionAdmin(admin.ModelAdmin):
 
     @admin.display(description="job", ordering="job__name")
     def job_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:jobs_job_change", args=[obj.job_id]), obj.job.name)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:jobs_job_change", args=[obj.job_id]), obj.job.name
+        )
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
@@ -510,17 +641,37 @@ class JobExecutionAdmin(admin.ModelAdmin):
     @admin.display(description="GitHub run")
     def github_run(self, obj):
         if obj.github_run_url:
-            return format_html('<a href="{}" target="_blank" rel="noopener">#{}</a>', obj.github_run_url,
-                               obj.github_run_id or "run")
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener">#{}</a>',
+                obj.github_run_url,
+                obj.github_run_id or "run",
+            )
         return "—"
 
 
 @admin.register(SchedulerState)
 class SchedulerStateAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "alive", "leader_since", "heartbeat_at", "last_reconcile_at", "scheduled_jobs_count"]
-    readonly_fields = ["host", "pid", "leader_since", "heartbeat_at", "last_reconcile_at", "scheduled_jobs_count",
-                       "next_runs_display", "resync_requested_at", "resync_completed_at", "last_resync_result",
-                       "stopped_at"]
+    list_display = [
+        "__str__",
+        "alive",
+        "leader_since",
+        "heartbeat_at",
+        "last_reconcile_at",
+        "scheduled_jobs_count",
+    ]
+    readonly_fields = [
+        "host",
+        "pid",
+        "leader_since",
+        "heartbeat_at",
+        "last_reconcile_at",
+        "scheduled_jobs_count",
+        "next_runs_display",
+        "resync_requested_at",
+        "resync_completed_at",
+        "last_resync_result",
+        "stopped_at",
+    ]
     fields = readonly_fields
 
     def has_add_permission(self, request):
@@ -538,4 +689,6 @@ class SchedulerStateAdmin(admin.ModelAdmin):
         rows = obj.next_runs if isinstance(obj.next_runs, list) else []
         if not rows:
             return "—"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(row),) for row in rows[:20])))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(row),) for row in rows[:20]))
+        )

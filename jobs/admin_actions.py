@@ -88,7 +88,10 @@ def jobs_run_now(*, jobs: Iterable[Job]) -> RunNowResult:
             result.refused_expired.append(job)
             continue
         thread = threading.Thread(
-            target=_execute_in_thread, args=(job.pk,), name=f"run-now-{job.pk}", daemon=True,
+            target=_execute_in_thread,
+            args=(job.pk,),
+            name=f"run-now-{job.pk}",
+            daemon=True,
         )
         result.started.append(job)
         result.threads.append(thread)

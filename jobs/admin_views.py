@@ -35,14 +35,27 @@ def cron_help_data(expression: str, tz_name: str, *, now: dt.datetime | None = N
     try:
         zone = zoneinfo.ZoneInfo(tz_name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return {"valid": False, "field": "timezone", "error": "Invalid time zone",
-                "message": f"Unknown time zone {tz_name!r}: use an IANA name such as Asia/Tokyo.",
-                "timezone": tz_name, "description": "", "next_runs": []}
+        return {
+            "valid": False,
+            "field": "timezone",
+            "error": "Invalid time zone",
+            "message": f"Unknown time zone {tz_name!r}: use an IANA name such as Asia/Tokyo.",
+            "timezone": tz_name,
+            "description": "",
+            "next_runs": [],
+        }
     try:
         schedule = cron.parse(expression)
     except cron.CronError as exc:
-        return {"valid": False, "field": "cron_expression", "error": "Invalid cron expression",
-                "message": str(exc), "timezone": tz_name, "description": "", "next_runs": []}
+        return {
+            "valid": False,
+            "field": "cron_expression",
+            "error": "Invalid cron expression",
+            "message": str(exc),
+            "timezone": tz_name,
+            "description": "",
+            "next_runs": [],
+        }
     runs = schedule.next_fire_times(zone, now or timezone.now(), PREVIEW_COUNT)
     return {
         "valid": True,
@@ -64,11 +77,14 @@ SESSION_KEY = "cronhub_admin_import"
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8, first row is the header (same format as the API).")
+    file = forms.FileField(
+        label="CSV file", help_text="UTF-8, first row is the header (same format as the API)."
+    )
     default_github_owner = forms.CharField(
-        required=False, max_length=255,
+        required=False,
+        max_length=255,
         help_text="Owner for rows that give a repository and workflow but no owner "
-                  "(default: DEFAULT_GITHUB_OWNER).",
+        "(default: DEFAULT_GITHUB_OWNER).",
     )
 
     def clean_file(self):
@@ -111,8 +127,11 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
             messages.error(request, "Nothing to import: upload the file again.")
             return redirect("admin:jobs_job_import")
         report = jobs_import_csv(
-            data=pending["bytes"], user=request.user, dry_run=False,
-            default_github_owner=pending.get("default_github_owner") or None, filename=pending.get("filename"),
+            data=pending["bytes"],
+            user=request.user,
+            dry_run=False,
+            default_github_owner=pending.get("default_github_owner") or None,
+            filename=pending.get("filename"),
         )
         request.session.pop(SESSION_KEY, None)
         result = report.as_dict()
@@ -120,8 +139,10 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
         errors = result.get("error_count", 0)
         level = messages.SUCCESS if created else messages.ERROR
         messages.add_message(
-            request, level,
-            f"Import of {pending.get('filename') or 'the CSV'}: {created} job(s) created, {errors} row(s) skipped.",
+            request,
+            level,
+            f"Import of {pending.get('filename') or 'the CSV'}: {created} job(s) created, "
+            f"{errors} row(s) skipped.",
         )
         if not created:
             context.update(form=ImportUploadForm(), report=result, confirmed=True)
@@ -135,8 +156,11 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
             data = upload.read()
             owner = form.cleaned_data["default_github_owner"].strip()
             report = jobs_import_csv(
-                data=data, user=request.user, dry_run=True,
-                default_github_owner=owner or None, filename=upload.name,
+                data=data,
+                user=request.user,
+                dry_run=True,
+                default_github_owner=owner or None,
+                filename=upload.name,
             )
             result = report.as_dict()
             request.session[SESSION_KEY] = {
@@ -144,8 +168,9 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
                 "filename": upload.name,
                 "default_github_owner": owner,
             }
-            context.update(form=form, report=result, filename=upload.name,
-                           can_confirm=bool(result.get("created_count")))
+            context.update(
+                form=form, report=result, filename=upload.name, can_confirm=bool(result.get("created_count"))
+            )
             return TemplateResponse(request, "admin/jobs/job/import.html", context)
     else:
         form = ImportUploadForm()

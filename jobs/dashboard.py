@@ -100,7 +100,9 @@ def jobs_ending_soon(*, today: dt.date | None = None, days: int = ENDING_SOON_DA
     """Active jobs whose end date is within ``days`` (or already past: expired)."""
     today = today or scheduler_today()
     return list(
-        Job.objects.filter(is_active=True, end_date__isnull=False, end_date__lte=today + dt.timedelta(days=days))
+        Job.objects.filter(
+            is_active=True, end_date__isnull=False, end_date__lte=today + dt.timedelta(days=days)
+        )
         .select_related("created_by")
         .order_by("end_date", "name")
     )
@@ -156,8 +158,10 @@ def chart_svg(series: list[dict], *, width: int = 720, height: int = 200) -> str
     for index, point in enumerate(series):
         x = left + index * slot + (slot - bar_w) / 2
         y = top + plot_h
-        label = (f"{point['day']:%Y-%m-%d}: {point['success']} success, {point['failed']} failed, "
-                 f"{point['missed']} missed")
+        label = (
+            f"{point['day']:%Y-%m-%d}: {point['success']} success, {point['failed']} failed, "
+            f"{point['missed']} missed"
+        )
         parts.append(f'<g class="day" data-day="{point["day"]:%Y-%m-%d}"><title>{escape(label)}</title>')
         for status in CHART_STATUSES:
             count = point[status.value]

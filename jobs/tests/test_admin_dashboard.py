@@ -38,8 +38,12 @@ def test_upcoming_runs_merge_every_active_job_in_time_order():
     runs = dashboard.upcoming_runs(limit=6, now=now)
 
     assert [(run.job.name, run.at.astimezone(TOKYO).strftime("%H:%M")) for run in runs] == [
-        ("quarter", "09:15"), ("quarter", "09:45"), ("hourly", "10:00"),
-        ("quarter", "10:15"), ("quarter", "10:45"), ("hourly", "11:00"),
+        ("quarter", "09:15"),
+        ("quarter", "09:45"),
+        ("hourly", "10:00"),
+        ("quarter", "10:15"),
+        ("quarter", "10:45"),
+        ("hourly", "11:00"),
     ]
     assert {run.job for run in runs} == {hourly, quarter}
 
@@ -103,8 +107,16 @@ def test_executions_per_day_count_by_status_on_the_scheduler_calendar():
 
 
 def test_the_chart_is_an_svg_with_one_bar_per_status_and_day():
-    series = [{"day": dt.date(2026, 3, 1) + dt.timedelta(days=i), "success": i, "failed": 1, "missed": 0,
-               "total": i + 1} for i in range(30)]
+    series = [
+        {
+            "day": dt.date(2026, 3, 1) + dt.timedelta(days=i),
+            "success": i,
+            "failed": 1,
+            "missed": 0,
+            "total": i + 1,
+        }
+        for i in range(30)
+    ]
 
     svg = dashboard.chart_svg(series)
 
@@ -127,8 +139,13 @@ def test_the_index_shows_a_warning_when_no_scheduler_is_alive(staff):
 
 def test_the_index_shows_the_leader_and_its_heartbeat(staff):
     now = timezone.now()
-    SchedulerState.objects.create(host="sched-1.internal", pid=4242, leader_since=now - dt.timedelta(hours=1),
-                                  heartbeat_at=now, scheduled_jobs_count=7)
+    SchedulerState.objects.create(
+        host="sched-1.internal",
+        pid=4242,
+        leader_since=now - dt.timedelta(hours=1),
+        heartbeat_at=now,
+        scheduled_jobs_count=7,
+    )
 
     body = staff.get(INDEX).content.decode()
 

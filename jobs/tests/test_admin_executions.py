@@ -26,9 +26,14 @@ def test_the_list_shows_status_trigger_duration_lateness_target_and_github_link(
     job = JobFactory(name="gh-nightly", github=True)
     scheduled = timezone.now() - dt.timedelta(minutes=5)
     JobExecutionFactory(
-        job=job, status="success", trigger_type="scheduled", scheduled_for=scheduled,
-        started_at=scheduled + dt.timedelta(seconds=2.5), duration_seconds=4.25,
-        target="acme/api-tests/nightly.yml", github_run_id=987654,
+        job=job,
+        status="success",
+        trigger_type="scheduled",
+        scheduled_for=scheduled,
+        started_at=scheduled + dt.timedelta(seconds=2.5),
+        duration_seconds=4.25,
+        target="acme/api-tests/nightly.yml",
+        github_run_id=987654,
         github_run_url="https://github.com/acme/api-tests/actions/runs/987654",
     )
 
@@ -52,10 +57,18 @@ def test_the_list_shows_status_trigger_duration_lateness_target_and_github_link(
     ],
 )
 def test_filters_by_status_trigger_and_date(staff, query, expected):
-    JobExecutionFactory(job=JobFactory(name="new-scheduled"), status="success", trigger_type="scheduled",
-                        scheduled_for=timezone.now())
-    JobExecutionFactory(job=JobFactory(name="old-failed"), status="failed", trigger_type="manual",
-                        started_at=timezone.now() - dt.timedelta(days=3))
+    JobExecutionFactory(
+        job=JobFactory(name="new-scheduled"),
+        status="success",
+        trigger_type="scheduled",
+        scheduled_for=timezone.now(),
+    )
+    JobExecutionFactory(
+        job=JobFactory(name="old-failed"),
+        status="failed",
+        trigger_type="manual",
+        started_at=timezone.now() - dt.timedelta(days=3),
+    )
 
     response = staff.get(CHANGELIST, query)
 
@@ -63,7 +76,9 @@ def test_filters_by_status_trigger_and_date(staff, query, expected):
 
 
 def test_the_detail_page_shows_output_and_error_without_inputs(staff):
-    execution = JobExecutionFactory(status="failed", output="HTTP 500 body", error_message="Webhook answered 500")
+    execution = JobExecutionFactory(
+        status="failed", output="HTTP 500 body", error_message="Webhook answered 500"
+    )
 
     response = staff.get(reverse("admin:jobs_jobexecution_change", args=[execution.pk]))
 
@@ -78,6 +93,8 @@ def test_executions_cannot_be_added_or_changed(staff):
     execution = JobExecutionFactory(status="failed")
 
     assert staff.get(reverse("admin:jobs_jobexecution_add")).status_code == 403
-    response = staff.post(reverse("admin:jobs_jobexecution_change", args=[execution.pk]), {"status": "success"})
+    response = staff.post(
+        reverse("admin:jobs_jobexecution_change", args=[execution.pk]), {"status": "success"}
+    )
     assert response.status_code == 403
     assert JobExecution.objects.get(pk=execution.pk).status == "failed"

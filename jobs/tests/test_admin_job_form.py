@@ -37,14 +37,18 @@ def form_data(**overrides) -> dict:
         "timezone": "Asia/Tokyo",
         "end_date": (scheduler_today() + dt.timedelta(days=60)).isoformat(),
         "target_url": "https://hooks.example.com/run",
-        "github_owner": "", "github_repo": "", "github_workflow_name": "",
+        "github_owner": "",
+        "github_repo": "",
+        "github_workflow_name": "",
         "metadata": "{}",
         "notification_emails": "",
         "category": "general",
         "pic_team": "platform-qa",
         "created_by": "",
-        "executions-TOTAL_FORMS": "0", "executions-INITIAL_FORMS": "0",
-        "executions-MIN_NUM_FORMS": "0", "executions-MAX_NUM_FORMS": "0",
+        "executions-TOTAL_FORMS": "0",
+        "executions-INITIAL_FORMS": "0",
+        "executions-MIN_NUM_FORMS": "0",
+        "executions-MAX_NUM_FORMS": "0",
     }
     data.update(overrides)
     return data
@@ -91,23 +95,35 @@ def test_a_shorthand_target_becomes_github_fields(staff, team):
     assert response.status_code == 302
     job = Job.objects.get()
     assert (job.target_url, job.github_owner, job.github_repo, job.github_workflow_name) == (
-        None, "acme-qa", "api-tests", "nightly.yml")
+        None,
+        "acme-qa",
+        "api-tests",
+        "nightly.yml",
+    )
 
 
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"target_url": "hooks.example.com"}, "target_url",
-         "target_url must include scheme (http:// or https://)."),
-        ({"target_url": ""}, "__all__",
-         "Job must have either target_url or complete GitHub Actions configuration"),
+        (
+            {"target_url": "hooks.example.com"},
+            "target_url",
+            "target_url must include scheme (http:// or https://).",
+        ),
+        (
+            {"target_url": ""},
+            "__all__",
+            "Job must have either target_url or complete GitHub Actions configuration",
+        ),
         ({"end_date": "2000-01-01"}, "end_date", "end_date must be today or in the future (JST)."),
         ({"name": "   "}, "name", "Job name cannot be empty"),
         ({"name": "taken"}, "name", 'A job with the name "taken" already exists.'),
         ({"metadata": "[1, 2]"}, "metadata", "metadata must be a JSON object"),
     ],
 )
-def test_bad_input_is_refused_with_the_apis_messages_and_nothing_is_saved(staff, team, overrides, field, message):
+def test_bad_input_is_refused_with_the_apis_messages_and_nothing_is_saved(
+    staff, team, overrides, field, message
+):
     JobFactory(name="taken")
     response = staff.post(ADD, form_data(**overrides))
 
@@ -134,7 +150,8 @@ def test_an_expired_job_can_be_paused_but_not_kept_active(staff, team):
     refused = staff.post(url, data)
     assert refused.status_code == 200
     assert refused.context["adminform"].form.errors["is_active"] == [
-        "Job cannot be enabled after end_date has passed. Update end_date first."]
+        "Job cannot be enabled after end_date has passed. Update end_date first."
+    ]
 
     data.pop("is_active")
     paused = staff.post(url, data)
@@ -146,7 +163,9 @@ def test_an_expired_job_can_be_paused_but_not_kept_active(staff, team):
 def test_the_change_form_lists_the_last_executions_read_only_with_links(staff, team):
     job = JobFactory(pic_team="platform-qa")
     executions = [
-        JobExecutionFactory(job=job, started_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i))
+        JobExecutionFactory(
+            job=job, started_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i)
+        )
         for i in range(12)
     ]
 

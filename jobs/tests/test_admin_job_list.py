@@ -82,7 +82,9 @@ def test_filters_and_search_narrow_the_list(staff, query, expected):
     gh = JobFactory(name="gh-job", github=True)
     JobExecutionFactory(job=gh, status="success", started_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     JobExecutionFactory(job=gh, status="failed")
-    JobFactory(name="hook-job", target_url="https://hooks.example.org/x", category="regression", is_active=False)
+    JobFactory(
+        name="hook-job", target_url="https://hooks.example.org/x", category="regression", is_active=False
+    )
     JobFactory(name="soon-job", pic_team="mobile-qa", end_date=scheduler_today() + dt.timedelta(days=3))
 
     response = staff.get(CHANGELIST, query)
@@ -101,8 +103,9 @@ def test_pause_and_resume_actions_flip_is_active_and_refuse_to_resume_expired_jo
     active.refresh_from_db()
     assert active.is_active is False and active.updated_at > before
 
-    response = staff.post(CHANGELIST, {"action": "resume_jobs", "_selected_action": [active.pk, expired.pk]},
-                          follow=True)
+    response = staff.post(
+        CHANGELIST, {"action": "resume_jobs", "_selected_action": [active.pk, expired.pk]}, follow=True
+    )
     body = response.content.decode()
     assert "Resumed 1 job(s)" in body
     assert "Not resumed (past end date): b" in body
@@ -121,9 +124,15 @@ def _page_queries(staff, url) -> int:
 
 def _make_jobs(start: int, stop: int, owner) -> None:
     jobs = Job.objects.bulk_create(
-        Job(name=f"bulk-{i:05d}", cron_expression=f"{i % 60} * * * *", timezone="Asia/Tokyo",
-            target_url="http://127.0.0.1:9/hook", pic_team="platform-qa", created_by=owner,
-            end_date=scheduler_today() + dt.timedelta(days=i % 90))
+        Job(
+            name=f"bulk-{i:05d}",
+            cron_expression=f"{i % 60} * * * *",
+            timezone="Asia/Tokyo",
+            target_url="http://127.0.0.1:9/hook",
+            pic_team="platform-qa",
+            created_by=owner,
+            end_date=scheduler_today() + dt.timedelta(days=i % 90),
+        )
         for i in range(start, stop)
     )
     JobExecution.objects.bulk_create(
@@ -134,13 +143,17 @@ def _make_jobs(start: int, stop: int, owner) -> None:
 def test_job_and_execution_lists_cost_the_same_queries_for_10_and_1000_jobs(staff):
     owner = UserFactory()
     _make_jobs(0, 10, owner)
-    small = (_page_queries(staff, CHANGELIST + "?all="),
-             _page_queries(staff, reverse("admin:jobs_jobexecution_changelist") + "?all="))
+    small = (
+        _page_queries(staff, CHANGELIST + "?all="),
+        _page_queries(staff, reverse("admin:jobs_jobexecution_changelist") + "?all="),
+    )
 
     _make_jobs(10, 1000, owner)
     assert Job.objects.count() == 1000
-    large = (_page_queries(staff, CHANGELIST + "?all="),
-             _page_queries(staff, reverse("admin:jobs_jobexecution_changelist") + "?all="))
+    large = (
+        _page_queries(staff, CHANGELIST + "?all="),
+        _page_queries(staff, reverse("admin:jobs_jobexecution_changelist") + "?all="),
+    )
 
     assert large == small
     # and "show all" really rendered every row
