@@ -104,6 +104,14 @@ class JobDetailView(RoleByMethod, APIView):
         return Response({"message": "Job deleted successfully", "deleted_job": deleted})
 
 
+class LiteralJobRoute:
+    """``GET /jobs/validate-cron`` etc. are job lookups of that id in the contract (→ 404)."""
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        raise not_found("Job not found", f"No job found with ID: {request.path.rsplit('/', 1)[-1]}")
+
+
 # --- cron tools -------------------------------------------------------------------------
 
 def _expression(body: dict) -> str:
@@ -125,7 +133,7 @@ CronExpressionRequest = inline_serializer("CronExpressionRequest", {
 })
 
 
-class ValidateCronView(APIView):
+class ValidateCronView(LiteralJobRoute, APIView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=TAG, summary="Validate a cron expression (invalid is 200 valid:false)",
@@ -143,7 +151,7 @@ class ValidateCronView(APIView):
                          "description": schedule.describe()})
 
 
-class CronDescriptionView(APIView):
+class CronDescriptionView(LiteralJobRoute, APIView):
     """M2: the React client's ``getCronDescription`` call, as the contract's safe extension."""
 
     permission_classes = [IsAuthenticatedUser]
@@ -174,7 +182,7 @@ def _preview_count(value: Any) -> int:
     return max(0, min(number, 20))
 
 
-class CronPreviewView(APIView):
+class CronPreviewView(LiteralJobRoute, APIView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=TAG, summary="Next fire times of an expression", request=inline_serializer(
@@ -219,8 +227,7 @@ class CronPreviewView(APIView):
 
 # --- bulk upload ------------------------------------------------------------------------------
 
-class BulkUploadView(APIView):
-    permission_classes = [IsWriter]
+class BulkUploadView(RoleByMethod, LiteralJobRoute, APIView):
 
     @extend_schema(tags=TAG, summary="Import jobs from a CSV (multipart)", request={
         "multipart/form-data": inline_serializer("BulkUploadRequest", {
