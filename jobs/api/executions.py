@@ -102,7 +102,7 @@ def _filters(params, **extra) -> ExecutionFilters:
 
 
 def _rate(success: int, total: int) -> float:
-    return success / total * 100 if total else 0.0
+    return success * 100 / total if total else 0.0  # the contract's example: 33.333333333333336
 
 
 class JobExecutionListView(APIView):
