@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -21,11 +22,12 @@ from cronhub.api.formats import iso_zoned, parse_instant
 from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure_owner_or_admin
 from jobs import cron
 from jobs.api import serializers as s
+from jobs.api.listing import job_list_json
 from jobs.api.payload import json_body
 from jobs.api.schema import errors, path_id
 from jobs.imports import CsvFileError, jobs_import_csv
 from jobs.models import Job
-from jobs.selectors import job_get, job_list, job_next_execution_at
+from jobs.selectors import job_get, job_next_execution_at
 from jobs.writes import job_create, job_delete, job_update
 
 TAG = ["jobs"]
@@ -48,7 +50,7 @@ def find_job(job_id: str) -> Job:
 
 
 def job_read(job: Job, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    return s.job_read_dict(job, next_execution_at=job_next_execution_at(job, now), in_list=False)
+    return s.job_read_dict(s.job_row(job), next_execution_at=job_next_execution_at(job, now), in_list=False)
 
 
 def reloaded(job: Job) -> dict[str, Any]:
@@ -60,10 +62,7 @@ class JobListView(RoleByMethod, APIView):
     @extend_schema(tags=TAG, summary="All jobs, newest first (no paging)", responses={
         200: s.JobListSerializer, **errors()})
     def get(self, request):
-        now = timezone.now()
-        jobs = [s.job_read_dict(job, next_execution_at=job_next_execution_at(job, now), in_list=True)
-                for job in job_list()]
-        return Response({"count": len(jobs), "jobs": jobs})
+        return HttpResponse(job_list_json(), content_type="application/json")
 
     @extend_schema(tags=TAG, summary="Create a job", request=s.JobCreateSerializer,
                    responses={201: s.JobEnvelopeSerializer, **errors(403)})

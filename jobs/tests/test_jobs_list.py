@@ -1,10 +1,12 @@
 """GET /api/v2/jobs and /jobs/{id}: every job for every role, with computed fields."""
 
 import datetime as dt
+import json
 
 import pytest
 
 from cronhub.testing.factories import JobExecutionFactory, JobFactory
+from jobs.api import listing
 
 MOMENT = dt.datetime(2025, 12, 18, 18, 0, 0, 12345, tzinfo=dt.UTC)
 
@@ -89,5 +91,29 @@ def test_the_list_runs_a_constant_number_of_queries(api, viewer, django_assert_n
     for _ in range(size):
         JobExecutionFactory(job=JobFactory())
     client = api(viewer)
-    with django_assert_num_queries(2):  # the token's user, then the jobs with their last run
+    listing.forget()
+    with django_assert_num_queries(4):  # token's user, two fingerprint aggregates, the jobs with last runs
         assert client.get("/api/v2/jobs").json()["count"] == size
+    with django_assert_num_queries(3):  # unchanged tables: the body built above is served again
+        assert client.get("/api/v2/jobs").json()["count"] == size
+
+
+def test_the_reused_body_follows_every_change(api, owner, viewer):
+    client = api(viewer)
+    job = JobFactory(name="first", created_by=owner)
+    assert [j["name"] for j in client.get("/api/v2/jobs").json()["jobs"]] == ["first"]
+    JobExecutionFactory(job=job, started_at=MOMENT)
+    assert client.get("/api/v2/jobs").json()["jobs"][0]["last_execution_at"] == "2025-12-18T18:00:00.012Z"
+    api(owner).put(f"/api/v2/jobs/{job.id}", {"name": "renamed"}, format="json")
+    assert client.get("/api/v2/jobs").json()["jobs"][0]["name"] == "renamed"
+    api(owner).delete(f"/api/v2/jobs/{job.id}")
+    assert client.get("/api/v2/jobs").json() == {"count": 0, "jobs": []}
+
+
+def test_a_reused_body_is_not_served_once_a_listed_fire_time_has_passed(viewer, db):
+    JobFactory(cron_expression="* * * * *", timezone="UTC")
+    now = dt.datetime(2030, 1, 1, 0, 0, 30, tzinfo=dt.UTC)
+    first = json.loads(listing.job_list_json(now))["jobs"][0]["next_execution_at"]
+    assert first == "2030-01-01T00:01:00+00:00"
+    later = json.loads(listing.job_list_json(now + dt.timedelta(seconds=45)))["jobs"][0]
+    assert later["next_execution_at"] == "2030-01-01T00:02:00+00:00"
