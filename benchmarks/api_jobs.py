@@ -34,9 +34,26 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 EXPRESSIONS = [
-    "0 3 * * *", "0 9 * * 1-5", "*/5 * * * *", "*/15 * * * *", "0 * * * *", "30 2 * * 0", "0 0 1 * *",
-    "0 12 * * mon", "15 10 * * 2,4", "0 18 * * fri", "45 23 * * *", "0 6,18 * * *", "*/30 9-17 * * 1-5",
-    "0 0 13 * 5", "20 4 * * 3", "0 8 1,15 * *", "10 1 * * sat", "0 22 * * 1", "5 */2 * * *", "0 7 * * *",
+    "0 3 * * *",
+    "0 9 * * 1-5",
+    "*/5 * * * *",
+    "*/15 * * * *",
+    "0 * * * *",
+    "30 2 * * 0",
+    "0 0 1 * *",
+    "0 12 * * mon",
+    "15 10 * * 2,4",
+    "0 18 * * fri",
+    "45 23 * * *",
+    "0 6,18 * * *",
+    "*/30 9-17 * * 1-5",
+    "0 0 13 * 5",
+    "20 4 * * 3",
+    "0 8 1,15 * *",
+    "10 1 * * sat",
+    "0 22 * * 1",
+    "5 */2 * * *",
+    "0 7 * * *",
 ]
 ZONES = ["Asia/Tokyo"] * 8 + ["UTC", "America/New_York"]
 
@@ -56,18 +73,30 @@ def seed(jobs: int, executions: int) -> str:
     from taxonomy.models import PicTeam
 
     rng = random.Random(42)
-    admin = User.objects.create_user(username="bench", email="bench@example.com", password="bench123",
-                                     role=Role.ADMIN)
+    admin = User.objects.create_user(
+        username="bench", email="bench@example.com", password="bench123", role=Role.ADMIN
+    )
     PicTeam.objects.create(slug="platform-qa", name="Platform QA", slack_handle="@qa")
     now = timezone.now()
     end = (now + dt.timedelta(days=365)).date()
-    batch = [Job(
-        name=f"Job {index:05d}", cron_expression=rng.choice(EXPRESSIONS), timezone=rng.choice(ZONES),
-        github_owner="acme", github_repo=f"repo-{index % 50}", github_workflow_name="ci.yml",
-        metadata={"branchDetails": "main", "environment": "STG"}, category="general", end_date=end,
-        pic_team="platform-qa", created_by=admin, is_active=rng.random() < 0.8,
-        created_at=now - dt.timedelta(minutes=index),
-    ) for index in range(jobs)]
+    batch = [
+        Job(
+            name=f"Job {index:05d}",
+            cron_expression=rng.choice(EXPRESSIONS),
+            timezone=rng.choice(ZONES),
+            github_owner="acme",
+            github_repo=f"repo-{index % 50}",
+            github_workflow_name="ci.yml",
+            metadata={"branchDetails": "main", "environment": "STG"},
+            category="general",
+            end_date=end,
+            pic_team="platform-qa",
+            created_by=admin,
+            is_active=rng.random() < 0.8,
+            created_at=now - dt.timedelta(minutes=index),
+        )
+        for index in range(jobs)
+    ]
     Job.objects.bulk_create(batch, batch_size=1000)
     ids = list(Job.objects.values_list("id", flat=True))
     statuses = ["success"] * 7 + ["failed"] * 2 + ["running"]
@@ -75,12 +104,19 @@ def seed(jobs: int, executions: int) -> str:
     for index in range(executions):
         started = now - dt.timedelta(seconds=index * 30)
         state = rng.choice(statuses)
-        rows.append(JobExecution(
-            job_id=rng.choice(ids), status=state, trigger_type=rng.choice(["scheduled", "manual"]),
-            started_at=started, completed_at=None if state == "running" else started + dt.timedelta(seconds=2),
-            duration_seconds=None if state == "running" else 2.0, execution_type="github_actions",
-            target="acme/repo/ci.yml", response_status=204 if state == "success" else 500,
-        ))
+        rows.append(
+            JobExecution(
+                job_id=rng.choice(ids),
+                status=state,
+                trigger_type=rng.choice(["scheduled", "manual"]),
+                started_at=started,
+                completed_at=None if state == "running" else started + dt.timedelta(seconds=2),
+                duration_seconds=None if state == "running" else 2.0,
+                execution_type="github_actions",
+                target="acme/repo/ci.yml",
+                response_status=204 if state == "success" else 500,
+            )
+        )
         if len(rows) == 5000:
             JobExecution.objects.bulk_create(rows)
             rows = []
@@ -129,8 +165,13 @@ def measure(port: int, token: str, path: str, runs: int) -> dict:
         timings.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
         size = len(response.content)
-    return {"path": path, "p50_ms": round(statistics.median(timings), 1),
-            "p95_ms": round(percentile(timings, 0.95), 1), "runs": runs, "bytes": size}
+    return {
+        "path": path,
+        "p50_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(percentile(timings, 0.95), 1),
+        "runs": runs,
+        "bytes": size,
+    }
 
 
 def reset_postgres(url: str) -> None:
@@ -143,7 +184,9 @@ def reset_postgres(url: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--executions", type=int, default=100_000)
@@ -163,41 +206,104 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
         if url.startswith(("postgres://", "postgresql://")):
             reset_postgres(url)
-        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-only-secret-0123456789abcdef0123456789", "DEBUG": "false",
-               "TESTING": "false", "CRONHUB_READ_DOT_ENV": "false", "ALLOWED_HOSTS": "127.0.0.1",
-               "LOG_LEVEL": "warning", "SCHEDULER_LOCK_PATH": f"{tmp}/scheduler.lock"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-only-secret-0123456789abcdef0123456789",
+            "DEBUG": "false",
+            "TESTING": "false",
+            "CRONHUB_READ_DOT_ENV": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "warning",
+            "SCHEDULER_LOCK_PATH": f"{tmp}/scheduler.lock",
+        }
         subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         started = time.perf_counter()
-        token = subprocess.run(
-            [PYTHON, __file__, "--seed-only", "--jobs", str(args.jobs), "--executions", str(args.executions)],
-            cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "cronhub.settings", "PYTHONPATH": str(ROOT)},
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [
+                    PYTHON,
+                    __file__,
+                    "--seed-only",
+                    "--jobs",
+                    str(args.jobs),
+                    "--executions",
+                    str(args.executions),
+                ],
+                cwd=ROOT,
+                env={**env, "DJANGO_SETTINGS_MODULE": "cronhub.settings", "PYTHONPATH": str(ROOT)},
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         seeded = time.perf_counter() - started
         child_env = {**env, "DJANGO_SETTINGS_MODULE": "cronhub.settings", "PYTHONPATH": str(ROOT)}
-        built = json.loads(subprocess.run([PYTHON, __file__, "--build-timing"], cwd=ROOT, env=child_env,
-                                          check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        built = json.loads(
+            subprocess.run(
+                [PYTHON, __file__, "--build-timing"],
+                cwd=ROOT,
+                env=child_env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
 
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))  # a free port, handed to gunicorn already bound
         listener.listen(64)
         port = listener.getsockname()[1]
         server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "cronhub.wsgi", "--bind", f"fd://{listener.fileno()}",
-             "--workers", str(args.workers), "--log-level", "warning"],
-            cwd=ROOT, env=env, pass_fds=[listener.fileno()])
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "cronhub.wsgi",
+                "--bind",
+                f"fd://{listener.fileno()}",
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            pass_fds=[listener.fileno()],
+        )
         try:
             _wait_until_up(port)
-            results = [measure(port, token, path, args.runs) for path in (
-                "/api/v2/jobs", "/api/v2/executions?page=1&limit=50", "/api/v2/executions/statistics")]
+            results = [
+                measure(port, token, path, args.runs)
+                for path in (
+                    "/api/v2/jobs",
+                    "/api/v2/executions?page=1&limit=50",
+                    "/api/v2/executions/statistics",
+                )
+            ]
         finally:
             server.terminate()
             server.wait(timeout=30)
             listener.close()
     engine = url.split(":", 1)[0]
-    print(json.dumps({"database": engine, "jobs": args.jobs, "executions": args.executions,
-                      "workers": args.workers, "seed_seconds": round(seeded, 1), "jobs_body_build_uncached": built,
-                      "results": results}, indent=2))
+    print(
+        json.dumps(
+            {
+                "database": engine,
+                "jobs": args.jobs,
+                "executions": args.executions,
+                "workers": args.workers,
+                "seed_seconds": round(seeded, 1),
+                "jobs_body_build_uncached": built,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 def _wait_until_up(port: int) -> None:

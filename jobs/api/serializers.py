@@ -326,7 +326,8 @@ def job_dict(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def job_read_dict(row: dict[str, Any], *, next_execution_at: dt.datetime | None, in_list: bool) -> dict[str, Any]:
+def job_read_dict(row: dict[str, Any], *, next_execution_at: dt.datetime | None,
+                  in_list: bool) -> dict[str, Any]:
     """JobRead: Job + ``last_execution_at`` (list: Z-millis; elsewhere the detail spelling)
     + ``next_execution_at`` (zoned in the job's zone)."""
     data = job_dict(row)

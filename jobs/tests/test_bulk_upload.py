@@ -24,8 +24,9 @@ def future() -> str:
 
 def upload(client, text: str | bytes, name: str = "jobs.csv", **form):
     data = text.encode() if isinstance(text, str) else text
-    return client.post(URL, {"file": SimpleUploadedFile(name, data, content_type="text/csv"), **form},
-                       format="multipart")
+    return client.post(
+        URL, {"file": SimpleUploadedFile(name, data, content_type="text/csv"), **form}, format="multipart"
+    )
 
 
 def sample_with_future_end_dates() -> bytes:
@@ -48,6 +49,7 @@ def sample_teams(db):
 
 # --- the sample file ------------------------------------------------------------------------
 
+
 @pytest.mark.skipif(not SAMPLE.exists(), reason="shared/fixtures/sample_bulk_upload.csv not beside the repo")
 def test_a_dry_run_of_the_sample_gives_the_documented_counts_and_writes_nothing(api, owner, sample_teams):
     response = upload(api(owner), sample_with_future_end_dates(), dry_run="true")
@@ -64,7 +66,8 @@ def test_a_dry_run_of_the_sample_gives_the_documented_counts_and_writes_nothing(
 
 @pytest.mark.skipif(not SAMPLE.exists(), reason="shared/fixtures/sample_bulk_upload.csv not beside the repo")
 def test_a_real_upload_of_the_sample_creates_the_46_jobs_with_the_default_owner(
-        api, owner, other_user, sample_teams):
+    api, owner, other_user, sample_teams
+):
     response = upload(api(owner), sample_with_future_end_dates(), default_github_owner="acme")
     assert response.status_code == 200
     body = response.json()
@@ -72,7 +75,10 @@ def test_a_real_upload_of_the_sample_creates_the_46_jobs_with_the_default_owner(
     assert Job.objects.count() == 46 and Job.objects.filter(is_active=True).count() == 25
     job = Job.objects.get(name="For Testing")
     assert (job.github_owner, job.github_repo, job.github_workflow_name) == (
-        "acme", "qa-automate-apiqa", "Parallelism_Testing_Launcher")
+        "acme",
+        "qa-automate-apiqa",
+        "Parallelism_Testing_Launcher",
+    )
     assert job.metadata["branchDetails"] == "optimize-tests-distribution"
     assert job.pic_team == "pam" and job.created_by == owner and job.is_active is False
     assert set(body["jobs"][0]) == {"id", "name", "is_active"}
@@ -91,86 +97,125 @@ def test_the_unmodified_sample_fails_on_its_past_end_dates(api, owner, sample_te
 
 # --- rows ---------------------------------------------------------------------------------------
 
+
 def test_per_row_errors_in_the_contract_order_and_shape(api, owner, team, future):
     JobFactory(name="exists")
-    text = "\n".join([
-        "name,cron,target_url,end_date,pic_team,category,metadata,dispatch_url",
-        f"ok,0 3 * * *,https://h.example/x,{future},Platform QA,,,",
-        f"bad-dispatch,0 3 * * *,,{future},platform-qa,,,https://example.com/nope",
-        f"bad-category,0 3 * * *,https://h.example/x,{future},platform-qa,Nope,,",
-        "bad-date,0 3 * * *,https://h.example/x,31/12/2099,platform-qa,,,",
-        "no-date,0 3 * * *,https://h.example/x,,platform-qa,,,",
-        "past,0 3 * * *,https://h.example/x,2020-01-01,platform-qa,,,",
-        f"no-team,0 3 * * *,https://h.example/x,{future},Mobile QA,,,",
-        f",0 3 * * *,https://h.example/x,{future},platform-qa,,,",
-        f"ok,0 3 * * *,https://h.example/x,{future},platform-qa,,,",
-        f"exists,0 3 * * *,https://h.example/x,{future},platform-qa,,,",
-        f"bad-cron,0 3 * *,https://h.example/x,{future},platform-qa,,,",
-        f'bad-json,0 3 * * *,https://h.example/x,{future},platform-qa,,"{{nope",',
-        f"list-json,0 3 * * *,https://h.example/x,{future},platform-qa,,[1],",
-        f"no-scheme,0 3 * * *,example.com/hook,{future},platform-qa,,,",
-        f"no-target,0 3 * * *,,{future},platform-qa,,,",
-    ])
+    text = "\n".join(
+        [
+            "name,cron,target_url,end_date,pic_team,category,metadata,dispatch_url",
+            f"ok,0 3 * * *,https://h.example/x,{future},Platform QA,,,",
+            f"bad-dispatch,0 3 * * *,,{future},platform-qa,,,https://example.com/nope",
+            f"bad-category,0 3 * * *,https://h.example/x,{future},platform-qa,Nope,,",
+            "bad-date,0 3 * * *,https://h.example/x,31/12/2099,platform-qa,,,",
+            "no-date,0 3 * * *,https://h.example/x,,platform-qa,,,",
+            "past,0 3 * * *,https://h.example/x,2020-01-01,platform-qa,,,",
+            f"no-team,0 3 * * *,https://h.example/x,{future},Mobile QA,,,",
+            f",0 3 * * *,https://h.example/x,{future},platform-qa,,,",
+            f"ok,0 3 * * *,https://h.example/x,{future},platform-qa,,,",
+            f"exists,0 3 * * *,https://h.example/x,{future},platform-qa,,,",
+            f"bad-cron,0 3 * *,https://h.example/x,{future},platform-qa,,,",
+            f'bad-json,0 3 * * *,https://h.example/x,{future},platform-qa,,"{{nope",',
+            f"list-json,0 3 * * *,https://h.example/x,{future},platform-qa,,[1],",
+            f"no-scheme,0 3 * * *,example.com/hook,{future},platform-qa,,,",
+            f"no-target,0 3 * * *,,{future},platform-qa,,,",
+        ]
+    )
     body = upload(api(owner), text).json()
     assert body["created_count"] == 1
     errors = {error["row"]: error for error in body["errors"]}
-    assert errors[3] == {"row": 3, "job_name": "bad-dispatch", "error": "Invalid dispatch_url",
-                         "message": errors[3]["message"]}
+    assert errors[3] == {
+        "row": 3,
+        "job_name": "bad-dispatch",
+        "error": "Invalid dispatch_url",
+        "message": errors[3]["message"],
+    }
     assert errors[3]["message"].startswith("Invalid dispatch URL format.")
     assert errors[4]["error"] == "Invalid category"
-    assert errors[5] == {"row": 5, "job_name": "bad-date", "error": "Invalid end_date",
-                         "message": "Invalid end_date. Use YYYY-MM-DD."}
+    assert errors[5] == {
+        "row": 5,
+        "job_name": "bad-date",
+        "error": "Invalid end_date",
+        "message": "Invalid end_date. Use YYYY-MM-DD.",
+    }
     assert errors[6]["message"] == "end_date (YYYY-MM-DD) is required."
     assert errors[7]["message"] == "end_date must be today or in the future (JST)."
-    assert errors[8] == {"row": 8, "job_name": "no-team", "error": "Invalid PIC team",
-                         "message": "Unknown PIC team. Create it in Settings → PIC Teams first.",
-                         "pic_team": "Mobile QA", "pic_team_slug": "mobile-qa"}
-    assert errors[9] == {"row": 9, "error": "Missing required fields",
-                         "message": "name and cron_expression are required."}
+    assert errors[8] == {
+        "row": 8,
+        "job_name": "no-team",
+        "error": "Invalid PIC team",
+        "message": "Unknown PIC team. Create it in Settings → PIC Teams first.",
+        "pic_team": "Mobile QA",
+        "pic_team_slug": "mobile-qa",
+    }
+    assert errors[9] == {
+        "row": 9,
+        "error": "Missing required fields",
+        "message": "name and cron_expression are required.",
+    }
     assert errors[10] == {"row": 10, "job_name": "ok", "error": "Duplicate job name in CSV"}
     assert errors[11]["error"] == "Duplicate job name"
     assert errors[12]["error"] == "Invalid cron expression"
     assert errors[13]["error"] == "Invalid JSON in Request Body"
-    assert errors[14] == {"row": 14, "job_name": "list-json", "error": "Invalid Request Body",
-                          "message": "Request Body must be a JSON object."}
-    assert errors[15] == {"row": 15, "job_name": "no-scheme", "error": "Invalid target_url",
-                          "message": "target_url must include scheme (http:// or https://)."}
+    assert errors[14] == {
+        "row": 14,
+        "job_name": "list-json",
+        "error": "Invalid Request Body",
+        "message": "Request Body must be a JSON object.",
+    }
+    assert errors[15] == {
+        "row": 15,
+        "job_name": "no-scheme",
+        "error": "Invalid target_url",
+        "message": "target_url must include scheme (http:// or https://).",
+    }
     assert errors[16]["error"] == "Missing target configuration"
     assert body["error_count"] == 14
     assert list(Job.objects.exclude(name="exists").values_list("name", flat=True)) == ["ok"]
 
 
 def test_a_failed_row_does_not_make_a_later_row_a_false_duplicate(api, owner, team, future):
-    text = "\n".join(["name,cron,url,end date,pic team",
-                      f"twin,bad cron,https://h.example/x,{future},platform-qa",
-                      f"twin,0 3 * * *,https://h.example/x,{future},platform-qa"])
+    text = "\n".join(
+        [
+            "name,cron,url,end date,pic team",
+            f"twin,bad cron,https://h.example/x,{future},platform-qa",
+            f"twin,0 3 * * *,https://h.example/x,{future},platform-qa",
+        ]
+    )
     body = upload(api(owner), text).json()
     assert body["created_count"] == 1
     assert [error["error"] for error in body["errors"]] == ["Invalid cron expression"]
 
 
 def test_dispatch_url_columns_in_every_form_including_path_only(api, owner, team, future):
-    text = "\n".join([
-        "name,cron,dispatch url,end date,pic team,target url",
-        f"ui,0 3 * * *,https://github.com/acme/web/actions/workflows/ci.yml,{future},platform-qa,https://x.example/",
-        f"api,0 3 * * *,https://api.github.com/repos/acme/web/actions/workflows/ci.yml/dispatches,{future},"
-        "platform-qa,",
-        f"path,0 3 * * *,/acme/web/actions/workflows/ci.yml,{future},platform-qa,",
-        f"bare,0 3 * * *,acme/web/ci.yml,{future},platform-qa,",
-        f"hostless,0 3 * * *,github.com/acme/web/actions/workflows/ci.yml,{future},platform-qa,",
-    ])
+    text = "\n".join(
+        [
+            "name,cron,dispatch url,end date,pic team,target url",
+            f"ui,0 3 * * *,https://github.com/acme/web/actions/workflows/ci.yml,{future},platform-qa,https://x.example/",
+            f"api,0 3 * * *,https://api.github.com/repos/acme/web/actions/workflows/ci.yml/dispatches,{future},"
+            "platform-qa,",
+            f"path,0 3 * * *,/acme/web/actions/workflows/ci.yml,{future},platform-qa,",
+            f"bare,0 3 * * *,acme/web/ci.yml,{future},platform-qa,",
+            f"hostless,0 3 * * *,github.com/acme/web/actions/workflows/ci.yml,{future},platform-qa,",
+        ]
+    )
     body = upload(api(owner), text).json()
     assert body["error_count"] == 0, body["errors"]
     for job in Job.objects.all():
         assert (job.github_owner, job.github_repo, job.github_workflow_name, job.target_url) == (
-            "acme", "web", "ci.yml", None), job.name
+            "acme",
+            "web",
+            "ci.yml",
+            None,
+        ), job.name
 
 
 def test_aliases_status_words_branch_and_owner_slash_repo(api, owner, team, future):
-    text = "\n".join([
-        "Job Name,Cron,GitHub Repo,GitHub Workflow Name,ref,Active,End_Date,PIC_Team_Slug,Timezone",
-        f"split,0 3 * * *,acme/web,ci.yml,release,off,{future},platform-qa,Europe/Paris",
-    ])
+    text = "\n".join(
+        [
+            "Job Name,Cron,GitHub Repo,GitHub Workflow Name,ref,Active,End_Date,PIC_Team_Slug,Timezone",
+            f"split,0 3 * * *,acme/web,ci.yml,release,off,{future},platform-qa,Europe/Paris",
+        ]
+    )
     body = upload(api(owner), text, default_github_owner="ignored").json()
     assert body["created_count"] == 1, body["errors"]
     job = Job.objects.get()
@@ -182,8 +227,12 @@ def test_aliases_status_words_branch_and_owner_slash_repo(api, owner, team, futu
 def test_blank_columns_and_rows_are_normalised_and_counted(api, owner, team, future):
     text = f"name,,cron,url,end date,pic team\n\n ,,,,,\nkept,x,0 3 * * *,https://h.example/,{future},platform-qa\n"
     body = upload(api(owner), text, dry_run="1").json()
-    assert body["stats"] == {"original_column_count": 6, "original_row_count": 3, "removed_column_count": 1,
-                             "removed_empty_row_count": 2}
+    assert body["stats"] == {
+        "original_column_count": 6,
+        "original_row_count": 3,
+        "removed_column_count": 1,
+        "removed_empty_row_count": 2,
+    }
     assert body["jobs"][0]["name"] == "kept"
 
 
@@ -206,18 +255,28 @@ def test_a_bom_is_stripped(api, owner, team, future):
 
 # --- the file ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "CSV is empty."),
-    (b" , ,\n1,2,3\n", "CSV header row has no usable column names."),
-])
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "CSV is empty."),
+        (b" , ,\n1,2,3\n", "CSV header row has no usable column names."),
+    ],
+)
 def test_unusable_files_are_invalid_csv(api, owner, data, message):
     response = upload(api(owner), data)
     assert response.status_code == 400
     assert response.json() == {"error": "Invalid CSV", "message": message}
 
 
-@pytest.mark.parametrize("data", [b"\xff\xfe\x00n\x00a\x00m\x00e", b"name\n\xc3\x28 broken utf-8\n",
-                                  b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\xff\xfe\x00n\x00a\x00m\x00e",
+        b"name\n\xc3\x28 broken utf-8\n",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    ],
+)
 def test_non_csv_or_undecodable_files_are_400s(api, owner, data):
     response = upload(api(owner), data, name="x.png")
     assert response.status_code == 400
@@ -249,8 +308,11 @@ def test_anonymous_cannot_upload(api, db):
 
 
 def test_the_react_client_call_reads_counts_and_error_fields(api, owner, team, future):
-    text = f"Job Name,Target URL,Cron schedule (JST),End Date,PIC Team\na,https://h.example/,0 3 * * *,{future},Ghosts\n" \
-           f"b,https://h.example/,0 3 * * *,{future},Platform QA\n"
+    text = (
+        "Job Name,Target URL,Cron schedule (JST),End Date,PIC Team\n"
+        f"a,https://h.example/,0 3 * * *,{future},Ghosts\n"
+        f"b,https://h.example/,0 3 * * *,{future},Platform QA\n"
+    )
     body = upload(api(owner), text, name="jobs-normalized.csv").json()
     assert body["created_count"] == 1 and body["error_count"] == 1
     error = body["errors"][0]

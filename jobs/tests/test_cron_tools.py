@@ -23,6 +23,7 @@ def post(client, path, body):
 
 # --- validate-cron ---------------------------------------------------------------------------
 
+
 def test_a_valid_expression_is_valid_with_a_description(api, viewer):
     response = post(api(viewer), "validate-cron", {"expression": "0 9 * * 1-5"})
     assert response.status_code == 200
@@ -34,8 +35,11 @@ def test_a_valid_expression_is_valid_with_a_description(api, viewer):
 def test_an_invalid_expression_is_200_valid_false(api, viewer):
     response = post(api(viewer), "validate-cron", {"expression": "* * * *"})
     assert response.status_code == 200
-    assert response.json() == {"valid": False, "error": "Invalid cron expression", "message": (
-        "Cron expression must have exactly 5 fields (minute hour day month day-of-week).")}
+    assert response.json() == {
+        "valid": False,
+        "error": "Invalid cron expression",
+        "message": ("Cron expression must have exactly 5 fields (minute hour day month day-of-week)."),
+    }
 
 
 def test_an_empty_expression_names_the_requirement(api, viewer):
@@ -47,11 +51,14 @@ def test_cron_expression_is_accepted_as_an_alias(api, viewer):
     assert post(api(viewer), "validate-cron", {"cron_expression": "0 3 * * *"}).json()["valid"] is True
 
 
-@pytest.mark.parametrize(("raw", "content_type", "expected"), [
-    ("{bad", "application/json", {"error": "Invalid JSON"}),
-    ("[1]", "application/json", {"error": "Invalid payload", "message": "JSON body must be an object."}),
-    ('{"expression": "* * * * *"}', "text/plain", {"error": "Content-Type must be application/json"}),
-])
+@pytest.mark.parametrize(
+    ("raw", "content_type", "expected"),
+    [
+        ("{bad", "application/json", {"error": "Invalid JSON"}),
+        ("[1]", "application/json", {"error": "Invalid payload", "message": "JSON body must be an object."}),
+        ('{"expression": "* * * * *"}', "text/plain", {"error": "Content-Type must be application/json"}),
+    ],
+)
 def test_bad_bodies_are_400s_not_500s(api, viewer, raw, content_type, expected):
     response = api(viewer).post("/api/v2/jobs/validate-cron", raw, content_type=content_type)
     assert response.status_code == 400
@@ -64,21 +71,28 @@ def test_validate_cron_needs_a_token(api, db):
 
 @pytest.mark.parametrize("case", _examples("invalid"))
 def test_every_refused_sample_expression_is_refused_by_validate_cron_and_job_create(
-        api, owner, create_body, case):
+    api, owner, create_body, case
+):
     verdict = post(api(owner), "validate-cron", {"expression": case["expr"]}).json()
     assert verdict["valid"] is False and verdict["error"] == "Invalid cron expression"
     assert verdict["message"].strip()
-    response = api(owner).post("/api/v2/jobs", {**create_body, "cron_expression": case["expr"]}, format="json")
+    response = api(owner).post(
+        "/api/v2/jobs", {**create_body, "cron_expression": case["expr"]}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "Invalid cron expression"
 
 
 # --- cron-preview -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", _examples("valid"))
 def test_every_sample_schedule_previews_its_expected_fire_times(api, viewer, case):
-    response = post(api(viewer), "cron-preview", {"expression": case["expr"], "count": 5,
-                                                  "timezone": case["tz"], "from": case["start"]})
+    response = post(
+        api(viewer),
+        "cron-preview",
+        {"expression": case["expr"], "count": 5, "timezone": case["tz"], "from": case["start"]},
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["timezone"] == case["tz"]
@@ -111,8 +125,11 @@ def test_a_non_numeric_count_is_a_400(api, viewer):
 
 
 def test_preview_starts_strictly_after_from(api, viewer):
-    body = post(api(viewer), "cron-preview", {"expression": "0 9 * * *", "count": 1, "timezone": "UTC",
-                                              "from": "2025-06-15T09:00:00Z"}).json()
+    body = post(
+        api(viewer),
+        "cron-preview",
+        {"expression": "0 9 * * *", "count": 1, "timezone": "UTC", "from": "2025-06-15T09:00:00Z"},
+    ).json()
     assert body["next_runs"] == ["2025-06-16T09:00:00+00:00"]
 
 
@@ -122,11 +139,14 @@ def test_an_invalid_expression_is_a_400_in_preview(api, viewer):
     assert response.json()["error"] == "Invalid cron expression"
 
 
-@pytest.mark.parametrize(("field", "value", "error"), [
-    ("timezone", "Mars/Base", "Invalid timezone"),
-    ("from", "yesterday-ish", "Invalid payload"),
-    ("from", 12, "Invalid payload"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("timezone", "Mars/Base", "Invalid timezone"),
+        ("from", "yesterday-ish", "Invalid payload"),
+        ("from", 12, "Invalid payload"),
+    ],
+)
 def test_bad_time_zone_or_start_is_a_400(api, viewer, field, value, error):
     response = post(api(viewer), "cron-preview", {"expression": "* * * * *", field: value})
     assert response.status_code == 400

@@ -19,16 +19,38 @@ def job(owner):
 def runs(job):
     """Three runs a day apart: success (newest), failed, running (oldest)."""
     return [
-        JobExecutionFactory(job=job, status="success", trigger_type="manual", started_at=T0,
-                            duration_seconds=10.0, execution_type="github_actions", response_status=204),
-        JobExecutionFactory(job=job, status="failed", trigger_type="scheduled", started_at=T0 - dt.timedelta(days=1),
-                            duration_seconds=20.0, error_message="boom", response_status=500),
-        JobExecutionFactory(job=job, status="running", trigger_type="scheduled", started_at=T0 - dt.timedelta(days=2),
-                            completed_at=None, duration_seconds=None, response_status=None),
+        JobExecutionFactory(
+            job=job,
+            status="success",
+            trigger_type="manual",
+            started_at=T0,
+            duration_seconds=10.0,
+            execution_type="github_actions",
+            response_status=204,
+        ),
+        JobExecutionFactory(
+            job=job,
+            status="failed",
+            trigger_type="scheduled",
+            started_at=T0 - dt.timedelta(days=1),
+            duration_seconds=20.0,
+            error_message="boom",
+            response_status=500,
+        ),
+        JobExecutionFactory(
+            job=job,
+            status="running",
+            trigger_type="scheduled",
+            started_at=T0 - dt.timedelta(days=2),
+            completed_at=None,
+            duration_seconds=None,
+            response_status=None,
+        ),
     ]
 
 
 # --- per job -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("persona", ROLES)
 def test_every_role_reads_a_jobs_executions_newest_first(api, request, persona, job, runs):
@@ -41,8 +63,20 @@ def test_every_role_reads_a_jobs_executions_newest_first(api, request, persona, 
     first = body["executions"][0]
     assert first["started_at"] == "2025-12-18T06:49:31.105Z"
     assert first["completed_at"] == "2025-12-18T06:49:32.105Z"
-    for key in ("id", "job_id", "status", "trigger_type", "started_at", "completed_at", "duration_seconds",
-                "execution_type", "target", "response_status", "error_message", "output"):
+    for key in (
+        "id",
+        "job_id",
+        "status",
+        "trigger_type",
+        "started_at",
+        "completed_at",
+        "duration_seconds",
+        "execution_type",
+        "target",
+        "response_status",
+        "error_message",
+        "output",
+    ):
         assert key in first
 
 
@@ -56,15 +90,18 @@ def test_total_executions_is_the_page_size(api, viewer, job, runs):
     assert body["total_executions"] == 2 and len(body["executions"]) == 2
 
 
-@pytest.mark.parametrize(("query", "statuses"), [
-    ("status=failed,running", {"failed", "running"}),
-    ("status=failed,,", {"failed"}),
-    ("trigger_type=manual", {"success"}),
-    ("status=unknown", set()),
-    ("from=2025-12-17&to=2025-12-17", {"failed"}),
-    ("from=2025-12-17T00:00:00.000Z", {"failed", "success"}),
-    ("to=2025-12-17", {"failed", "running"}),
-])
+@pytest.mark.parametrize(
+    ("query", "statuses"),
+    [
+        ("status=failed,running", {"failed", "running"}),
+        ("status=failed,,", {"failed"}),
+        ("trigger_type=manual", {"success"}),
+        ("status=unknown", set()),
+        ("from=2025-12-17&to=2025-12-17", {"failed"}),
+        ("from=2025-12-17T00:00:00.000Z", {"failed", "success"}),
+        ("to=2025-12-17", {"failed", "running"}),
+    ],
+)
 def test_per_job_filters(api, viewer, job, runs, query, statuses):
     body = api(viewer).get(f"/api/v2/jobs/{job.id}/executions?{query}").json()
     assert {row["status"] for row in body["executions"]} == statuses
@@ -86,8 +123,14 @@ def test_an_unknown_job_is_a_404(api, viewer):
 
 def test_per_job_stats_round_and_average_successful_runs_only(api, viewer, job, runs):
     body = api(viewer).get(f"/api/v2/jobs/{job.id}/executions/stats").json()
-    assert body["statistics"] == {"total_executions": 3, "success_count": 1, "failed_count": 1,
-                                  "running_count": 1, "success_rate": 33.33, "average_duration_seconds": 10.0}
+    assert body["statistics"] == {
+        "total_executions": 3,
+        "success_count": 1,
+        "failed_count": 1,
+        "running_count": 1,
+        "success_rate": 33.33,
+        "average_duration_seconds": 10.0,
+    }
     assert body["latest_execution"]["id"] == runs[0].id
 
 
@@ -102,14 +145,17 @@ def test_an_execution_of_another_job_is_not_found_under_this_job(api, viewer, jo
     other = JobExecutionFactory()
     response = api(viewer).get(f"/api/v2/jobs/{job.id}/executions/{other.id}")
     assert response.status_code == 404
-    assert response.json() == {"error": "Execution not found",
-                               "message": f"No execution found with ID: {other.id} for job: {job.id}"}
+    assert response.json() == {
+        "error": "Execution not found",
+        "message": f"No execution found with ID: {other.id} for job: {job.id}",
+    }
     body = api(viewer).get(f"/api/v2/jobs/{job.id}/executions/{runs[1].id}").json()
     assert body["job"] == {"id": job.id, "name": job.name}
     assert body["execution"]["error_message"] == "boom"
 
 
 # --- global ------------------------------------------------------------------------------------------
+
 
 def test_the_global_list_pages_and_adds_job_name_and_repo(api, viewer, job, runs):
     body = api(viewer).get("/api/v2/executions?page=2&limit=2").json()
@@ -128,20 +174,29 @@ def test_no_executions_means_zero_pages(api, viewer):
     assert api(viewer).get("/api/v2/executions").json()["total_pages"] == 0
 
 
-@pytest.mark.parametrize(("query", "count"), [
-    ("status=failed,running", 2), ("trigger_type=scheduled", 2), ("execution_type=github_actions", 1),
-    ("from=2025-12-18T06:00:00.000Z", 1), ("from=2025-12-16&to=2025-12-17", 2),
-])
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("status=failed,running", 2),
+        ("trigger_type=scheduled", 2),
+        ("execution_type=github_actions", 1),
+        ("from=2025-12-18T06:00:00.000Z", 1),
+        ("from=2025-12-16&to=2025-12-17", 2),
+    ],
+)
 def test_global_filters(api, viewer, job, runs, query, count):
     JobExecutionFactory(started_at=T0)  # another job's run, filtered out by job_id
     assert api(viewer).get(f"/api/v2/executions?job_id={job.id}&{query}").json()["total"] == count
 
 
-@pytest.mark.parametrize(("query", "error"), [
-    ("from=bad", "Invalid date"),
-    ("from=2025-13-01", "Invalid date"),
-    ("from=2025-02-01&to=2025-01-01", "Invalid date range"),
-])
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("from=bad", "Invalid date"),
+        ("from=2025-13-01", "Invalid date"),
+        ("from=2025-02-01&to=2025-01-01", "Invalid date range"),
+    ],
+)
 def test_bad_dates_are_400s(api, viewer, query, error):
     for path in ("executions", "executions/statistics"):
         response = api(viewer).get(f"/api/v2/{path}?{query}")
@@ -151,9 +206,15 @@ def test_bad_dates_are_400s(api, viewer, query, error):
 
 def test_global_statistics_do_not_round_and_average_every_duration(api, viewer, job, runs):
     body = api(viewer).get("/api/v2/executions/statistics?from=2025-12-15&to=2025-12-18").json()
-    assert body == {"total_executions": 3, "successful_executions": 1, "failed_executions": 1,
-                    "running_executions": 1, "success_rate": 33.333333333333336, "average_duration_seconds": 15.0,
-                    "range": {"from": "2025-12-15T00:00:00+00:00", "to": "2025-12-19T00:00:00+00:00"}}
+    assert body == {
+        "total_executions": 3,
+        "successful_executions": 1,
+        "failed_executions": 1,
+        "running_executions": 1,
+        "success_rate": 33.333333333333336,
+        "average_duration_seconds": 15.0,
+        "range": {"from": "2025-12-15T00:00:00+00:00", "to": "2025-12-19T00:00:00+00:00"},
+    }
 
 
 def test_global_statistics_when_empty(api, viewer):

@@ -32,7 +32,10 @@ def test_an_owner_creates_a_github_job_and_gets_both_computed_fields(api, owner,
     assert job["created_at"].endswith("Z")
     stored = Job.objects.get(pk=job["id"])
     assert (stored.github_owner, stored.github_repo, stored.github_workflow_name) == (
-        "acme-qa", "api-tests", "nightly.yml")
+        "acme-qa",
+        "api-tests",
+        "nightly.yml",
+    )
     # "New Job Created" goes to every user, bystanders included.
     notice = Notification.objects.get(user=other_user)
     assert notice.title == "New Job Created" and notice.related_job_id == stored.id
@@ -88,8 +91,10 @@ def test_invalid_json_is_a_400(api, owner):
 def test_a_json_array_reports_all_three_required_fields_missing(api, owner):
     response = api(owner).post(URL, "[1, 2]", content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"error": "Missing required fields",
-                               "missing_fields": ["name", "cron_expression", "end_date"]}
+    assert response.json() == {
+        "error": "Missing required fields",
+        "missing_fields": ["name", "cron_expression", "end_date"],
+    }
 
 
 def test_only_the_missing_keys_are_listed(api, owner, create_body):
@@ -110,17 +115,24 @@ def test_a_duplicate_name_is_refused(api, owner, create_body):
     assert post(api(owner), create_body).status_code == 201
     response = post(api(owner), {**create_body, "name": "  Nightly API regression "})
     assert response.status_code == 400
-    assert response.json() == {"error": "Duplicate job name", "message": (
-        'A job with the name "Nightly API regression" already exists. Please use a unique name.')}
+    assert response.json() == {
+        "error": "Duplicate job name",
+        "message": ('A job with the name "Nightly API regression" already exists. Please use a unique name.'),
+    }
     assert Job.objects.count() == 1
 
 
-@pytest.mark.parametrize(("expression", "fragment"), [
-    ("", "required"),
-    ("* * * *", "exactly 5 fields"),
-    ("61 * * * *", "minute"),
-])
-def test_an_invalid_cron_expression_is_a_400_naming_the_problem(api, owner, create_body, expression, fragment):
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("", "required"),
+        ("* * * *", "exactly 5 fields"),
+        ("61 * * * *", "minute"),
+    ],
+)
+def test_an_invalid_cron_expression_is_a_400_naming_the_problem(
+    api, owner, create_body, expression, fragment
+):
     response = post(api(owner), {**create_body, "cron_expression": expression})
     assert response.status_code == 400
     assert response.json()["error"] == "Invalid cron expression"
@@ -133,7 +145,10 @@ def test_a_shorthand_target_url_becomes_the_github_fields(api, owner, create_bod
     job = post(api(owner), body).json()["job"]
     assert job["target_url"] is None
     assert (job["github_owner"], job["github_repo"], job["github_workflow_name"]) == (
-        "acme-qa", "web-tests", "smoke.yml")
+        "acme-qa",
+        "web-tests",
+        "smoke.yml",
+    )
 
 
 def test_a_target_url_without_scheme_is_refused(api, owner, create_body):
@@ -144,8 +159,13 @@ def test_a_target_url_without_scheme_is_refused(api, owner, create_body):
 
 
 def test_null_github_fields_are_stored_as_null_not_the_text_none(api, owner, create_body):
-    body = {**create_body, "target_url": "https://hooks.example.com/x", "github_owner": None,
-            "github_repo": None, "github_workflow_name": None}
+    body = {
+        **create_body,
+        "target_url": "https://hooks.example.com/x",
+        "github_owner": None,
+        "github_repo": None,
+        "github_workflow_name": None,
+    }
     job = post(api(owner), body).json()["job"]
     assert job["github_owner"] is None
     assert Job.objects.get().github_owner is None
@@ -154,8 +174,10 @@ def test_null_github_fields_are_stored_as_null_not_the_text_none(api, owner, cre
 def test_an_unknown_category_is_refused_but_a_disabled_one_is_accepted(api, owner, create_body, regression):
     response = post(api(owner), {**create_body, "category": "nope"})
     assert response.status_code == 400
-    assert response.json() == {"error": "Invalid category", "message": (
-        "Unknown category. Create it in Settings → Categories first, or choose General.")}
+    assert response.json() == {
+        "error": "Invalid category",
+        "message": ("Unknown category. Create it in Settings → Categories first, or choose General."),
+    }
     regression.is_active = False
     regression.save()
     response = post(api(owner), {**create_body, "category": "Regression"})
@@ -176,8 +198,9 @@ def test_metadata_must_be_an_object(api, owner, create_body):
 
 @pytest.mark.parametrize("emails", ["a@x.com", None, ["a@x.com", 5]])
 def test_notification_emails_must_be_a_list_of_strings_when_enabled(api, owner, create_body, emails):
-    response = post(api(owner), {**create_body, "enable_email_notifications": True,
-                                 "notification_emails": emails})
+    response = post(
+        api(owner), {**create_body, "enable_email_notifications": True, "notification_emails": emails}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "Invalid notification_emails"
 
@@ -186,8 +209,13 @@ def test_emails_are_kept_only_when_notifications_are_enabled(api, owner, create_
     job = post(api(owner), {**create_body, "notification_emails": ["a@x.com"], "notify_on_success": True})
     assert job.json()["job"]["notification_emails"] == []
     assert job.json()["job"]["notify_on_success"] is False
-    body = {**create_body, "name": "second", "enable_email_notifications": "yes",
-            "notification_emails": [" a@x.com ", "b@x.com"], "notify_on_success": 1}
+    body = {
+        **create_body,
+        "name": "second",
+        "enable_email_notifications": "yes",
+        "notification_emails": [" a@x.com ", "b@x.com"],
+        "notify_on_success": 1,
+    }
     job = post(api(owner), body).json()["job"]
     assert job["notification_emails"] == ["a@x.com", "b@x.com"]
     assert job["notify_on_success"] is True
@@ -199,12 +227,15 @@ def test_the_string_false_does_not_enable_notifications(api, owner, create_body)
     assert job["enable_email_notifications"] is False
 
 
-@pytest.mark.parametrize(("end_date", "error", "message"), [
-    ("31-12-2099", "Invalid end_date", "Invalid end_date. Use YYYY-MM-DD."),
-    (None, "Missing required fields", '"end_date" is required (YYYY-MM-DD).'),
-    ("", "Missing required fields", '"end_date" is required (YYYY-MM-DD).'),
-    ("2020-01-01", "Invalid end_date", "end_date must be today or in the future (JST)."),
-])
+@pytest.mark.parametrize(
+    ("end_date", "error", "message"),
+    [
+        ("31-12-2099", "Invalid end_date", "Invalid end_date. Use YYYY-MM-DD."),
+        (None, "Missing required fields", '"end_date" is required (YYYY-MM-DD).'),
+        ("", "Missing required fields", '"end_date" is required (YYYY-MM-DD).'),
+        ("2020-01-01", "Invalid end_date", "end_date must be today or in the future (JST)."),
+    ],
+)
 def test_end_date_rules(api, owner, create_body, end_date, error, message):
     response = post(api(owner), {**create_body, "end_date": end_date})
     assert response.status_code == 400
@@ -216,10 +247,13 @@ def test_today_is_a_valid_end_date(api, owner, create_body):
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize(("team_value", "message"), [
-    (None, "PIC team is required. Create one in Settings → PIC Teams."),
-    ("ghosts", "Unknown PIC team. Create it in Settings → PIC Teams first."),
-])
+@pytest.mark.parametrize(
+    ("team_value", "message"),
+    [
+        (None, "PIC team is required. Create one in Settings → PIC Teams."),
+        ("ghosts", "Unknown PIC team. Create it in Settings → PIC Teams first."),
+    ],
+)
 def test_pic_team_is_required_and_must_exist(api, owner, create_body, team_value, message):
     response = post(api(owner), {**create_body, "pic_team": team_value})
     assert response.status_code == 400
@@ -231,7 +265,8 @@ def test_a_disabled_pic_team_is_refused(api, owner, create_body, team):
     team.save()
     response = post(api(owner), create_body)
     assert response.json()["message"] == (
-        "PIC team is disabled. Enable it in Settings → PIC Teams or choose another.")
+        "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
+    )
 
 
 def test_pic_team_slug_and_display_name_both_resolve(api, owner, create_body):

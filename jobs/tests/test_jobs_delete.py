@@ -17,8 +17,10 @@ def test_the_owner_deletes_a_job_with_its_executions(api, owner, other_user, job
     old = NotificationFactory(user=other_user, related_job=job, related_execution=execution)
     response = api(owner).delete(f"/api/v2/jobs/{job.id}")
     assert response.status_code == 200
-    assert response.json() == {"message": "Job deleted successfully",
-                               "deleted_job": {"id": job.id, "name": "Hourly health ping"}}
+    assert response.json() == {
+        "message": "Job deleted successfully",
+        "deleted_job": {"id": job.id, "name": "Hourly health ping"},
+    }
     assert not Job.objects.exists() and not JobExecution.objects.exists()
     old.refresh_from_db()
     assert old.related_job_id is None and old.related_execution_id is None
@@ -29,7 +31,10 @@ def test_the_owner_deletes_a_job_with_its_executions(api, owner, other_user, job
 def test_another_user_cannot_delete(api, other_user, job):
     response = api(other_user).delete(f"/api/v2/jobs/{job.id}")
     assert response.status_code == 403
-    assert response.json() == {"error": "Insufficient permissions", "message": "You can only delete your own jobs"}
+    assert response.json() == {
+        "error": "Insufficient permissions",
+        "message": "You can only delete your own jobs",
+    }
     assert Job.objects.exists()
 
 

@@ -57,7 +57,10 @@ def test_an_unchanged_is_active_is_just_an_update(api, owner, job, other_user):
 def test_another_user_cannot_update_a_job_they_do_not_own(api, other_user, job):
     response = put(api(other_user), job.id, {"name": "stolen"})
     assert response.status_code == 403
-    assert response.json() == {"error": "Insufficient permissions", "message": "You can only update your own jobs"}
+    assert response.json() == {
+        "error": "Insufficient permissions",
+        "message": "You can only update your own jobs",
+    }
     job.refresh_from_db()
     assert job.name == "Nightly"
 
@@ -107,8 +110,10 @@ def test_reactivating_an_expired_job_is_refused_and_it_stays_inactive(api, owner
     Job.objects.filter(pk=job.pk).update(is_active=False, end_date=scheduler_today() - dt.timedelta(days=1))
     response = put(api(owner), job.id, {"is_active": True})
     assert response.status_code == 400
-    assert response.json() == {"error": "Job expired", "message": (
-        "Job cannot be enabled after end_date has passed. Update end_date first.")}
+    assert response.json() == {
+        "error": "Job expired",
+        "message": ("Job cannot be enabled after end_date has passed. Update end_date first."),
+    }
     job.refresh_from_db()
     assert job.is_active is False
 
@@ -121,7 +126,10 @@ def test_any_update_of_an_active_expired_job_is_refused(api, owner, job):
 def test_a_duplicate_name_uses_the_update_message(api, owner, job):
     JobFactory(name="Taken")
     response = put(api(owner), job.id, {"name": "Taken"})
-    assert response.json() == {"error": "Duplicate job name", "message": 'A job with the name "Taken" already exists.'}
+    assert response.json() == {
+        "error": "Duplicate job name",
+        "message": 'A job with the name "Taken" already exists.',
+    }
 
 
 def test_null_name_is_empty_not_the_text_none(api, owner, job):
@@ -130,8 +138,10 @@ def test_null_name_is_empty_not_the_text_none(api, owner, job):
 
 def test_a_target_url_without_scheme_is_refused(api, owner, job):
     response = put(api(owner), job.id, {"target_url": "example.com/hook"})
-    assert response.json() == {"error": "Invalid target_url",
-                               "message": "target_url must include scheme (http:// or https://)."}
+    assert response.json() == {
+        "error": "Invalid target_url",
+        "message": "target_url must include scheme (http:// or https://).",
+    }
 
 
 def test_clearing_the_only_target_is_refused(api, owner, job):
@@ -146,8 +156,9 @@ def test_switching_to_github_through_shorthand(api, owner, job):
 
 
 def test_disabling_email_clears_the_list_and_success_flag(api, owner, job):
-    Job.objects.filter(pk=job.pk).update(enable_email_notifications=True, notification_emails="a@x.com",
-                                         notify_on_success=True)
+    Job.objects.filter(pk=job.pk).update(
+        enable_email_notifications=True, notification_emails="a@x.com", notify_on_success=True
+    )
     body = put(api(owner), job.id, {"enable_email_notifications": False}).json()["job"]
     assert body["notification_emails"] == [] and body["notify_on_success"] is False
     job.refresh_from_db()
@@ -168,7 +179,9 @@ def test_the_time_zone_can_be_changed_and_is_validated(api, owner, job):
 
 def test_end_date_falsy_uses_the_update_message(api, owner, job):
     assert put(api(owner), job.id, {"end_date": ""}).json() == {
-        "error": "Invalid end_date", "message": "end_date is required (YYYY-MM-DD)."}
+        "error": "Invalid end_date",
+        "message": "end_date is required (YYYY-MM-DD).",
+    }
 
 
 def test_an_empty_body_is_an_update_notice(api, owner, job, other_user):

@@ -12,18 +12,35 @@ from django.utils import timezone
 from jobs.api import scheduler as scheduler_api
 from jobs.models import SchedulerState
 
-RESULT = {"ran_at": "2025-12-18T07:05:12.000311Z", "db_jobs_total": 48, "db_jobs_active": 40,
-          "scheduled_now": 41, "scheduled_added": 1, "scheduled_removed": 0, "expired_auto_paused": 2,
-          "orphaned_removed": 0, "invalid_cron": 0}
+RESULT = {
+    "ran_at": "2025-12-18T07:05:12.000311Z",
+    "db_jobs_total": 48,
+    "db_jobs_active": 40,
+    "scheduled_now": 41,
+    "scheduled_added": 1,
+    "scheduled_removed": 0,
+    "expired_auto_paused": 2,
+    "orphaned_removed": 0,
+    "invalid_cron": 0,
+}
 
 
 def live_leader(**extra):
     now = timezone.now()
-    SchedulerState.objects.update_or_create(pk=SchedulerState.SINGLETON_ID, defaults={
-        "host": "sched-1", "pid": 4242, "leader_since": now - dt.timedelta(hours=1), "heartbeat_at": now,
-        "last_reconcile_at": dt.datetime(2025, 12, 18, 7, 0, 0, 4512, tzinfo=dt.UTC), "scheduled_jobs_count": 12,
-        "next_runs": [{"job_id": "x", "name": "Nightly", "at": "2025-12-19T03:00:00+09:00"}], "stopped_at": None,
-        **extra})
+    SchedulerState.objects.update_or_create(
+        pk=SchedulerState.SINGLETON_ID,
+        defaults={
+            "host": "sched-1",
+            "pid": 4242,
+            "leader_since": now - dt.timedelta(hours=1),
+            "heartbeat_at": now,
+            "last_reconcile_at": dt.datetime(2025, 12, 18, 7, 0, 0, 4512, tzinfo=dt.UTC),
+            "scheduled_jobs_count": 12,
+            "next_runs": [{"job_id": "x", "name": "Nightly", "at": "2025-12-19T03:00:00+09:00"}],
+            "stopped_at": None,
+            **extra,
+        },
+    )
 
 
 @pytest.mark.parametrize(("persona", "code"), [("owner", 403), ("viewer", 403), ("other_user", 403)])
@@ -85,7 +102,8 @@ def test_resync_waits_for_the_leader_and_returns_its_result(api, admin_user):
                 state = SchedulerState.objects.get()
                 if state.resync_requested_at is not None:
                     SchedulerState.objects.filter(pk=state.pk).update(
-                        last_resync_result=RESULT, resync_completed_at=timezone.now())
+                        last_resync_result=RESULT, resync_completed_at=timezone.now()
+                    )
                     answered.set()
                     return
                 threading.Event().wait(0.05)

@@ -13,8 +13,10 @@ T0 = dt.datetime(2025, 12, 18, 7, 20, 0, 130001, tzinfo=dt.UTC)
 @pytest.fixture
 def inbox(owner, other_user):
     """Owner: three notifications a day apart (newest unread), one read; other user: one."""
-    mine = [NotificationFactory(user=owner, created_at=T0 - dt.timedelta(days=day), title=f"n{day}")
-            for day in range(3)]
+    mine = [
+        NotificationFactory(user=owner, created_at=T0 - dt.timedelta(days=day), title=f"n{day}")
+        for day in range(3)
+    ]
     mine[2].is_read, mine[2].read_at = True, T0
     mine[2].save()
     NotificationFactory(user=other_user, created_at=T0)
@@ -31,8 +33,17 @@ def test_the_list_shows_only_my_notifications_newest_first(api, owner, inbox):
     first = body["notifications"][0]
     assert first["created_at"] == "2025-12-18T07:20:00.130001+00:00"
     assert first["user_id"] == owner.id
-    for key in ("id", "title", "message", "type", "is_read", "created_at", "related_job_id",
-                "related_execution_id", "read_at"):
+    for key in (
+        "id",
+        "title",
+        "message",
+        "type",
+        "is_read",
+        "created_at",
+        "related_job_id",
+        "related_execution_id",
+        "read_at",
+    ):
         assert key in first
 
 
@@ -71,8 +82,14 @@ def test_a_date_only_range_echoes_its_effective_bounds(api, owner, inbox):
     assert body["range"] == {"from": "2025-12-17T00:00:00Z", "to": "2025-12-18T00:00:00Z"}
 
 
-@pytest.mark.parametrize(("query", "error"), [("from=2025-13-01", "Invalid date"), ("from=soon", "Invalid date"),
-                                             ("from=2025-12-18&to=2025-12-17", "Invalid date range")])
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("from=2025-13-01", "Invalid date"),
+        ("from=soon", "Invalid date"),
+        ("from=2025-12-18&to=2025-12-17", "Invalid date range"),
+    ],
+)
 def test_bad_ranges_are_400s(api, owner, query, error):
     for path in ("notifications", "notifications/unread-count", "notifications/delete-read"):
         method = api(owner).delete if path.endswith("delete-read") else api(owner).get
@@ -83,7 +100,9 @@ def test_bad_ranges_are_400s(api, owner, query, error):
 
 def test_unread_count_honours_the_range(api, owner, inbox):
     assert api(owner).get("/api/v2/notifications/unread-count").json() == {
-        "unread_count": 2, "range": {"from": None, "to": None}}
+        "unread_count": 2,
+        "range": {"from": None, "to": None},
+    }
     assert api(owner).get("/api/v2/notifications/unread-count?from=2025-12-18").json()["unread_count"] == 1
 
 

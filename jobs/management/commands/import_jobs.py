@@ -19,10 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("file", help="Path of the CSV file (UTF-8).")
         parser.add_argument("--dry-run", action="store_true", help="Check every row, create nothing.")
         parser.add_argument("--default-github-owner", default=None,
-                            help="Owner for rows with repo + workflow but no owner (default DEFAULT_GITHUB_OWNER).")
+                            help="Owner for rows with repo + workflow but no owner "
+                                 "(default DEFAULT_GITHUB_OWNER).")
         parser.add_argument("--user", default=None,
-                            help="Username recorded as the jobs' creator (default: the first active admin).")
-        parser.add_argument("--json", action="store_true", dest="as_json", help="Print the full report as JSON.")
+                            help="Username recorded as the jobs' creator "
+                                 "(default: the first active admin).")
+        parser.add_argument("--json", action="store_true", dest="as_json",
+                            help="Print the full report as JSON.")
 
     def handle(self, *args, file: str, dry_run: bool, default_github_owner, user, as_json: bool, **options):
         path = Path(file)
