@@ -93,15 +93,17 @@ def workflow_dispatch(*, owner: str, repo: str, workflow: str, ref: str, inputs:
     }
     payload = {"ref": ref, "inputs": inputs, "return_run_details": True}
     base = settings.GITHUB_API_URL.rstrip("/")
-    names = _fallback_names(workflow)
     result = DispatchResult(status=None, workflow=workflow)
-    for name in names:
+    for name in _fallback_names(workflow):
         url = (f"{base}/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
                f"/actions/workflows/{quote(name, safe='')}/dispatches")
         try:
-            # GitHub's API never legitimately redirects a dispatch; a 3xx is reported as is.
-            response = http.request("POST", url, json=payload, headers=headers, timeout=timeout,
-                                    follow_redirects=False)
+            # A renamed repository answers 307 (same method): followed, each hop checked.
+            response = http.request("POST", url, json=payload, headers=headers, timeout=timeout)
+            if response.status == 422 and "return_run_details" in response.text:
+                # A GitHub Enterprise Server that predates the flag: dispatch without it.
+                payload = {"ref": ref, "inputs": inputs}
+                response = http.request("POST", url, json=payload, headers=headers, timeout=timeout)
         except http.OutboundError as exc:
             return DispatchResult(status=None, workflow=name, error=str(exc), refused=exc.refused)
         run_id, run_url = _run_details(response)

@@ -179,9 +179,9 @@ def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | No
                         next_url = urljoin(url, location)
                         if urlsplit(next_url).netloc != urlsplit(url).netloc:
                             send_headers.pop("Authorization", None)
-                        if response.status_code == 303 or (
-                            response.status_code in (301, 302) and method == "POST"
-                        ):
+                        # Machine-to-machine: keep method and body (a browser would turn a
+                        # POST into a GET on 301/302), except after "303 See Other".
+                        if response.status_code == 303:
                             method, body = "GET", None
                         url = next_url
                         continue

@@ -13,7 +13,8 @@ conftest lists this module in ``pytest_plugins``):
 ``fake_github``  FakeGitHub at ``settings.GITHUB_API_URL`` with ``settings.GITHUB_TOKEN = FakeGitHub.TOKEN``.
     Dispatches answer 204; ``fake_github.known_workflows = {"ci.yml"}`` makes other names 404
     (to drive the .yml/.yaml fallback); ``fake_github.run_details(4242)`` answers 200 with run
-    details when the request asks for them; ``fake_github.reply(status=422, body={...})`` overrides.
+    details when the request asks for them; ``fake_github.legacy = True`` rejects that flag with 422
+    like an older GitHub Enterprise Server; ``fake_github.reply(status=422, body={...})`` overrides.
     ``fake_github.dispatches`` → the recorded dispatch requests.
 ``slack_server``  RecordingServer answering ``200 ok``; ``slack_server.enable(channel=...)`` stores
     SlackSettings pointing at it; ``slack_server.messages`` → the JSON payloads received.
@@ -189,6 +190,7 @@ class FakeGitHub(RecordingServer):
         super().__init__(Reply(204))
         self.known_workflows: set[str] | None = None  # None: every workflow name exists
         self.run_id: int | None = None
+        self.legacy = False  # True: reject return_run_details like an older GitHub Enterprise Server
 
     def run_details(self, run_id: int = 4242) -> None:
         """Answer 200 with run details when a dispatch asks for them (``return_run_details``)."""
@@ -209,6 +211,8 @@ class FakeGitHub(RecordingServer):
         if request.path in self.routes:
             return self.routes[request.path]
         body = request.json() or {}
+        if self.legacy and "return_run_details" in body:
+            return Reply(422, {"message": 'Invalid request.\n\n"return_run_details" is not a permitted key.'})
         if self.default.status == 204 and self.run_id is not None and body.get("return_run_details"):
             return Reply(200, {
                 "workflow_run_id": self.run_id,

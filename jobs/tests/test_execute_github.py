@@ -252,3 +252,24 @@ def test_a_manual_run_records_a_row_even_without_a_token(fake_github, settings):
     assert JobExecution.objects.get(pk=execution.pk).error_message == (
         "GitHub token not configured. Cannot trigger workflow for job 'Nightly'")
     assert execution.started_at <= timezone.now()
+
+
+def test_a_github_server_without_run_details_gets_the_dispatch_again_without_the_flag(fake_github):
+    fake_github.legacy = True
+
+    execution = run_scheduled(JobFactory(github=True))
+
+    assert [("return_run_details" in r.json()) for r in fake_github.dispatches] == [True, False]
+    assert execution.status == ExecutionStatus.SUCCESS and execution.response_status == 204
+
+
+def test_a_renamed_repository_redirect_is_followed_with_the_same_post(fake_github):
+    moved = "/repos/acme/new-name/actions/workflows/nightly.yml/dispatches"
+    fake_github.reply(path="/repos/acme/api-tests/actions/workflows/nightly.yml/dispatches", status=307,
+                      headers={"Location": fake_github.url_for(moved)})
+
+    execution = run_scheduled(JobFactory(github=True))
+
+    assert [(r.method, r.path) for r in fake_github.dispatches][-1] == ("POST", moved)
+    assert fake_github.dispatches[-1].headers["authorization"] == f"Bearer {FakeGitHub.TOKEN}"
+    assert execution.status == ExecutionStatus.SUCCESS
