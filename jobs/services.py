@@ -65,6 +65,8 @@ class RunConfig:
     github_repo: str | None = None
     github_workflow_name: str | None = None
     github_token: str | None = None
+    # All three GitHub fields were filled in, but some only with blanks.
+    github_blank: bool = False
 
     @property
     def execution_type(self) -> str | None:
@@ -114,6 +116,10 @@ def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
         if key in overrides:
             setattr(config, key, _clean(overrides[key]) or _clean(getattr(job, key)))
     config.github_token = _clean(overrides.get("github_token"))
+    config.github_blank = bool(
+        job.github_owner and job.github_repo and job.github_workflow_name
+        and not (config.github_owner and config.github_repo and config.github_workflow_name)
+    )
     return config
 
 
@@ -184,6 +190,9 @@ def _dispatch(config: RunConfig, *, trigger: str) -> Outcome:
         return _dispatch_github(config, trigger=trigger)
     if mode == ExecutionType.WEBHOOK:
         return _dispatch_webhook(config, trigger=trigger)
+    if config.github_blank:
+        return Outcome(ExecutionStatus.FAILED,
+                       error_message=f"Missing GitHub configuration for job '{config.job_name}'")
     return Outcome(ExecutionStatus.FAILED, error_message=(
         f"Job '{config.job_name}' has invalid configuration (neither GitHub Actions nor webhook URL)"))
 

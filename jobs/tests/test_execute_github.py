@@ -273,3 +273,13 @@ def test_a_renamed_repository_redirect_is_followed_with_the_same_post(fake_githu
     assert [(r.method, r.path) for r in fake_github.dispatches][-1] == ("POST", moved)
     assert fake_github.dispatches[-1].headers["authorization"] == f"Bearer {FakeGitHub.TOKEN}"
     assert execution.status == ExecutionStatus.SUCCESS
+
+
+def test_github_fields_that_are_only_blanks_fail_as_missing_configuration(fake_github):
+    job = JobFactory(github=True, name="Nightly", github_repo="   ")
+
+    execution = run_scheduled(job)
+
+    assert fake_github.requests == []
+    assert execution.status == ExecutionStatus.FAILED
+    assert execution.error_message == "Missing GitHub configuration for job 'Nightly'"
