@@ -102,17 +102,17 @@ def recipients_for(job, audience: str) -> list[User]:
     return users
 
 
-def _create_rows(kind: _Kind, users: list[User], *, job, execution, message: str) -> list[Notification]:
-    rows = [
-        Notification(
-            user=user, title=kind.title, message=message, type=kind.type,
-            related_job=job if kind.link_job and job is not None and job.pk else None,
-            related_execution=execution if kind.link_execution else None,
-        )
-        for user in users
-    ]
+def _create_rows(kind: _Kind, *, job, execution, message: str) -> list[Notification]:
     try:
         with transaction.atomic():
+            rows = [
+                Notification(
+                    user=user, title=kind.title, message=message, type=kind.type,
+                    related_job=job if kind.link_job and job.pk else None,
+                    related_execution=execution if kind.link_execution else None,
+                )
+                for user in recipients_for(job, kind.recipients)
+            ]
             return Notification.objects.bulk_create(rows)
     except Exception:
         log.exception("Could not store %s notifications for job %s", kind.title, getattr(job, "pk", None))
@@ -172,13 +172,15 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
         pic=job.pic_team or "-",
         days=days_left,
     )
-    rows = _create_rows(kind, recipients_for(job, kind.recipients), job=job, execution=execution,
-                        message=message)
+    rows = _create_rows(kind, job=job, execution=execution, message=message)
 
-    if slack and event == Event.JOB_EXPIRED_MAINTENANCE:
-        slack_client.slack_post(text=slack_client.auto_paused_text(job))
-    elif slack and event == Event.JOB_ENDING_SOON:
-        slack_client.slack_post(text=slack_client.ending_soon_text(job, days_left=days_left or 0))
+    if slack and event in (Event.JOB_EXPIRED_MAINTENANCE, Event.JOB_ENDING_SOON):
+        try:
+            text = (slack_client.auto_paused_text(job) if event == Event.JOB_EXPIRED_MAINTENANCE
+                    else slack_client.ending_soon_text(job, days_left=days_left or 0))
+            slack_client.slack_post(text=text)
+        except Exception:  # settings row or team lookup trouble must not break maintenance
+            log.exception("Slack message for job %s failed", job.pk)
 
     if email and event in (Event.EXECUTION_SUCCEEDED, Event.EXECUTION_FAILED):
         try:
