@@ -309,14 +309,14 @@ def main() -> None:
 def _wait_until_up(port: int) -> None:
     import requests
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/api/v2/jobs", timeout=2)
+            requests.get(f"http://127.0.0.1:{port}/api/v2/scheduler/status", timeout=10)  # 401, no query
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start within 30 s")
+    raise RuntimeError("gunicorn did not start within 60 s")
 
 
 if __name__ == "__main__":

@@ -287,7 +287,7 @@ def jobs_import_csv(*, data: bytes, user, dry_run: bool, default_github_owner: s
         return report
     with transaction.atomic():
         for _cells, values in valid:
-            job = job_create(data=values, user=user, notify=False)
+            job = job_create(data=values, user=user, announce=False)
             report.created_jobs.append(job)
     report.jobs = [{"id": job.id, "name": job.name, "is_active": job.is_active}
                    for job in report.created_jobs]

@@ -6,8 +6,8 @@ shorthand and dispatch URLs turn into owner/repo/workflow (BEHAVIOR.md §11).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
+from integrations import github
 from taxonomy.models import JobCategory, PicTeam
 
 GENERAL = "general"
@@ -16,12 +16,6 @@ CATEGORY_UNKNOWN = "Unknown category. Create it in Settings → Categories first
 PIC_REQUIRED = "PIC team is required. Create one in Settings → PIC Teams."
 PIC_UNKNOWN = "Unknown PIC team. Create it in Settings → PIC Teams first."
 PIC_DISABLED = "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
-DISPATCH_URL_INVALID = (
-    "Invalid dispatch URL format. Expected one of: <owner>/<repo>/<workflow>, "
-    "/<owner>/<repo>/actions/workflows/<workflow>, or "
-    "https://github.com/<owner>/<repo>/actions/workflows/<workflow>."
-)
-
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -97,44 +91,13 @@ class Resolver:
         return self._find(self._teams, value)[0] or None
 
 
-def _segments(path: str) -> list[str]:
-    return [part for part in path.split("/") if part]
-
-
 def parse_shorthand(value: str | None) -> tuple[str, str, str] | None:
-    """``owner/repo/workflow`` (no scheme, three segments, no dot in the owner) or None."""
-    text = (value or "").strip()
-    if not text or "://" in text:
+    """``owner/repo/workflow`` typed where a URL goes (BEHAVIOR.md §11), else None."""
+    if not value or not github.is_shorthand(value):
         return None
-    parts = _segments(text)
-    if len(parts) == 3 and "." not in parts[0]:
-        return parts[0], parts[1], parts[2]
-    return None
+    owner, repo, workflow = (part for part in value.strip().split("/") if part)
+    return owner, repo, workflow
 
 
-def parse_dispatch_url(value: str) -> tuple[str, str, str]:
-    """A GitHub dispatch URL in any form of BEHAVIOR.md §11 → (owner, repo, workflow).
-
-    Raises ValueError with the contract's message. The path-only form
-    ``/<owner>/<repo>/actions/workflows/<workflow>`` is accepted (Q-B18 fix).
-    """
-    text = (value or "").strip()
-    if not text:
-        raise ValueError(DISPATCH_URL_INVALID)
-    has_scheme = "://" in text
-    if has_scheme:
-        path_parts = _segments(urlsplit(text).path)
-    elif text.startswith("/"):
-        path_parts = _segments(text)  # path only: there is no host to skip
-    else:
-        path_parts = _segments(urlsplit("https://" + text).path)
-    for start in (("repos",), ()):
-        offset = len(start)
-        if (len(path_parts) >= offset + 5 and tuple(path_parts[:offset]) == start
-                and path_parts[offset + 2] == "actions" and path_parts[offset + 3] == "workflows"):
-            return path_parts[offset], path_parts[offset + 1], path_parts[offset + 4]
-    if not has_scheme:
-        bare = _segments(text)
-        if len(bare) == 3:
-            return bare[0], bare[1], bare[2]
-    raise ValueError(DISPATCH_URL_INVALID)
+# Any form of BEHAVIOR.md §11, path-only included (Q-B18); ValueError with the contract's text.
+parse_dispatch_url = github.parse_dispatch_url

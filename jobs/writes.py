@@ -2,40 +2,19 @@
 
 Input is validated before it gets here (``jobs/api/serializers.py``); these
 functions save atomically, so a failed write leaves nothing behind (Q-A9), and
-broadcast the contract's in-app notice to every user (BEHAVIOR.md §5). The
+tell every user through ``notify()`` (BEHAVIOR.md §5). The
 scheduler notices the change itself through its change check (DESIGN.md).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from accounts.models import User
 from cronhub.api.errors import bad_request
 from jobs.models import Job
-from notifications.models import Notification
-
-log = logging.getLogger(__name__)
-
-
-def _actor(user) -> str:
-    return (getattr(user, "email", "") or getattr(user, "username", "") or "system") if user else "system"
-
-
-def _broadcast(*, title: str, type: str, message: str, job: Job | None) -> None:
-    """One notification per user, active or not (Q-B16). A savepoint keeps a failure
-    here from undoing the change it reports."""
-    try:
-        with transaction.atomic():
-            Notification.objects.bulk_create([
-                Notification(user_id=user_id, title=title, type=type, message=message, related_job=job)
-                for user_id in User.objects.values_list("id", flat=True)
-            ])
-    except Exception:  # a notice must not undo the change it reports
-        log.exception("Could not broadcast %r", title)
+from notifications.services import Event, notify
 
 
 def _save_unique(job: Job, name: str, **save_kwargs) -> None:
@@ -56,15 +35,14 @@ def _assign(job: Job, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def job_create(*, data: dict[str, Any], user, notify: bool = True) -> Job:
-    """A new, active job owned by ``user`` from validated field values."""
+def job_create(*, data: dict[str, Any], user, announce: bool = True) -> Job:
+    """A new, active job owned by ``user`` from validated field values; ``announce=False``
+    for bulk imports, which notify nobody (BEHAVIOR.md §9.4)."""
     job = Job(created_by=user, is_active=True)
     _assign(job, data)
     _save_unique(job, job.name)
-    if notify:
-        _broadcast(
-            title="New Job Created", type="info", job=job,
-            message=f'Job "{job.name}" was created by {_actor(user)}.')
+    if announce:
+        notify(event=Event.JOB_CREATED, job=job, actor=user)
     return job
 
 
@@ -75,12 +53,10 @@ def job_update(*, job: Job, data: dict[str, Any], user) -> Job:
     _assign(job, data)
     _save_unique(job, job.name)
     if "is_active" in data and job.is_active != was_active:
-        title, kind, verb = ("Job Enabled", "info", "enabled") if job.is_active else \
-            ("Job Disabled", "warning", "disabled")
+        event = Event.JOB_ENABLED if job.is_active else Event.JOB_DISABLED
     else:
-        title, kind, verb = "Job Updated", "info", "updated"
-    _broadcast(
-        title=title, type=kind, job=job, message=f'Job "{job.name}" was {verb} by {_actor(user)}.')
+        event = Event.JOB_UPDATED
+    notify(event=event, job=job, actor=user)
     return job
 
 
@@ -89,7 +65,5 @@ def job_delete(*, job: Job, user) -> dict[str, str]:
     """Hard delete (executions cascade; notifications keep existing, unlinked)."""
     deleted = {"id": job.id, "name": job.name}
     job.delete()
-    _broadcast(
-        title="Job Deleted", type="warning", job=None,
-        message=f'Job "{deleted["name"]}" was deleted by {_actor(user)}.')
+    notify(event=Event.JOB_DELETED, job=job, actor=user)
     return deleted

@@ -428,3 +428,40 @@ class ExecuteSerializer(serializers.Serializer):
             raise bad_request("Missing target configuration",
                               "Job has no valid target configuration to execute.")
         return overrides
+
+
+class TestRunSerializer(serializers.Serializer):
+    """``POST /jobs/test-run`` body: an unsaved target (API.md §4.5, checks in its order)."""
+
+    __test__ = False  # not a pytest test class
+
+    target_url = serializers.CharField(required=False, allow_null=True)
+    github_owner = serializers.CharField(required=False, allow_null=True)
+    github_repo = serializers.CharField(required=False, allow_null=True)
+    github_workflow_name = serializers.CharField(required=False, allow_null=True)
+    metadata = serializers.DictField(required=False, allow_null=True)
+    timeout_seconds = serializers.FloatField(required=False, help_text="Default 10, clamped to 1..30.")
+
+    def to_internal_value(self, body: Any) -> dict:
+        metadata = body.get("metadata")
+        if metadata and not isinstance(metadata, dict):
+            raise bad_request("Invalid metadata", '"metadata" must be an object.')
+        values = {key: text(body, key) or None for key in ("target_url", *GITHUB_FIELDS)}
+        if not values["target_url"] and not all(values[key] for key in GITHUB_FIELDS):
+            raise bad_request("Missing target configuration", "Provide target_url or GitHub config "
+                              "(github_owner, github_repo, github_workflow_name).")
+        timeout = body.get("timeout_seconds")
+        if timeout is None:
+            timeout = 10
+        try:
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float | str):
+                raise ValueError
+            timeout = float(timeout)
+            if timeout != timeout or timeout in (float("inf"), float("-inf")):
+                raise ValueError
+        except ValueError:
+            raise bad_request("Invalid payload", '"timeout_seconds" must be a number.') from None
+        url = values["target_url"]
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise bad_request("Invalid target_url", "Webhook URL must start with http:// or https://")
+        return {**values, "metadata": metadata or {}, "timeout_seconds": timeout}
