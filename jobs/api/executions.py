@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from cronhub.api.errors import not_found
 from cronhub.api.formats import iso_offset, iso_z_millis, query_int, query_range
 from cronhub.api.permissions import IsAuthenticatedUser
-from jobs.api.schema import errors, path_id, query
+from jobs.api.schema import bounded, errors, path_id, query
 from jobs.models import Job, JobExecution
 from jobs.selectors import (
     ExecutionFilters,
@@ -80,6 +80,33 @@ class ExecutionWithJobSerializer(ExecutionSerializer):
     github_repo = serializers.CharField(allow_null=True)
 
 
+JobRef = inline_serializer("JobRef", {"id": serializers.CharField(), "name": serializers.CharField()})
+JobExecutionList = inline_serializer("JobExecutionList", {
+    "job_id": serializers.CharField(), "job_name": serializers.CharField(),
+    "total_executions": serializers.IntegerField(), "executions": ExecutionSerializer(many=True)})
+JobExecutionStats = inline_serializer("JobExecutionStats", {
+    "job_id": serializers.CharField(), "job_name": serializers.CharField(),
+    "statistics": inline_serializer("JobExecutionStatistics", {
+        "total_executions": serializers.IntegerField(), "success_count": serializers.IntegerField(),
+        "failed_count": serializers.IntegerField(), "running_count": serializers.IntegerField(),
+        "success_rate": serializers.FloatField(),
+        "average_duration_seconds": serializers.FloatField(allow_null=True)}),
+    "latest_execution": ExecutionSerializer(allow_null=True)})
+JobExecutionDetail = inline_serializer("JobExecutionDetail", {
+    "job": JobRef, "execution": ExecutionSerializer()})
+ExecutionPageSchema = inline_serializer("ExecutionPage", {
+    "executions": ExecutionWithJobSerializer(many=True), "total": serializers.IntegerField(),
+    "page": serializers.IntegerField(), "limit": serializers.IntegerField(),
+    "total_pages": serializers.IntegerField()})
+ExecutionStatistics = inline_serializer("ExecutionStatistics", {
+    "total_executions": serializers.IntegerField(), "successful_executions": serializers.IntegerField(),
+    "failed_executions": serializers.IntegerField(), "running_executions": serializers.IntegerField(),
+    "success_rate": serializers.FloatField(), "average_duration_seconds": serializers.FloatField(),
+    "range": inline_serializer("ExecutionRange", {
+        "from": serializers.CharField(allow_null=True), "to": serializers.CharField(allow_null=True)})})
+ExecutionDetail = inline_serializer("ExecutionDetail", {"execution": ExecutionWithJobSerializer()})
+
+
 def find_job(job_id: str) -> Job:
     job = Job.objects.filter(pk=job_id).only("id", "name").first()
     if job is None:
@@ -108,9 +135,9 @@ def _rate(success: int, total: int) -> float:
 class JobExecutionListView(APIView):
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(tags=TAG, summary="A job's executions, newest first",
-                   parameters=[path_id("job_id"), query("limit", int, "1..200, default 50"), *FILTER_PARAMS],
-                   responses={200: serializers.Serializer, **errors(404)})
+    @extend_schema(tags=TAG, summary="A job's executions, newest first", operation_id="job_executions_list",
+                   parameters=[path_id("job_id"), bounded("limit", 1, 200, "default 50"), *FILTER_PARAMS],
+                   responses={200: JobExecutionList, **errors(404)})
     def get(self, request, job_id: str):
         job = find_job(job_id)
         limit = query_int(request.query_params, "limit", 50, minimum=1, maximum=200)
@@ -123,8 +150,9 @@ class JobExecutionListView(APIView):
 class JobExecutionStatsView(APIView):
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(tags=TAG, summary="A job's all-time execution statistics", parameters=[path_id("job_id")],
-                   responses={200: serializers.Serializer, **errors(404)})
+    @extend_schema(tags=TAG, summary="A job's all-time execution stats", operation_id="job_execution_stats",
+                   parameters=[path_id("job_id")],
+                   responses={200: JobExecutionStats, **errors(404)})
     def get(self, request, job_id: str):
         job = find_job(job_id)
         totals = job_execution_stats(job)
@@ -148,9 +176,9 @@ class JobExecutionStatsView(APIView):
 class JobExecutionDetailView(APIView):
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(tags=TAG, summary="One execution of a job",
+    @extend_schema(tags=TAG, summary="One execution of a job", operation_id="job_execution_detail",
                    parameters=[path_id("job_id"), path_id("execution_id")],
-                   responses={200: serializers.Serializer, **errors(404)})
+                   responses={200: JobExecutionDetail, **errors(404)})
     def get(self, request, job_id: str, execution_id: str):
         job = find_job(job_id)
         execution = JobExecution.objects.filter(pk=execution_id, job_id=job.id).first()
@@ -163,10 +191,11 @@ class JobExecutionDetailView(APIView):
 class ExecutionListView(APIView):
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(tags=TAG, summary="All executions, paged, newest first", parameters=[
-        query("page", int, ">= 1, default 1"), query("limit", int, "1..200, default 20"), query("job_id"),
+    @extend_schema(tags=TAG, summary="All executions, paged, newest first", operation_id="executions_list",
+                   parameters=[
+        bounded("page", 1, 10**9, "default 1"), bounded("limit", 1, 200, "default 20"), query("job_id"),
         query("execution_type", description="github_actions|webhook"), *FILTER_PARAMS],
-        responses={200: serializers.Serializer, **errors()})
+        responses={200: ExecutionPageSchema, **errors()})
     def get(self, request):
         params = request.query_params
         page = query_int(params, "page", 1, minimum=1, maximum=10**9)
@@ -183,8 +212,9 @@ class ExecutionStatisticsView(APIView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=TAG, summary="Execution counts and mean duration over a range",
+                   operation_id="executions_statistics",
                    parameters=[query("job_id"), FILTER_PARAMS[2], FILTER_PARAMS[3]],
-                   responses={200: serializers.Serializer, **errors()})
+                   responses={200: ExecutionStatistics, **errors()})
     def get(self, request):
         params = request.query_params
         start, end = query_range(params)
@@ -205,9 +235,9 @@ class ExecutionStatisticsView(APIView):
 class ExecutionDetailView(APIView):
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(tags=TAG, summary="One execution with its job's name",
+    @extend_schema(tags=TAG, summary="One execution with its job's name", operation_id="execution_detail",
                    parameters=[path_id("execution_id")],
-                   responses={200: serializers.Serializer, **errors(404)})
+                   responses={200: ExecutionDetail, **errors(404)})
     def get(self, request, execution_id: str):
         execution = JobExecution.objects.select_related("job").filter(pk=execution_id).first()
         if execution is None:

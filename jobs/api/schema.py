@@ -31,3 +31,9 @@ def path_id(name: str) -> OpenApiParameter:
 def query(name: str, type_=str, description: str = "", **kwargs) -> OpenApiParameter:
     return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=False, description=description,
                             **kwargs)
+
+
+def bounded(name: str, low: int, high: int | None, description: str) -> OpenApiParameter:
+    """An integer query parameter with the bounds the endpoint enforces."""
+    schema = {"type": "integer", "minimum": low, **({"maximum": high} if high is not None else {})}
+    return query(name, schema, description)

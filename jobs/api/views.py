@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,7 +25,7 @@ from jobs import cron, services
 from jobs.api import serializers as s
 from jobs.api.listing import job_list_json
 from jobs.api.payload import json_body
-from jobs.api.schema import errors, path_id
+from jobs.api.schema import ERROR, errors, path_id
 from jobs.imports import CsvFileError, jobs_import_csv
 from jobs.models import Job, TriggerType
 from jobs.selectors import job_get, job_next_execution_at
@@ -34,8 +35,10 @@ TAG = ["jobs"]
 
 
 class RoleByMethod:
-    """Reads for any authenticated role, writes for writers (API.md §1.5)."""
+    """Reads for any authenticated role, writes for writers (API.md §1.5).
+    Bodies are JSON (read by ``json_body``); the parser list documents it."""
 
+    parser_classes = [JSONParser]
     write_permission = IsWriter
 
     def get_permissions(self):
@@ -59,7 +62,8 @@ def reloaded(job: Job) -> dict[str, Any]:
 
 
 class JobListView(RoleByMethod, APIView):
-    @extend_schema(tags=TAG, summary="All jobs, newest first (no paging)", responses={
+    @extend_schema(tags=TAG, summary="All jobs, newest first (no paging)", operation_id="jobs_list",
+                   responses={
         200: s.JobListSerializer, **errors()})
     def get(self, request):
         return HttpResponse(job_list_json(), content_type="application/json")
@@ -76,7 +80,7 @@ class JobListView(RoleByMethod, APIView):
 
 
 class JobDetailView(RoleByMethod, APIView):
-    @extend_schema(tags=TAG, summary="One job", parameters=[path_id("job_id")],
+    @extend_schema(tags=TAG, summary="One job", operation_id="job_detail", parameters=[path_id("job_id")],
                    responses={200: s.JobEnvelopeSerializer, **errors(404)})
     def get(self, request, job_id: str):
         return Response({"job": job_read(find_job(job_id))})
@@ -106,7 +110,8 @@ class JobDetailView(RoleByMethod, APIView):
 class LiteralJobRoute:
     """``GET /jobs/validate-cron`` etc. are job lookups of that id in the contract (→ 404)."""
 
-    @extend_schema(exclude=True)
+    @extend_schema(summary="Not a tool: looked up as a job id, which never exists",
+                   responses={404: ERROR, 401: ERROR})
     def get(self, request):
         raise not_found("Job not found", f"No job found with ID: {request.path.rsplit('/', 1)[-1]}")
 
@@ -115,6 +120,7 @@ class LiteralJobRoute:
 
 class ExecuteView(APIView):
     permission_classes = [IsWriter]
+    parser_classes = [JSONParser]
 
     @extend_schema(tags=TAG, summary="Run a job now, synchronously, with optional overrides",
                    parameters=[path_id("job_id")], request=s.ExecuteSerializer,
@@ -165,23 +171,23 @@ def _expression(body: dict) -> str:
     """``expression`` wins when truthy, else ``cron_expression`` (API.md §4.5)."""
     key = "expression" if body.get("expression") else "cron_expression"
     value = body.get(key)
-    if value is None or isinstance(value, bool):
-        return "" if not value else str(value)
-    if isinstance(value, int | float):
-        return str(value)
+    if value is None:
+        return ""
     if not isinstance(value, str):
         raise bad_request("Invalid payload", f'"{key}" must be a string.')
     return value.strip()
 
 
+# null and "" are accepted and judged invalid (200 valid:false), as any unreadable expression.
 CronExpressionRequest = inline_serializer("CronExpressionRequest", {
-    "expression": serializers.CharField(required=False),
-    "cron_expression": serializers.CharField(required=False),
+    "expression": serializers.CharField(required=False, allow_null=True, allow_blank=True),
+    "cron_expression": serializers.CharField(required=False, allow_null=True, allow_blank=True),
 })
 
 
 class ValidateCronView(LiteralJobRoute, APIView):
     permission_classes = [IsAuthenticatedUser]
+    parser_classes = [JSONParser]
 
     @extend_schema(tags=TAG, summary="Validate a cron expression (invalid is 200 valid:false)",
                    request=CronExpressionRequest, responses={200: inline_serializer("CronValidation", {
@@ -202,6 +208,7 @@ class CronDescriptionView(LiteralJobRoute, APIView):
     """M2: the React client's ``getCronDescription`` call, as the contract's safe extension."""
 
     permission_classes = [IsAuthenticatedUser]
+    parser_classes = [JSONParser]
 
     @extend_schema(tags=TAG, summary="Describe a cron expression in words", request=CronExpressionRequest,
                    responses={200: inline_serializer("CronDescription", {
@@ -231,12 +238,14 @@ def _preview_count(value: Any) -> int:
 
 class CronPreviewView(LiteralJobRoute, APIView):
     permission_classes = [IsAuthenticatedUser]
+    parser_classes = [JSONParser]
 
     @extend_schema(tags=TAG, summary="Next fire times of an expression", request=inline_serializer(
         "CronPreviewRequest", {
-            "expression": serializers.CharField(required=False),
-            "cron_expression": serializers.CharField(required=False),
-            "count": serializers.IntegerField(required=False, help_text="Default 5, at most 20."),
+            "expression": serializers.CharField(required=False, allow_null=True, allow_blank=True),
+            "cron_expression": serializers.CharField(required=False, allow_null=True, allow_blank=True),
+            "count": serializers.IntegerField(required=False, allow_null=True,
+                                              help_text="Default 5, at most 20."),
             "timezone": serializers.CharField(required=False, help_text="IANA zone; default scheduler zone."),
             "from": serializers.DateTimeField(required=False, help_text="Fire times strictly after it; "
                                               "default now."),
@@ -275,6 +284,7 @@ class CronPreviewView(LiteralJobRoute, APIView):
 # --- bulk upload ------------------------------------------------------------------------------
 
 class BulkUploadView(RoleByMethod, LiteralJobRoute, APIView):
+    parser_classes = [MultiPartParser]
 
     @extend_schema(tags=TAG, summary="Import jobs from a CSV (multipart)", request={
         "multipart/form-data": inline_serializer("BulkUploadRequest", {

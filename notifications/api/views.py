@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from cronhub.api.errors import ApiError, not_found
 from cronhub.api.formats import iso_offset, iso_z, query_bool, query_int, query_range
 from cronhub.api.permissions import IsAuthenticatedUser
-from jobs.api.schema import errors, path_id, query
+from jobs.api.schema import bounded, errors, path_id, query
 from notifications import inbox
 from notifications.models import Notification
 
@@ -74,7 +74,7 @@ class NotificationListView(APIView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=TAG, summary="My notifications, newest first", parameters=[
-        query("page", int, ">= 1, default 1"), query("per_page", int, ">= 1, default 20, capped at 100"),
+        bounded("page", 1, 10**9, "default 1"), bounded("per_page", 1, None, "default 20, capped at 100"),
         query("unread_only", bool, "default false"), *RANGE_PARAMS],
         responses={200: inline_serializer("NotificationPage", {
             "notifications": NotificationSerializer(many=True), "total": serializers.IntegerField(),
