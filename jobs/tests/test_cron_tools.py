@@ -158,7 +158,9 @@ def test_cron_description_is_the_safe_extension_for_the_unused_client_call(api, 
     assert post(api(viewer), "cron-description", {"expression": "bad"}).status_code == 400
 
 
-@pytest.mark.parametrize("body", [{"cron_expression": False}, {"expression": 5}, {"expression": ["* * * * *"]}])
+@pytest.mark.parametrize(
+    "body", [{"cron_expression": False}, {"expression": 5}, {"expression": ["* * * * *"]}]
+)
 def test_an_expression_that_is_not_text_is_a_400(api, viewer, body):
     response = post(api(viewer), "validate-cron", body)
     assert response.status_code == 400
@@ -167,4 +169,8 @@ def test_an_expression_that_is_not_text_is_a_400(api, viewer, body):
 
 def test_a_null_expression_is_simply_invalid(api, viewer):
     body = post(api(viewer), "validate-cron", {"expression": None}).json()
-    assert body == {"valid": False, "error": "Invalid cron expression", "message": "Cron expression is required."}
+    assert body == {
+        "valid": False,
+        "error": "Invalid cron expression",
+        "message": "Cron expression is required.",
+    }
