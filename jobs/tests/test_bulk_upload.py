@@ -65,6 +65,7 @@ def test_a_dry_run_of_the_sample_gives_the_documented_counts_and_writes_nothing(
 
 
 @pytest.mark.skipif(not SAMPLE.exists(), reason="shared/fixtures/sample_bulk_upload.csv not beside the repo")
+@pytest.mark.dbcompat
 def test_a_real_upload_of_the_sample_creates_the_46_jobs_with_the_default_owner(
     api, owner, other_user, sample_teams
 ):

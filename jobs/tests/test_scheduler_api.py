@@ -91,6 +91,7 @@ def test_resync_without_a_live_leader_is_409_and_records_nothing(api, admin_user
     assert SchedulerState.load().resync_requested_at is None
 
 
+@pytest.mark.dbcompat
 @pytest.mark.django_db(transaction=True)
 def test_resync_waits_for_the_leader_and_returns_its_result(api, admin_user):
     live_leader()
