@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
 
 class ApiTrailingSlashRedirectMiddleware:
@@ -22,4 +23,23 @@ class ApiTrailingSlashRedirectMiddleware:
             response = HttpResponse(status=307)
             response["Location"] = location
             return response
+        return self.get_response(request)
+
+
+class ApiHeadNotAllowedMiddleware:
+    """``HEAD`` on an API route is 405 (API.md §0.1): Django would otherwise answer it with the GET view.
+
+    Unknown paths stay 404, so the route is resolved first, as the contract orders the checks.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "HEAD" and request.path.startswith("/api/"):
+            try:
+                resolve(request.path_info)
+            except Resolver404:
+                return JsonResponse({"detail": "Not Found"}, status=404)
+            return JsonResponse({"detail": "Method Not Allowed"}, status=405)
         return self.get_response(request)
