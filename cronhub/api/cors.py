@@ -15,6 +15,7 @@ from corsheaders.conf import conf
 from corsheaders.middleware import ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_MAX_AGE
 from corsheaders.middleware import CorsMiddleware as BaseCorsMiddleware
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -44,6 +45,8 @@ class CorsMiddleware(BaseCorsMiddleware):
         return HttpResponse("OK", content_type=TEXT)
 
     def add_response_headers(self, request, response):
+        if getattr(request, "_cors_enabled", None) or self.is_enabled(request):
+            patch_vary_headers(response, ("Origin",))  # spelled as the contract shows it
         response = super().add_response_headers(request, response)
         enabled = getattr(request, "_cors_enabled", False)
         if enabled and _is_preflight(request) and self.origin_allowed(request):
