@@ -70,7 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cronhub.api.cors.CorsMiddleware",
     "cronhub.api.middleware.ApiTrailingSlashRedirectMiddleware",
-    "cronhub.api.middleware.ApiHeadNotAllowedMiddleware",
+    "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
