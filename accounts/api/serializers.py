@@ -115,6 +115,20 @@ class UiPreferencesSerializer(serializers.Serializer):
     jobs_table_columns = JobsTableColumnsSerializer()
 
 
+class JobsTableColumnsUpdateSerializer(serializers.Serializer):
+    """Every key optional: a key not sent goes back to its default."""
+
+    pic_team = serializers.BooleanField(required=False)
+    end_date = serializers.BooleanField(required=False)
+    cron_expression = serializers.BooleanField(required=False)
+    target_url = serializers.BooleanField(required=False)
+    last_execution_at = serializers.BooleanField(required=False)
+
+
+class UiPreferencesUpdateSerializer(serializers.Serializer):
+    jobs_table_columns = JobsTableColumnsUpdateSerializer()
+
+
 class UiPreferencesEnvelopeSerializer(serializers.Serializer):
     preferences = UiPreferencesSerializer()
 
@@ -169,8 +183,10 @@ class RegisterSerializer(serializers.Serializer):
 class UserUpdateSerializer(serializers.Serializer):
     """Documentation of ``PUT /auth/users/{id}``: every field optional; the view checks them in order."""
 
-    email = serializers.EmailField(required=False)
-    password = serializers.CharField(required=False, min_length=6)
+    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True,
+                                   help_text="Empty or null: left unchanged")
+    password = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                     help_text="At least 6 characters; empty or null: left unchanged")
     role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="Admins only")
     is_active = serializers.BooleanField(required=False, help_text="Admins only")
 
@@ -185,4 +201,5 @@ class NotificationPreferencesUpdateSerializer(serializers.Serializer):
 
 
 class LogoutRequestSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(required=False, help_text="Also blacklist this refresh token.")
+    refresh_token = serializers.CharField(required=False, allow_blank=True, allow_null=True,
+                                          help_text="Optional: also blacklist this refresh token")

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api import serializers as s
@@ -19,6 +17,7 @@ from accounts.authentication import RefreshTokenAuthentication
 from accounts.models import User
 from accounts.throttling import client_address
 from accounts.tokens import access_lifetime_seconds, access_token_for_refresh, token_pair_for
+from cronhub.api.base import JsonApiView, PublicApiView
 from cronhub.api.bodies import json_object, require_json_content_type
 from cronhub.api.errors import ApiError, not_found, validation_error
 from cronhub.api.permissions import IsAdmin, IsAuthenticatedUser
@@ -45,7 +44,7 @@ def _schema_body(request) -> dict:
         raise validation_error(["body"], NOT_AN_OBJECT, type="model_attributes_type")
     try:
         data = request.data
-    except exceptions.ParseError:
+    except (exceptions.ParseError, exceptions.UnsupportedMediaType):
         raise validation_error(["body"], "JSON decode error", type="json_invalid") from None
     if not isinstance(data, dict):
         raise validation_error(["body"], NOT_AN_OBJECT, input=data, type="model_attributes_type")
@@ -83,10 +82,7 @@ LOGIN_ERRORS = {
 }
 
 
-class LoginView(APIView):
-    authentication_classes: list = []  # public: any Authorization header is ignored
-    permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+class LoginView(PublicApiView):
 
     @extend_schema(tags=AUTH, auth=[], request=s.LoginSerializer,
                    responses={200: s.LoginResponseSerializer, **LOGIN_ERRORS},
@@ -100,9 +96,7 @@ class LoginView(APIView):
         return _login_response(user)
 
 
-class LoginFormView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+class LoginFormView(PublicApiView):
     parser_classes = [FormParser, MultiPartParser]
 
     @extend_schema(tags=AUTH, auth=[], request={"application/x-www-form-urlencoded": s.LoginFormSerializer},
@@ -121,7 +115,7 @@ class LoginFormView(APIView):
         return _login_response(user)
 
 
-class RefreshView(APIView):
+class RefreshView(JsonApiView):
     authentication_classes = [RefreshTokenAuthentication]
     permission_classes = [IsAuthenticatedUser]
 
@@ -136,7 +130,7 @@ class RefreshView(APIView):
         })
 
 
-class MeView(APIView):
+class MeView(JsonApiView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=AUTH, responses={200: s.UserSerializer, 401: UNAUTHORIZED},
@@ -145,7 +139,7 @@ class MeView(APIView):
         return Response(s.UserSerializer(request.user).data)
 
 
-class VerifyView(APIView):
+class VerifyView(JsonApiView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=AUTH, responses={200: s.VerifyResponseSerializer, 401: UNAUTHORIZED},
@@ -156,7 +150,7 @@ class VerifyView(APIView):
                          "message": "Token is valid"})
 
 
-class LogoutView(APIView):
+class LogoutView(JsonApiView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=AUTH, request=s.LogoutRequestSerializer,
@@ -175,7 +169,7 @@ class LogoutView(APIView):
                          "detail": "Please discard your tokens on the client side"})
 
 
-class RegisterView(APIView):
+class RegisterView(JsonApiView):
     permission_classes = [IsAdmin]
 
     @extend_schema(tags=AUTH, request=s.RegisterSerializer,
@@ -191,7 +185,7 @@ class RegisterView(APIView):
                          "user": s.UserSerializer(user).data}, status=status.HTTP_201_CREATED)
 
 
-class UserListView(APIView):
+class UserListView(JsonApiView):
     permission_classes = [IsAdmin]
 
     @extend_schema(tags=USERS, operation_id="users_list",
@@ -202,7 +196,7 @@ class UserListView(APIView):
         return Response({"count": len(users), "users": s.UserSerializer(users, many=True).data})
 
 
-class UserDetailView(APIView):
+class UserDetailView(JsonApiView):
     def get_permissions(self):
         return [IsAdmin()] if self.request.method == "DELETE" else [IsAuthenticatedUser()]
 
@@ -247,7 +241,7 @@ PREFS_PUT_ERRORS = {
 }
 
 
-class NotificationPreferencesView(APIView):
+class NotificationPreferencesView(JsonApiView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=PREFERENCES, responses={
@@ -272,7 +266,7 @@ class NotificationPreferencesView(APIView):
                          "preferences": s.NotificationPreferencesSerializer(prefs).data})
 
 
-class UiPreferencesView(APIView):
+class UiPreferencesView(JsonApiView):
     permission_classes = [IsAuthenticatedUser]
 
     @extend_schema(tags=PREFERENCES, responses={
@@ -284,7 +278,7 @@ class UiPreferencesView(APIView):
         prefs = services.ui_preferences_get(user=_target_user(user_id))
         return Response({"preferences": {"jobs_table_columns": prefs.effective_columns}})
 
-    @extend_schema(tags=PREFERENCES, request=s.UiPreferencesSerializer,
+    @extend_schema(tags=PREFERENCES, request=s.UiPreferencesUpdateSerializer,
                    responses={200: s.UiPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
                    summary="Set the jobs table columns (keys not sent go back to their defaults)")
     def put(self, request, user_id: str):

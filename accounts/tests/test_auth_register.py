@@ -11,8 +11,9 @@ REGISTER = "/api/v2/auth/register"
 
 
 def test_an_admin_registers_a_viewer_by_default_stored_lowercased(api, admin_user):
-    response = api(admin_user).post(REGISTER, {"username": "New_User", "email": "New@Example.com",
-                                               "password": "secret99"}, format="json")
+    response = api(admin_user).post(
+        REGISTER, {"username": "New_User", "email": "New@Example.com", "password": "secret99"}, format="json"
+    )
 
     assert response.status_code == 201
     body = response.json()
@@ -25,26 +26,49 @@ def test_an_admin_registers_a_viewer_by_default_stored_lowercased(api, admin_use
 
 
 def test_register_sets_the_role_and_active_flag(api, admin_user):
-    response = api(admin_user).post(REGISTER, {"username": "ops", "email": "ops@example.com", "password": "secret99",
-                                               "role": "admin", "is_active": False}, format="json")
+    response = api(admin_user).post(
+        REGISTER,
+        {
+            "username": "ops",
+            "email": "ops@example.com",
+            "password": "secret99",
+            "role": "admin",
+            "is_active": False,
+        },
+        format="json",
+    )
     assert response.status_code == 201
     user = User.objects.get(username="ops")
     assert user.role == "admin" and user.is_active is False
 
 
 def test_the_new_user_can_log_in(api, admin_user):
-    api(admin_user).post(REGISTER, {"username": "carol", "email": "carol@example.com", "password": "secret99",
-                                    "role": "user"}, format="json")
+    api(admin_user).post(
+        REGISTER,
+        {"username": "carol", "email": "carol@example.com", "password": "secret99", "role": "user"},
+        format="json",
+    )
     login = api().post("/api/v2/auth/login", {"username": "carol", "password": "secret99"}, format="json")
     assert login.status_code == 200 and login.json()["user"]["role"] == "user"
 
 
-@pytest.mark.parametrize(("body", "detail"), [
-    ({"username": "OLIVIA_owner", "email": "x@example.com", "password": "secret99"}, "Username already exists"),
-    ({"username": "someone", "email": "OLIVIA@example.com", "password": "secret99"}, "Email already exists"),
-    ({"username": "olivia_owner", "email": "olivia@example.com", "password": "secret99"},
-     "Username already exists"),
-])
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            {"username": "OLIVIA_owner", "email": "x@example.com", "password": "secret99"},
+            "Username already exists",
+        ),
+        (
+            {"username": "someone", "email": "OLIVIA@example.com", "password": "secret99"},
+            "Email already exists",
+        ),
+        (
+            {"username": "olivia_owner", "email": "olivia@example.com", "password": "secret99"},
+            "Username already exists",
+        ),
+    ],
+)
 def test_duplicates_are_a_409_with_a_detail(api, admin_user, owner, body, detail):
     response = api(admin_user).post(REGISTER, body, format="json")
     assert response.status_code == 409
@@ -52,15 +76,18 @@ def test_duplicates_are_a_409_with_a_detail(api, admin_user, owner, body, detail
     assert User.objects.count() == 2
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"username": "john doe", "email": "j@example.com", "password": "secret99"}, "username"),
-    ({"username": "jo", "email": "j@example.com", "password": "secret99"}, "username"),
-    ({"username": "j" * 81, "email": "j@example.com", "password": "secret99"}, "username"),
-    ({"username": "john", "email": "not-an-email", "password": "secret99"}, "email"),
-    ({"username": "john", "email": "j@example.com", "password": "short"}, "password"),
-    ({"username": "john", "email": "j@example.com", "password": "secret99", "role": "root"}, "role"),
-    ({"email": "j@example.com", "password": "secret99"}, "username"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "john doe", "email": "j@example.com", "password": "secret99"}, "username"),
+        ({"username": "jo", "email": "j@example.com", "password": "secret99"}, "username"),
+        ({"username": "j" * 81, "email": "j@example.com", "password": "secret99"}, "username"),
+        ({"username": "john", "email": "not-an-email", "password": "secret99"}, "email"),
+        ({"username": "john", "email": "j@example.com", "password": "short"}, "password"),
+        ({"username": "john", "email": "j@example.com", "password": "secret99", "role": "root"}, "role"),
+        ({"email": "j@example.com", "password": "secret99"}, "username"),
+    ],
+)
 def test_invalid_bodies_are_400_with_a_detail_list_never_422(api, admin_user, body, field):
     response = api(admin_user).post(REGISTER, body, format="json")
     assert response.status_code == 400
@@ -70,11 +97,14 @@ def test_invalid_bodies_are_400_with_a_detail_list_never_422(api, admin_user, bo
     assert not User.objects.filter(email="j@example.com").exists()
 
 
-@pytest.mark.parametrize(("persona", "status", "body"), [
-    ("owner", 403, {"detail": "Admin access required"}),
-    ("viewer", 403, {"detail": "Admin access required"}),
-    ("inactive_user", 401, {"detail": "User account is deactivated"}),
-])
+@pytest.mark.parametrize(
+    ("persona", "status", "body"),
+    [
+        ("owner", 403, {"detail": "Admin access required"}),
+        ("viewer", 403, {"detail": "Admin access required"}),
+        ("inactive_user", 401, {"detail": "User account is deactivated"}),
+    ],
+)
 def test_only_admins_may_register_and_roles_are_checked_before_the_body(request, api, persona, status, body):
     client = api(request.getfixturevalue(persona))
     response = client.post(REGISTER, {"username": "bad name!"}, format="json")

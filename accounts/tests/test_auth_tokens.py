@@ -32,8 +32,15 @@ def signed(claims: dict, *, key: str | None = None, algorithm: str = "HS256") ->
 
 def claims_for(user, **overrides) -> dict:
     now = int(time.time())
-    claims = {"sub": user.pk, "type": "access", "role": user.role, "email": user.email, "iat": now,
-              "exp": now + 600, "fresh": True}
+    claims = {
+        "sub": user.pk,
+        "type": "access",
+        "role": user.role,
+        "email": user.email,
+        "iat": now,
+        "exp": now + 600,
+        "fresh": True,
+    }
     claims.update(overrides)
     return {key: value for key, value in claims.items() if value is not None}
 
@@ -45,6 +52,7 @@ def assert_401(response, detail: str):
 
 
 # --- what counts as "not authenticated" -------------------------------------------------
+
 
 @pytest.mark.parametrize("header", [None, "Basic dXNlcjpwYXNz", "Token abc", "Bearer", "Bearer   "])
 def test_missing_or_foreign_authorization_is_not_authenticated(db, header):
@@ -60,6 +68,7 @@ def test_the_scheme_word_is_case_insensitive(owner):
 
 
 # --- token edge cases (API.md §1.2, §1.4) -------------------------------------------------
+
 
 def test_an_expired_token_says_so(owner):
     now = int(time.time())
@@ -108,8 +117,20 @@ def test_an_unknown_token_type_is_rejected(owner):
 
 
 def test_a_token_without_type_is_an_access_token_and_extra_claims_are_ignored(owner):
-    token = signed(claims_for(owner, type=None, role=None, email=None, iat=None, fresh=None, jti="x",
-                              nbf=int(time.time()) - 5, csrf="y", user_id="z"))
+    token = signed(
+        claims_for(
+            owner,
+            type=None,
+            role=None,
+            email=None,
+            iat=None,
+            fresh=None,
+            jti="x",
+            nbf=int(time.time()) - 5,
+            csrf="y",
+            user_id="z",
+        )
+    )
     response = bearer(token).get(ME)
     assert response.status_code == 200
     assert response.json()["id"] == owner.pk
@@ -149,12 +170,14 @@ def test_the_test_helper_mints_exactly_what_login_mints(api, owner):
     strip = {"exp", "iat", "sid"}
     login_claims = jwt.decode(login["access_token"], options={"verify_signature": False})
     helper_claims = jwt.decode(helper, options={"verify_signature": False})
-    assert {k: v for k, v in login_claims.items() if k not in strip} == \
-        {k: v for k, v in helper_claims.items() if k not in strip}
+    assert {k: v for k, v in login_claims.items() if k not in strip} == {
+        k: v for k, v in helper_claims.items() if k not in strip
+    }
     assert set(login_claims) == set(helper_claims)
 
 
 # --- refresh ----------------------------------------------------------------------------------
+
 
 def test_refresh_with_the_refresh_token_in_the_header_gives_a_new_access_token(owner, settings):
     response = bearer(refresh_token_for(owner)).post(REFRESH)
@@ -214,6 +237,7 @@ def test_a_legacy_refresh_token_without_jti_still_refreshes(owner):
 
 # --- me / verify ---------------------------------------------------------------------------------
 
+
 def test_me_returns_the_bare_user(owner):
     body = bearer(access_token_for(owner)).get(ME).json()
     assert set(body) == {"id", "username", "email", "role", "is_active", "created_at", "updated_at"}
@@ -225,8 +249,13 @@ def test_verify_confirms_the_token_for_every_role(request, persona):
     user = request.getfixturevalue(persona)
     response = bearer(access_token_for(user)).get(VERIFY)
     assert response.status_code == 200
-    assert response.json() == {"valid": True, "user_id": user.pk, "username": user.username, "role": user.role,
-                                "message": "Token is valid"}
+    assert response.json() == {
+        "valid": True,
+        "user_id": user.pk,
+        "username": user.username,
+        "role": user.role,
+        "message": "Token is valid",
+    }
 
 
 def test_verify_and_me_refuse_inactive_and_anonymous(inactive_user):
@@ -236,14 +265,18 @@ def test_verify_and_me_refuse_inactive_and_anonymous(inactive_user):
 
 # --- logout -----------------------------------------------------------------------------------------
 
+
 def test_logout_blacklists_the_sessions_refresh_token(api, owner):
     login = api().post(LOGIN, {"username": "olivia_owner", "password": "secret123"}, format="json").json()
 
     response = bearer(login["access_token"]).post(LOGOUT)
 
     assert response.status_code == 200
-    assert response.json() == {"success": True, "message": "Logout successful",
-                               "detail": "Please discard your tokens on the client side"}
+    assert response.json() == {
+        "success": True,
+        "message": "Logout successful",
+        "detail": "Please discard your tokens on the client side",
+    }
     assert BlacklistedToken.objects.filter(token__user=owner).count() == 1
     assert_401(bearer(login["refresh_token"]).post(REFRESH), "Token has been revoked")
 

@@ -7,10 +7,21 @@ from cronhub.testing.factories import NotificationPreferencesFactory
 
 pytestmark = pytest.mark.django_db
 
-DEFAULTS = {"email_on_job_success": True, "email_on_job_failure": True, "email_on_job_disabled": False,
-            "browser_notifications": False, "daily_digest": False, "weekly_report": False}
-DEFAULT_COLUMNS = {"pic_team": True, "end_date": True, "cron_expression": False, "target_url": False,
-                   "last_execution_at": False}
+DEFAULTS = {
+    "email_on_job_success": True,
+    "email_on_job_failure": True,
+    "email_on_job_disabled": False,
+    "browser_notifications": False,
+    "daily_digest": False,
+    "weekly_report": False,
+}
+DEFAULT_COLUMNS = {
+    "pic_team": True,
+    "end_date": True,
+    "cron_expression": False,
+    "target_url": False,
+    "last_execution_at": False,
+}
 
 
 def prefs_url(user_or_id, kind="preferences") -> str:
@@ -18,6 +29,7 @@ def prefs_url(user_or_id, kind="preferences") -> str:
 
 
 # --- notification preferences ----------------------------------------------------------------
+
 
 def test_the_first_read_creates_the_defaults(api, owner):
     response = api(owner).get(prefs_url(owner))
@@ -37,15 +49,22 @@ def test_a_put_creating_the_row_uses_the_same_defaults(api, owner):
 
     assert response.status_code == 200
     assert response.json()["message"] == "Notification preferences updated successfully"
-    assert response.json()["preferences"] == {**response.json()["preferences"], **DEFAULTS, "daily_digest": True}
+    assert response.json()["preferences"] == {
+        **response.json()["preferences"],
+        **DEFAULTS,
+        "daily_digest": True,
+    }
     row = NotificationPreferences.objects.get(user=owner)
     assert row.daily_digest and not row.browser_notifications and not row.weekly_report
 
 
 def test_put_is_partial_by_truthiness_and_ignores_unknown_keys(api, owner):
     NotificationPreferencesFactory(user=owner)
-    response = api(owner).put(prefs_url(owner), {"email_on_job_success": 0, "weekly_report": "yes",
-                                                 "browser_notifications": "false", "bogus": True}, format="json")
+    response = api(owner).put(
+        prefs_url(owner),
+        {"email_on_job_success": 0, "weekly_report": "yes", "browser_notifications": "false", "bogus": True},
+        format="json",
+    )
     prefs = response.json()["preferences"]
     assert prefs["email_on_job_success"] is False and prefs["weekly_report"] is True
     assert prefs["browser_notifications"] is False and prefs["email_on_job_failure"] is True
@@ -75,13 +94,17 @@ def test_others_preferences_are_forbidden(request, api, persona, other_user):
 def test_preferences_checks_in_order_for_admins(api, admin_user, owner):
     client = api(admin_user)
     assert client.get(prefs_url("ghost")).json() == {"error": "User not found"}
-    assert client.put(prefs_url("ghost"), data="x", content_type="text/plain").json() == \
-        {"error": "Content-Type must be application/json"}
+    assert client.put(prefs_url("ghost"), data="x", content_type="text/plain").json() == {
+        "error": "Content-Type must be application/json"
+    }
     assert client.put(prefs_url("ghost"), {}, format="json").json() == {"error": "User not found"}
-    assert client.put(prefs_url(owner), data="{", content_type="application/json").json() == \
-        {"error": "Invalid JSON"}
-    assert client.put(prefs_url(owner), data='"x"', content_type="application/json").json() == \
-        {"error": "Invalid payload", "message": "JSON body must be an object."}
+    assert client.put(prefs_url(owner), data="{", content_type="application/json").json() == {
+        "error": "Invalid JSON"
+    }
+    assert client.put(prefs_url(owner), data='"x"', content_type="application/json").json() == {
+        "error": "Invalid payload",
+        "message": "JSON body must be an object.",
+    }
 
 
 def test_preferences_need_an_active_token(api, inactive_user):
@@ -90,6 +113,7 @@ def test_preferences_need_an_active_token(api, inactive_user):
 
 
 # --- UI preferences ------------------------------------------------------------------------------
+
 
 def test_ui_preferences_default_to_the_five_columns(api, owner):
     response = api(owner).get(prefs_url(owner, "ui-preferences"))
@@ -100,26 +124,42 @@ def test_ui_preferences_default_to_the_five_columns(api, owner):
 
 def test_ui_preferences_put_normalises_and_resets_unsent_keys(api, owner):
     client = api(owner)
-    client.put(prefs_url(owner, "ui-preferences"),
-               {"jobs_table_columns": {**DEFAULT_COLUMNS, "cron_expression": True}}, format="json")
-    response = client.put(prefs_url(owner, "ui-preferences"),
-                          {"jobs_table_columns": {"pic_team": 0, "target_url": "yes", "extra": True}},
-                          format="json")
+    client.put(
+        prefs_url(owner, "ui-preferences"),
+        {"jobs_table_columns": {**DEFAULT_COLUMNS, "cron_expression": True}},
+        format="json",
+    )
+    response = client.put(
+        prefs_url(owner, "ui-preferences"),
+        {"jobs_table_columns": {"pic_team": 0, "target_url": "yes", "extra": True}},
+        format="json",
+    )
 
     expected = {**DEFAULT_COLUMNS, "pic_team": False, "target_url": True}
     assert response.status_code == 200
-    assert response.json() == {"preferences": {"jobs_table_columns": expected}}  # cron_expression reset (Q-A12)
+    assert response.json() == {
+        "preferences": {"jobs_table_columns": expected}
+    }  # cron_expression reset (Q-A12)
     assert UiPreferences.objects.get(user=owner).jobs_table_columns == expected
-    assert client.get(prefs_url(owner, "ui-preferences")).json()["preferences"]["jobs_table_columns"] == expected
+    assert (
+        client.get(prefs_url(owner, "ui-preferences")).json()["preferences"]["jobs_table_columns"] == expected
+    )
 
 
-@pytest.mark.parametrize(("body", "error"), [
-    ({}, {"error": "Missing required fields", "message": '"jobs_table_columns" is required.'}),
-    ({"jobs_table_columns": None}, {"error": "Missing required fields",
-                                    "message": '"jobs_table_columns" is required.'}),
-    ({"jobs_table_columns": [True]}, {"error": "Invalid payload",
-                                      "message": '"jobs_table_columns" must be an object.'}),
-])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({}, {"error": "Missing required fields", "message": '"jobs_table_columns" is required.'}),
+        (
+            {"jobs_table_columns": None},
+            {"error": "Missing required fields", "message": '"jobs_table_columns" is required.'},
+        ),
+        (
+            {"jobs_table_columns": [True]},
+            {"error": "Invalid payload", "message": '"jobs_table_columns" must be an object.'},
+        ),
+    ],
+)
 def test_ui_preferences_put_errors(api, owner, body, error):
     response = api(owner).put(prefs_url(owner, "ui-preferences"), body, format="json")
     assert response.status_code == 400
@@ -128,16 +168,23 @@ def test_ui_preferences_put_errors(api, owner, body, error):
 
 
 def test_ui_preferences_are_private(api, owner, other_user, admin_user):
-    assert api(owner).get(prefs_url(other_user, "ui-preferences")).json() == \
-        {"error": "Forbidden: Cannot access other users preferences"}
-    assert api(owner).put(prefs_url(other_user, "ui-preferences"), {}, format="json").json() == \
-        {"error": "Forbidden: Cannot update other users preferences"}
+    assert api(owner).get(prefs_url(other_user, "ui-preferences")).json() == {
+        "error": "Forbidden: Cannot access other users preferences"
+    }
+    assert api(owner).put(prefs_url(other_user, "ui-preferences"), {}, format="json").json() == {
+        "error": "Forbidden: Cannot update other users preferences"
+    }
     assert api(admin_user).get(prefs_url("ghost", "ui-preferences")).status_code == 404
-    assert api(admin_user).put(prefs_url(other_user, "ui-preferences"),
-                               {"jobs_table_columns": {}}, format="json").status_code == 200
+    assert (
+        api(admin_user)
+        .put(prefs_url(other_user, "ui-preferences"), {"jobs_table_columns": {}}, format="json")
+        .status_code
+        == 200
+    )
 
 
 def test_a_malformed_stored_value_reads_as_defaults(api, owner):
     UiPreferences.objects.create(user=owner, jobs_table_columns=["broken"])
-    assert api(owner).get(prefs_url(owner, "ui-preferences")).json() == \
-        {"preferences": {"jobs_table_columns": DEFAULT_COLUMNS}}
+    assert api(owner).get(prefs_url(owner, "ui-preferences")).json() == {
+        "preferences": {"jobs_table_columns": DEFAULT_COLUMNS}
+    }

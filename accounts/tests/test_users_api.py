@@ -19,6 +19,7 @@ def url(user_or_id) -> str:
 
 # --- list ----------------------------------------------------------------------------------
 
+
 def test_admins_list_every_user_in_creation_order(api, admin_user, owner, inactive_user):
     response = api(admin_user).get(USERS)
 
@@ -41,6 +42,7 @@ def test_listing_users_needs_a_token(api, db):
 
 
 # --- get --------------------------------------------------------------------------------------
+
 
 def test_a_user_reads_their_own_record(api, owner):
     response = api(owner).get(url(owner))
@@ -75,9 +77,13 @@ def test_an_inactive_users_token_cannot_read_even_itself(api, inactive_user):
 
 # --- update -------------------------------------------------------------------------------------
 
+
 def test_a_user_changes_their_own_email_and_password(api, owner):
-    response = api(owner).put(url(owner), {"email": "  Olivia.New@Example.com ", "password": "newpass1",
-                                           "username": "ignored"}, format="json")
+    response = api(owner).put(
+        url(owner),
+        {"email": "  Olivia.New@Example.com ", "password": "newpass1", "username": "ignored"},
+        format="json",
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -90,8 +96,9 @@ def test_a_user_changes_their_own_email_and_password(api, owner):
 
 
 def test_an_admin_changes_any_field(api, admin_user, owner):
-    response = api(admin_user).put(url(owner), {"is_active": False, "role": "viewer", "email": "o@example.com"},
-                                   format="json")
+    response = api(admin_user).put(
+        url(owner), {"is_active": False, "role": "viewer", "email": "o@example.com"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["updated_fields"] == ["email", "role", "is_active"]
     owner.refresh_from_db()
@@ -116,18 +123,25 @@ def test_an_admin_may_demote_themself(api, admin_user):
     assert admin_user.role == "user"
 
 
-@pytest.mark.parametrize(("body", "status", "error"), [
-    ({"email": "oscar@example.com"}, 409, {"error": "Email already exists"}),
-    ({"password": "short"}, 400, {"error": "Password must be at least 6 characters long"}),
-    ({"role": "admin"}, 403, {"error": "Only admins can change user roles"}),
-    ({"role": None}, 403, {"error": "Only admins can change user roles"}),
-    ({"is_active": True}, 403, {"error": "Only admins can change user active status"}),
-    ({}, 400, {"error": "No valid fields to update"}),
-    ({"username": "renamed", "email": "", "password": None}, 400, {"error": "No valid fields to update"}),
-    ({"email": "not-an-email"}, 400, {"error": "Invalid email", "message": "email must be a valid e-mail address."}),
-    ({"email": 42}, 400, {"error": "Invalid email", "message": "email must be a string."}),
-    ({"password": 12345678}, 400, {"error": "Invalid password", "message": "password must be a string."}),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({"email": "oscar@example.com"}, 409, {"error": "Email already exists"}),
+        ({"password": "short"}, 400, {"error": "Password must be at least 6 characters long"}),
+        ({"role": "admin"}, 403, {"error": "Only admins can change user roles"}),
+        ({"role": None}, 403, {"error": "Only admins can change user roles"}),
+        ({"is_active": True}, 403, {"error": "Only admins can change user active status"}),
+        ({}, 400, {"error": "No valid fields to update"}),
+        ({"username": "renamed", "email": "", "password": None}, 400, {"error": "No valid fields to update"}),
+        (
+            {"email": "not-an-email"},
+            400,
+            {"error": "Invalid email", "message": "email must be a valid e-mail address."},
+        ),
+        ({"email": 42}, 400, {"error": "Invalid email", "message": "email must be a string."}),
+        ({"password": 12345678}, 400, {"error": "Invalid password", "message": "password must be a string."}),
+    ],
+)
 def test_self_update_errors(api, owner, other_user, body, status, error):
     response = api(owner).put(url(owner), body, format="json")
     assert response.status_code == status
@@ -142,8 +156,9 @@ def test_an_admin_sending_an_invalid_role_gets_a_400(api, admin_user, owner):
 
 def test_a_failed_update_changes_nothing(api, owner):
     # the old server committed the e-mail before refusing the role (Q-A9)
-    response = api(owner).put(url(owner), {"email": "sneaky@example.com", "password": "newpass1",
-                                           "role": "admin"}, format="json")
+    response = api(owner).put(
+        url(owner), {"email": "sneaky@example.com", "password": "newpass1", "role": "admin"}, format="json"
+    )
     assert response.status_code == 403
     owner.refresh_from_db()
     assert owner.email == "olivia@example.com" and owner.role == "user"
@@ -179,11 +194,14 @@ def test_update_checks_content_type_first_then_json(api, admin_user, owner):
 
 def test_a_new_password_works_for_login(api, owner):
     api(owner).put(url(owner), {"password": "brand-new"}, format="json")
-    login = api().post("/api/v2/auth/login", {"username": "olivia_owner", "password": "brand-new"}, format="json")
+    login = api().post(
+        "/api/v2/auth/login", {"username": "olivia_owner", "password": "brand-new"}, format="json"
+    )
     assert login.status_code == 200
 
 
 # --- delete -----------------------------------------------------------------------------------------
+
 
 def test_deleting_a_user_removes_notifications_and_preferences_and_keeps_their_jobs(api, admin_user, owner):
     job = JobFactory(created_by=owner)
@@ -195,8 +213,10 @@ def test_deleting_a_user_removes_notifications_and_preferences_and_keeps_their_j
     response = api(admin_user).delete(url(owner))
 
     assert response.status_code == 200
-    assert response.json() == {"message": "User deleted successfully",
-                               "deleted_user": {"id": owner.pk, "username": "olivia_owner"}}
+    assert response.json() == {
+        "message": "User deleted successfully",
+        "deleted_user": {"id": owner.pk, "username": "olivia_owner"},
+    }
     assert not User.objects.filter(pk=owner.pk).exists()
     assert not Notification.objects.filter(user_id=owner.pk).exists()
     assert not NotificationPreferences.objects.exists() and not UiPreferences.objects.exists()

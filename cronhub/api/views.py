@@ -6,10 +6,9 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from cronhub.api.base import PublicApiView
 from cronhub.api.formats import iso_z_micro
 from jobs.models import SchedulerState
 
@@ -35,12 +34,7 @@ class WelcomeSerializer(serializers.Serializer):
     health = serializers.CharField()
 
 
-class PublicView(APIView):
-    authentication_classes: list = []  # public routes ignore any Authorization header (§1.1)
-    permission_classes = [AllowAny]
-
-
-class HealthView(PublicView):
+class HealthView(PublicApiView):
     @extend_schema(tags=["health"], auth=[], responses={200: HealthSerializer},
                    summary="Service health and whether a scheduler leader is running")
     def get(self, request):
@@ -60,7 +54,7 @@ class HealthView(PublicView):
         })
 
 
-class WelcomeView(PublicView):
+class WelcomeView(PublicApiView):
     @extend_schema(exclude=True)
     def get(self, request):
         return Response({"message": "Welcome to Cron Job Scheduler API v2", "docs": "/docs",

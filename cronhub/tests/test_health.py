@@ -19,9 +19,16 @@ def test_health_without_a_scheduler(client, settings):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     body = response.json()
-    assert body == {"status": "healthy", "service": "cron-job-scheduler-fastapi", "version": "2.0.0",
-                    "timestamp": body["timestamp"], "api": "v2", "scheduler_running": False,
-                    "scheduled_jobs_count": 0, "docs_url": "http://localhost:5001/docs"}
+    assert body == {
+        "status": "healthy",
+        "service": "cron-job-scheduler-fastapi",
+        "version": "2.0.0",
+        "timestamp": body["timestamp"],
+        "api": "v2",
+        "scheduler_running": False,
+        "scheduled_jobs_count": 0,
+        "docs_url": "http://localhost:5001/docs",
+    }
     stamp = dt.datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
     assert body["timestamp"].endswith("Z") and len(body["timestamp"]) == len("2025-12-18T06:49:31.105845Z")
     assert before - dt.timedelta(seconds=1) <= stamp <= timezone.now()
@@ -29,16 +36,22 @@ def test_health_without_a_scheduler(client, settings):
 
 
 def test_health_reports_a_live_leaders_heartbeat(client):
-    SchedulerState.objects.create(pk=SchedulerState.SINGLETON_ID, host="web1", pid=42,
-                                  heartbeat_at=timezone.now(), scheduled_jobs_count=12)
+    SchedulerState.objects.create(
+        pk=SchedulerState.SINGLETON_ID,
+        host="web1",
+        pid=42,
+        heartbeat_at=timezone.now(),
+        scheduled_jobs_count=12,
+    )
     body = client.get(HEALTH).json()
     assert body["scheduler_running"] is True and body["scheduled_jobs_count"] == 12
 
 
 def test_a_stale_or_stopped_leader_is_not_running(client):
     now = timezone.now()
-    state = SchedulerState.objects.create(pk=SchedulerState.SINGLETON_ID, heartbeat_at=now - dt.timedelta(hours=1),
-                                          scheduled_jobs_count=12)
+    state = SchedulerState.objects.create(
+        pk=SchedulerState.SINGLETON_ID, heartbeat_at=now - dt.timedelta(hours=1), scheduled_jobs_count=12
+    )
     assert client.get(HEALTH).json()["scheduler_running"] is False
     state.heartbeat_at, state.stopped_at = now, now
     state.save()
@@ -71,5 +84,9 @@ def test_health_with_a_trailing_slash_redirects(client):
 def test_the_welcome_document(client):
     response = client.get("/", HTTP_AUTHORIZATION="Bearer garbage")
     assert response.status_code == 200
-    assert response.json() == {"message": "Welcome to Cron Job Scheduler API v2", "docs": "/docs",
-                               "redoc": "/redoc", "health": "/api/v2/health"}
+    assert response.json() == {
+        "message": "Welcome to Cron Job Scheduler API v2",
+        "docs": "/docs",
+        "redoc": "/redoc",
+        "health": "/api/v2/health",
+    }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from cronhub.api.base import JsonApiView
 from cronhub.api.bodies import json_object, require_json_content_type
 from cronhub.api.permissions import IsAdmin
 from cronhub.api.schema import ADMIN_ONLY, UNAUTHORIZED, error_a
@@ -14,7 +14,7 @@ from integrations.models import SlackSettings
 from integrations.services import slack_settings_update
 
 
-class SlackSettingsView(APIView):
+class SlackSettingsView(JsonApiView):
     permission_classes = [IsAdmin]
 
     @extend_schema(tags=["settings"], responses={

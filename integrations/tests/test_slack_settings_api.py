@@ -35,8 +35,11 @@ def test_sending_the_masked_value_back_keeps_the_stored_url(api, admin_user):
     client = api(admin_user)
     shown = client.get(SLACK).json()["slack_settings"]
 
-    response = client.put(SLACK, {"is_enabled": shown["is_enabled"], "webhook_url": shown["webhook_url"],
-                                  "channel": "#other"}, format="json")
+    response = client.put(
+        SLACK,
+        {"is_enabled": shown["is_enabled"], "webhook_url": shown["webhook_url"], "channel": "#other"},
+        format="json",
+    )
 
     assert response.status_code == 200
     assert response.json()["message"] == "Slack settings updated"
@@ -47,7 +50,9 @@ def test_sending_the_masked_value_back_keeps_the_stored_url(api, admin_user):
 
 def test_a_new_url_replaces_the_stored_one_trimmed(api, admin_user):
     SlackSettingsFactory()
-    api(admin_user).put(SLACK, {"webhook_url": "  https://hooks.slack.com/services/NEW/ONE/zzz "}, format="json")
+    api(admin_user).put(
+        SLACK, {"webhook_url": "  https://hooks.slack.com/services/NEW/ONE/zzz "}, format="json"
+    )
     assert SlackSettings.objects.get().webhook_url == "https://hooks.slack.com/services/NEW/ONE/zzz"
 
 
@@ -64,7 +69,10 @@ def test_enabling_needs_a_webhook_url_and_a_failed_put_saves_nothing(api, admin_
     SlackSettingsFactory(is_enabled=False, webhook_url=None, channel="#before")
     response = api(admin_user).put(SLACK, {"is_enabled": True, "channel": "#after"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"error": "Invalid settings", "message": "webhook_url is required when Slack is enabled."}
+    assert response.json() == {
+        "error": "Invalid settings",
+        "message": "webhook_url is required when Slack is enabled.",
+    }
     row = SlackSettings.objects.get()
     assert row.is_enabled is False and row.channel == "#before"
 
@@ -101,11 +109,14 @@ def test_is_enabled_is_read_by_truthiness(api, admin_user):
 
 def test_put_checks_content_type_and_json(api, admin_user):
     client = api(admin_user)
-    assert client.put(SLACK, data="x", content_type="text/plain").json() == \
-        {"error": "Content-Type must be application/json"}
+    assert client.put(SLACK, data="x", content_type="text/plain").json() == {
+        "error": "Content-Type must be application/json"
+    }
     assert client.put(SLACK, data="{", content_type="application/json").json() == {"error": "Invalid JSON"}
-    assert client.put(SLACK, data="1", content_type="application/json").json() == \
-        {"error": "Invalid payload", "message": "JSON body must be an object."}
+    assert client.put(SLACK, data="1", content_type="application/json").json() == {
+        "error": "Invalid payload",
+        "message": "JSON body must be an object.",
+    }
 
 
 @pytest.mark.parametrize("persona", ["owner", "viewer"])

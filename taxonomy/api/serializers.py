@@ -58,7 +58,8 @@ class PicTeamUpdateEnvelopeSerializer(PicTeamEnvelopeSerializer):
 
 class CategoryCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
-    slug = serializers.CharField(required=False, help_text="Optional, slugified; defaults to the name's slug")
+    slug = serializers.CharField(required=False, allow_blank=True,
+                                 help_text="Optional, slugified; defaults to the name's slug")
 
 
 class CategoryUpdateSerializer(serializers.Serializer):
@@ -69,7 +70,7 @@ class CategoryUpdateSerializer(serializers.Serializer):
 class PicTeamCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     slack_handle = serializers.CharField(max_length=255, help_text="e.g. @qa-team or <!subteam^S123ABC>")
-    slug = serializers.CharField(required=False)
+    slug = serializers.CharField(required=False, allow_blank=True)
 
 
 class PicTeamUpdateSerializer(serializers.Serializer):

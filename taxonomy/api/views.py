@@ -7,8 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from cronhub.api.base import JsonApiView
 from cronhub.api.bodies import json_object, require_json_content_type
 from cronhub.api.formats import query_bool
 from cronhub.api.permissions import IsAdmin, IsAuthenticatedUser
@@ -28,7 +28,7 @@ def _listing(request, model):
     return rows.order_by(Lower("name"), "name", "id")
 
 
-class _ReadOrAdminWrite(APIView):
+class _ReadOrAdminWrite(JsonApiView):
     def get_permissions(self):
         return [IsAuthenticatedUser()] if self.request.method == "GET" else [IsAdmin()]
 

@@ -13,23 +13,37 @@ from taxonomy.services import slugify
 pytestmark = pytest.mark.django_db
 
 CATEGORIES = "/api/v2/job-categories"
-SEEDED = {"general", "regression", "dr-testing", "feature-testing", "prod-canary", "refund",
-          "backward-compatibility"}
+SEEDED = {
+    "general",
+    "regression",
+    "dr-testing",
+    "feature-testing",
+    "prod-canary",
+    "refund",
+    "backward-compatibility",
+}
 
 
 def url(category_or_id) -> str:
     return f"{CATEGORIES}/{getattr(category_or_id, 'pk', category_or_id)}"
 
 
-@pytest.mark.parametrize(("text", "slug"), [
-    ("  Smoke Tests!! ", "smoke-tests"), ("Prod/Canary", "prod-canary"), ("QA Tech", "qa-tech"),
-    ("a__b--c", "a-b-c"), ("日本語", ""),
-])
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("  Smoke Tests!! ", "smoke-tests"),
+        ("Prod/Canary", "prod-canary"),
+        ("QA Tech", "qa-tech"),
+        ("a__b--c", "a-b-c"),
+        ("日本語", ""),
+    ],
+)
 def test_slugify_follows_the_contract(text, slug):
     assert slugify(text) == slug
 
 
 # --- list -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("persona", ["admin_user", "owner", "viewer"])
 def test_every_role_lists_active_categories_by_name(request, api, persona):
@@ -41,16 +55,19 @@ def test_every_role_lists_active_categories_by_name(request, api, persona):
     assert response.status_code == 200
     categories = response.json()["categories"]
     names = [c["name"] for c in categories]
-    assert names == sorted(names, key=str.lower) and "aardvark" == names[0]
+    assert names == sorted(names, key=str.lower) and names[0] == "aardvark"
     assert {c["slug"] for c in categories} == SEEDED | {"aardvark"}
     assert set(categories[0]) == {"id", "slug", "name", "is_active", "created_at", "updated_at"}
 
 
 def test_include_inactive_is_honoured_for_admins_only(api, admin_user, owner):
     JobCategoryFactory(name="Retired", slug="retired", is_active=False)
-    admin_slugs = {c["slug"] for c in api(admin_user).get(CATEGORIES, {"include_inactive": "TRUE"}).json()[
-        "categories"]}
-    user_slugs = {c["slug"] for c in api(owner).get(CATEGORIES, {"include_inactive": "true"}).json()["categories"]}
+    admin_slugs = {
+        c["slug"] for c in api(admin_user).get(CATEGORIES, {"include_inactive": "TRUE"}).json()["categories"]
+    }
+    user_slugs = {
+        c["slug"] for c in api(owner).get(CATEGORIES, {"include_inactive": "true"}).json()["categories"]
+    }
     assert "retired" in admin_slugs and "retired" not in user_slugs
 
 
@@ -66,6 +83,7 @@ def test_listing_needs_a_token(api, inactive_user):
 
 
 # --- create ----------------------------------------------------------------------------------
+
 
 def test_an_admin_creates_a_category_with_a_derived_slug(api, admin_user):
     response = api(admin_user).post(CATEGORIES, {"name": "  Smoke Tests!! "}, format="json")
@@ -83,16 +101,30 @@ def test_an_explicit_slug_is_slugified(api, admin_user):
     assert response.json()["category"]["slug"] == "perf-load"
 
 
-@pytest.mark.parametrize(("body", "status", "error"), [
-    ({}, 400, {"error": "Missing required fields", "message": '"name" is required.'}),
-    ({"name": "   "}, 400, {"error": "Missing required fields", "message": '"name" is required.'}),
-    ({"name": 5}, 400, {"error": "Missing required fields", "message": "Name must be a string."}),
-    ({"name": "日本語"}, 400, {"error": "Invalid slug", "message": "Unable to generate a valid slug from name."}),
-    ({"name": "Regression"}, 409, {"error": "Duplicate slug",
-                                   "message": 'Category slug "regression" already exists.'}),
-    ({"name": "x" * 256}, 400, {"error": "Invalid name", "message": "Name must be at most 255 characters."}),
-    ({"name": "ok", "slug": ["x"]}, 400, {"error": "Invalid slug", "message": "slug must be a string."}),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({}, 400, {"error": "Missing required fields", "message": '"name" is required.'}),
+        ({"name": "   "}, 400, {"error": "Missing required fields", "message": '"name" is required.'}),
+        ({"name": 5}, 400, {"error": "Missing required fields", "message": "Name must be a string."}),
+        (
+            {"name": "日本語"},
+            400,
+            {"error": "Invalid slug", "message": "Unable to generate a valid slug from name."},
+        ),
+        (
+            {"name": "Regression"},
+            409,
+            {"error": "Duplicate slug", "message": 'Category slug "regression" already exists.'},
+        ),
+        (
+            {"name": "x" * 256},
+            400,
+            {"error": "Invalid name", "message": "Name must be at most 255 characters."},
+        ),
+        ({"name": "ok", "slug": ["x"]}, 400, {"error": "Invalid slug", "message": "slug must be a string."}),
+    ],
+)
 def test_create_errors(api, admin_user, body, status, error):
     before = JobCategory.objects.count()
     response = api(admin_user).post(CATEGORIES, body, format="json")
@@ -108,20 +140,27 @@ def test_a_disabled_categorys_slug_is_still_taken(api, admin_user):
 
 def test_create_checks_content_type_and_json(api, admin_user):
     client = api(admin_user)
-    assert client.post(CATEGORIES, data="name=x", content_type="application/x-www-form-urlencoded").json() == \
-        {"error": "Content-Type must be application/json"}
-    assert client.post(CATEGORIES, data="{", content_type="application/json").json() == {"error": "Invalid JSON"}
-    assert client.post(CATEGORIES, data="[]", content_type="application/json").json() == \
-        {"error": "Invalid payload", "message": "JSON body must be an object."}
+    assert client.post(
+        CATEGORIES, data="name=x", content_type="application/x-www-form-urlencoded"
+    ).json() == {"error": "Content-Type must be application/json"}
+    assert client.post(CATEGORIES, data="{", content_type="application/json").json() == {
+        "error": "Invalid JSON"
+    }
+    assert client.post(CATEGORIES, data="[]", content_type="application/json").json() == {
+        "error": "Invalid payload",
+        "message": "JSON body must be an object.",
+    }
 
 
 @pytest.mark.parametrize("persona", ["owner", "viewer"])
 def test_non_admins_cannot_write_categories(request, api, persona):
     category = JobCategoryFactory(name="Mine", slug="mine")
     client = api(request.getfixturevalue(persona))
-    for response in (client.post(CATEGORIES, {"name": "X"}, format="json"),
-                     client.put(url(category), {"name": "Y"}, format="json"),
-                     client.delete(url(category))):
+    for response in (
+        client.post(CATEGORIES, {"name": "X"}, format="json"),
+        client.put(url(category), {"name": "Y"}, format="json"),
+        client.delete(url(category)),
+    ):
         assert response.status_code == 403
         assert response.json() == {"detail": "Admin access required"}
     category.refresh_from_db()
@@ -133,6 +172,7 @@ def test_anonymous_cannot_write_categories(api, db):
 
 
 # --- update ------------------------------------------------------------------------------------
+
 
 def test_a_rename_re_slugs_and_rewrites_matching_jobs(api, admin_user):
     category = JobCategoryFactory(name="Smoke Tests", slug="smoke-tests")
@@ -164,21 +204,40 @@ def test_renaming_to_the_same_slug_moves_no_jobs(api, admin_user):
 
 def test_enable_and_disable_by_truthiness(api, admin_user):
     category = JobCategoryFactory(name="Flaky", slug="flaky")
-    assert api(admin_user).put(url(category), {"is_active": 0}, format="json").json()["category"]["is_active"] is False
+    assert (
+        api(admin_user).put(url(category), {"is_active": 0}, format="json").json()["category"]["is_active"]
+        is False
+    )
     assert api(admin_user).put(url(category), {"is_active": "yes"}, format="json").json()["jobs_updated"] == 0
     category.refresh_from_db()
     assert category.is_active is True
 
 
-@pytest.mark.parametrize(("body", "status", "error"), [
-    ({"name": ""}, 400, {"error": "Invalid name", "message": "Name cannot be empty."}),
-    ({"name": None}, 400, {"error": "Invalid name", "message": "Name cannot be empty."}),
-    ({"name": "!!!"}, 400, {"error": "Invalid slug", "message": "Unable to generate a valid slug from name."}),
-    ({"name": "Regression"}, 409, {"error": "Duplicate slug",
-                                   "message": 'Category slug "regression" already exists.'}),
-    ({"slug": "x"}, 400, {"error": "Invalid payload",
-                          "message": "Slug cannot be edited directly; it is derived from name."}),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({"name": ""}, 400, {"error": "Invalid name", "message": "Name cannot be empty."}),
+        ({"name": None}, 400, {"error": "Invalid name", "message": "Name cannot be empty."}),
+        (
+            {"name": "!!!"},
+            400,
+            {"error": "Invalid slug", "message": "Unable to generate a valid slug from name."},
+        ),
+        (
+            {"name": "Regression"},
+            409,
+            {"error": "Duplicate slug", "message": 'Category slug "regression" already exists.'},
+        ),
+        (
+            {"slug": "x"},
+            400,
+            {
+                "error": "Invalid payload",
+                "message": "Slug cannot be edited directly; it is derived from name.",
+            },
+        ),
+    ],
+)
 def test_update_errors_change_nothing(api, admin_user, body, status, error):
     category = JobCategoryFactory(name="Smoke Tests", slug="smoke-tests")
     job = JobFactory(category="smoke-tests")
@@ -194,7 +253,9 @@ def test_a_rename_with_a_slug_key_is_rejected_before_anything_changes(api, admin
     # the old server renamed (and rewrote jobs) before refusing the slug (Q-A23)
     category = JobCategoryFactory(name="Smoke Tests", slug="smoke-tests")
     job = JobFactory(category="smoke-tests")
-    response = api(admin_user).put(url(category), {"name": "New", "slug": "x", "is_active": False}, format="json")
+    response = api(admin_user).put(
+        url(category), {"name": "New", "slug": "x", "is_active": False}, format="json"
+    )
     assert response.status_code == 400
     category.refresh_from_db()
     job.refresh_from_db()
@@ -205,8 +266,14 @@ def test_general_cannot_be_renamed_but_can_be_disabled(api, admin_user):
     general = JobCategory.objects.get(slug="general")
     refused = api(admin_user).put(url(general), {"name": "Misc"}, format="json")
     assert refused.status_code == 400
-    assert refused.json() == {"error": "Invalid category", "message": 'The "General" category cannot be renamed.'}
-    assert api(admin_user).put(url(general), {"name": "General", "is_active": False}, format="json").status_code == 200
+    assert refused.json() == {
+        "error": "Invalid category",
+        "message": 'The "General" category cannot be renamed.',
+    }
+    assert (
+        api(admin_user).put(url(general), {"name": "General", "is_active": False}, format="json").status_code
+        == 200
+    )
     general.refresh_from_db()
     assert general.name == "General" and general.is_active is False
 
@@ -216,12 +283,16 @@ def test_update_of_an_unknown_category_is_404_after_the_body_checks(api, admin_u
     response = client.put(url("ghost"), {"name": "x"}, format="json")
     assert response.status_code == 404
     assert response.json() == {"error": "Not found", "message": "No category found with ID: ghost"}
-    assert client.put(url("ghost"), data="{", content_type="application/json").json() == {"error": "Invalid JSON"}
-    assert client.put(url("ghost"), data="x", content_type="text/plain").json() == \
-        {"error": "Content-Type must be application/json"}
+    assert client.put(url("ghost"), data="{", content_type="application/json").json() == {
+        "error": "Invalid JSON"
+    }
+    assert client.put(url("ghost"), data="x", content_type="text/plain").json() == {
+        "error": "Content-Type must be application/json"
+    }
 
 
 # --- delete ---------------------------------------------------------------------------------------
+
 
 def test_delete_disables_and_jobs_keep_the_slug(api, admin_user):
     category = JobCategoryFactory(name="Smoke", slug="smoke")
