@@ -52,6 +52,7 @@ def test_the_new_user_can_log_in(api, admin_user):
     assert login.status_code == 200 and login.json()["user"]["role"] == "user"
 
 
+@pytest.mark.dbcompat
 @pytest.mark.parametrize(
     ("body", "detail"),
     [

@@ -266,6 +266,7 @@ def test_verify_and_me_refuse_inactive_and_anonymous(inactive_user):
 # --- logout -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.dbcompat
 def test_logout_blacklists_the_sessions_refresh_token(api, owner):
     login = api().post(LOGIN, {"username": "olivia_owner", "password": "secret123"}, format="json").json()
 
@@ -295,6 +296,7 @@ def test_an_access_token_from_a_refresh_logs_out_the_same_session(owner):
     assert_401(bearer(refresh).post(REFRESH), "Token has been revoked")
 
 
+@pytest.mark.dbcompat
 def test_logout_can_name_a_refresh_token_in_the_body(owner):
     legacy_refresh = signed(claims_for(owner, type="refresh", fresh=None))
     response = bearer(access_token_for(owner)).post(LOGOUT, {"refresh_token": legacy_refresh}, format="json")

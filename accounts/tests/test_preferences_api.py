@@ -43,6 +43,7 @@ def test_the_first_read_creates_the_defaults(api, owner):
     assert NotificationPreferences.objects.get(user=owner).pk == prefs["id"]
 
 
+@pytest.mark.dbcompat
 def test_a_put_creating_the_row_uses_the_same_defaults(api, owner):
     # the old server created PUT rows with different defaults (Q-A11)
     response = api(owner).put(prefs_url(owner), {"daily_digest": True}, format="json")
@@ -122,6 +123,7 @@ def test_ui_preferences_default_to_the_five_columns(api, owner):
     assert UiPreferences.objects.get(user=owner).jobs_table_columns == DEFAULT_COLUMNS
 
 
+@pytest.mark.dbcompat
 def test_ui_preferences_put_normalises_and_resets_unsent_keys(api, owner):
     client = api(owner)
     client.put(

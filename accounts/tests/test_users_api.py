@@ -123,6 +123,7 @@ def test_an_admin_may_demote_themself(api, admin_user):
     assert admin_user.role == "user"
 
 
+@pytest.mark.dbcompat
 @pytest.mark.parametrize(
     ("body", "status", "error"),
     [
@@ -154,6 +155,7 @@ def test_an_admin_sending_an_invalid_role_gets_a_400(api, admin_user, owner):
     assert response.json() == {"error": "Invalid role", "message": "Role must be one of: admin, user, viewer"}
 
 
+@pytest.mark.dbcompat
 def test_a_failed_update_changes_nothing(api, owner):
     # the old server committed the e-mail before refusing the role (Q-A9)
     response = api(owner).put(
@@ -203,6 +205,7 @@ def test_a_new_password_works_for_login(api, owner):
 # --- delete -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.dbcompat
 def test_deleting_a_user_removes_notifications_and_preferences_and_keeps_their_jobs(api, admin_user, owner):
     job = JobFactory(created_by=owner)
     NotificationFactory(user=owner)

@@ -30,6 +30,7 @@ def test_reads_mask_the_webhook_url(api, admin_user):
     assert settings["is_enabled"] is True and settings["channel"] == "#qa-alerts"
 
 
+@pytest.mark.dbcompat
 def test_sending_the_masked_value_back_keeps_the_stored_url(api, admin_user):
     SlackSettingsFactory()
     client = api(admin_user)
@@ -64,6 +65,7 @@ def test_empty_values_clear_url_and_channel(api, admin_user):
     assert row.webhook_url is None and row.channel is None
 
 
+@pytest.mark.dbcompat
 def test_enabling_needs_a_webhook_url_and_a_failed_put_saves_nothing(api, admin_user):
     # the old server saved the other fields anyway (Q-A9)
     SlackSettingsFactory(is_enabled=False, webhook_url=None, channel="#before")

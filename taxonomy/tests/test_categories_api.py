@@ -101,6 +101,7 @@ def test_an_explicit_slug_is_slugified(api, admin_user):
     assert response.json()["category"]["slug"] == "perf-load"
 
 
+@pytest.mark.dbcompat
 @pytest.mark.parametrize(
     ("body", "status", "error"),
     [
@@ -174,6 +175,7 @@ def test_anonymous_cannot_write_categories(api, db):
 # --- update ------------------------------------------------------------------------------------
 
 
+@pytest.mark.dbcompat
 def test_a_rename_re_slugs_and_rewrites_matching_jobs(api, admin_user):
     category = JobCategoryFactory(name="Smoke Tests", slug="smoke-tests")
     long_ago = timezone.now() - dt.timedelta(days=3)
@@ -213,6 +215,7 @@ def test_enable_and_disable_by_truthiness(api, admin_user):
     assert category.is_active is True
 
 
+@pytest.mark.dbcompat
 @pytest.mark.parametrize(
     ("body", "status", "error"),
     [

@@ -94,6 +94,7 @@ def test_create_errors(api, admin_user, platform_qa, body, status, error):
     assert PicTeam.objects.count() == 1
 
 
+@pytest.mark.dbcompat
 def test_a_rename_rewrites_jobs_and_the_handle_can_change(api, admin_user, platform_qa):
     JobFactory(pic_team="platform-qa")
     JobFactory(pic_team="platform-qa")
