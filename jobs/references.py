@@ -5,10 +5,9 @@ shorthand and dispatch URLs turn into owner/repo/workflow (BEHAVIOR.md §11).
 
 from __future__ import annotations
 
-import re
-
 from integrations import github
 from taxonomy.models import JobCategory, PicTeam
+from taxonomy.services import slugify
 
 GENERAL = "general"
 
@@ -16,12 +15,6 @@ CATEGORY_UNKNOWN = "Unknown category. Create it in Settings → Categories first
 PIC_REQUIRED = "PIC team is required. Create one in Settings → PIC Teams."
 PIC_UNKNOWN = "Unknown PIC team. Create it in Settings → PIC Teams first."
 PIC_DISABLED = "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
-_NON_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    """``"  Smoke Tests!! "`` → ``smoke-tests``; non-Latin text → ``""``."""
-    return _NON_SLUG.sub("-", (text or "").strip().lower()).strip("-")
 
 
 class ReferenceProblem(ValueError):
