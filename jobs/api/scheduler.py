@@ -86,7 +86,7 @@ class SchedulerResyncView(APIView):
                                                                   RESULT_KEYS}}),
                        202: inline_serializer("ResyncPending", {
                            "message": serializers.CharField(), "requested_at": serializers.CharField()}),
-                       409: errors()[400], **errors(403)})
+                       **errors(403, 409)})
     def post(self, request):
         state = SchedulerState.load()
         if not state.is_alive():

@@ -1,27 +1,37 @@
-"""OpenAPI pieces shared by the jobs and notifications views: the error bodies and
-the status codes each kind of endpoint can answer, so the document lists every
-response a client can get (schemathesis checks responses against it)."""
+"""OpenAPI helpers for the jobs and notifications views: which error bodies
+(``cronhub.api.schema``) each status carries, so the document lists every
+response a client can get (the fuzz script holds the server to it)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from cronhub.api.schema import UNAUTHORIZED, error_a, error_b
 
-class ErrorSerializer(serializers.Serializer):
-    """Shapes A and B of API.md §0.7 (``error``/``message`` or ``detail``), with extra keys."""
+
+class ErrorOrDetailSerializer(serializers.Serializer):
+    """A 403 is shape B from the role check (``detail``) or shape A from the ownership check."""
 
     error = serializers.CharField(required=False)
     message = serializers.CharField(required=False)
-    detail = serializers.JSONField(required=False)
+    detail = serializers.CharField(required=False)
 
 
-ERROR = OpenApiResponse(ErrorSerializer)
+ERROR = error_a("Not found, or refused input")
+_BY_CODE = {
+    400: error_a("Invalid input (validation errors also carry a `detail` list)"),
+    401: UNAUTHORIZED,
+    403: OpenApiResponse(ErrorOrDetailSerializer, description="Role (B) or ownership (A) refused"),
+    404: error_a("Not found"),
+    409: error_b("Conflict"),
+    413: error_a("The upload is too large"),
+}
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     """Every endpoint here needs a token (401) and may meet bad input (400)."""
-    return {code: ERROR for code in sorted({400, 401, *codes})}
+    return {code: _BY_CODE[code] for code in sorted({400, 401, *codes})}
 
 
 def path_id(name: str) -> OpenApiParameter:

@@ -25,7 +25,7 @@ from jobs import cron, services
 from jobs.api import serializers as s
 from jobs.api.listing import job_list_json
 from jobs.api.payload import json_body
-from jobs.api.schema import ERROR, errors, path_id
+from jobs.api.schema import errors, path_id
 from jobs.imports import CsvFileError, jobs_import_csv
 from jobs.models import Job, TriggerType
 from jobs.selectors import job_get, job_next_execution_at
@@ -111,7 +111,7 @@ class LiteralJobRoute:
     """``GET /jobs/validate-cron`` etc. are job lookups of that id in the contract (→ 404)."""
 
     @extend_schema(summary="Not a tool: looked up as a job id, which never exists",
-                   responses={404: ERROR, 401: ERROR})
+                   responses=errors(404))
     def get(self, request):
         raise not_found("Job not found", f"No job found with ID: {request.path.rsplit('/', 1)[-1]}")
 
