@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
+from accounts import services
 from accounts.models import NotificationPreferences, Role, UiPreferences, User
+from cronhub.admin_support import service_check
 
 MIN_PASSWORD_LENGTH = 6  # the API's rule
+
+# Access is by role, not by group or permission: the Groups page would only mislead.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
 
 class UserAdminForm(forms.ModelForm):
@@ -32,32 +39,52 @@ class UserAdminForm(forms.ModelForm):
     def __init__(self, *args, request_user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request_user = request_user
-        if not self.instance.pk:
+        if self.instance._state.adding:
             self.fields["new_password"].required = True
 
-    def clean_username(self):
-        return (self.cleaned_data.get("username") or "").strip()
-
-    def clean_email(self):
-        email = (self.cleaned_data.get("email") or "").strip().lower()
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Email already registered")
-        return email
+    def service_call(self):
+        """What saving runs: the API's register or update, with this form's values."""
+        data = self.cleaned_data
+        if self.instance._state.adding:
+            return services.user_register(
+                username=data["username"],
+                email=data["email"],
+                password=data["new_password"],
+                role=data["role"],
+                is_active=data["is_active"],
+            )
+        changes = {key: data[key] for key in ("email", "role", "is_active") if key in self.changed_data}
+        if data.get("new_password"):
+            changes["password"] = data["new_password"]
+        if not changes:
+            return self.instance
+        user, _updated = services.user_update(actor=self.request_user, user=self.instance, changes=changes)
+        return user
 
     def clean(self):
         data = super().clean()
         editing_self = self.request_user is not None and self.instance.pk == self.request_user.pk
         if editing_self and (data.get("role") != Role.ADMIN or not data.get("is_active")):
             raise forms.ValidationError("You cannot remove your own admin access.")
+        if not self.errors:
+            problem = service_check(self.service_call)
+            if problem:
+                lowered = problem.lower()
+                field = next(
+                    (
+                        name
+                        for word, name in (
+                            ("email", "email"),
+                            ("username", "username"),
+                            ("password", "new_password"),
+                            ("role", "role"),
+                        )
+                        if word in lowered
+                    ),
+                    None,
+                )
+                self.add_error(field, problem)
         return data
-
-    def save(self, commit=True):
-        user = super().save(commit=False)
-        if self.cleaned_data.get("new_password"):
-            user.set_password(self.cleaned_data["new_password"])
-        if commit:
-            user.save()
-        return user
 
 
 @admin.register(User)
@@ -88,6 +115,16 @@ class UserAdmin(admin.ModelAdmin):
                 super().__init__(*args, request_user=request.user, **inner)
 
         return BoundToRequest
+
+    def get_readonly_fields(self, request, obj=None):
+        # The API has no username change; the admin follows it.
+        return [*self.readonly_fields, "username"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        saved = form.service_call()
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
 
     def has_delete_permission(self, request, obj=None):
         # Deleting yourself would lock you out mid-request.

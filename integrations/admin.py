@@ -8,7 +8,9 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from integrations.models import MASK, SlackSettings
+from cronhub.admin_support import service_check
+from integrations.models import SlackSettings
+from integrations.services import slack_settings_update
 
 
 class SlackSettingsForm(forms.ModelForm):
@@ -27,19 +29,16 @@ class SlackSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.initial["webhook_url"] = self.instance.masked_webhook_url or ""
 
-    def clean_webhook_url(self):
-        value = (self.cleaned_data.get("webhook_url") or "").strip()
-        if value and (value == self.instance.masked_webhook_url or MASK in value):
-            return self.instance.webhook_url  # the mask came back: unchanged
-        return value or None
-
-    def clean_channel(self):
-        return (self.cleaned_data.get("channel") or "").strip() or None
+    def changes(self) -> dict:
+        # The masked placeholder is passed through: the service keeps the stored URL for it.
+        return {key: self.cleaned_data.get(key) for key in ("is_enabled", "webhook_url", "channel")}
 
     def clean(self):
         data = super().clean()
-        if data.get("is_enabled") and not data.get("webhook_url"):
-            self.add_error("webhook_url", "webhook_url is required when Slack is enabled.")
+        if not self.errors:
+            problem = service_check(lambda: slack_settings_update(changes=self.changes()))
+            if problem:
+                self.add_error("webhook_url" if "webhook_url" in problem else None, problem)
         return data
 
 
@@ -59,6 +58,11 @@ class SlackSettingsAdmin(admin.ModelAdmin):
         # A list of one row is noise: go straight to the row (created on first visit).
         row = SlackSettings.load()
         return HttpResponseRedirect(reverse("admin:integrations_slacksettings_change", args=[row.pk]))
+
+    def save_model(self, request, obj, form, change):
+        saved = slack_settings_update(changes=form.changes())
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
 
     def response_change(self, request, obj):
         self.message_user(request, "Slack settings saved.")

@@ -22,7 +22,9 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from rest_framework.exceptions import APIException
 
+from cronhub.admin_support import api_error_message
 from jobs import admin_actions, admin_views, cron, dashboard
 from jobs.models import ExecutionStatus, Job, JobExecution, SchedulerState, scheduler_today
 from taxonomy.models import JobCategory, PicTeam
@@ -149,7 +151,46 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+# The API's error titles, and the form field each one belongs to.
+ERROR_FIELDS = {
+    "Job name cannot be empty": "name",
+    "Duplicate job name": "name",
+    "Invalid cron expression": "cron_expression",
+    "Invalid timezone": "timezone",
+    "Invalid target_url": "target_url",
+    "Invalid category": "category",
+    "Invalid metadata": "metadata",
+    "Invalid notification_emails": "notification_emails",
+    "Invalid end_date": "end_date",
+    "Invalid PIC team": "pic_team",
+    "Job expired": "is_active",
+    "Missing required fields": "end_date",
+    "Missing target configuration": None,
+}
+API_FIELDS = [
+    "name",
+    "cron_expression",
+    "timezone",
+    "end_date",
+    "target_url",
+    "github_owner",
+    "github_repo",
+    "github_workflow_name",
+    "metadata",
+    "category",
+    "pic_team",
+    "enable_email_notifications",
+    "notification_emails",
+    "notify_on_success",
+    "is_active",
+]
+
+
 class JobAdminForm(forms.ModelForm):
+    """The admin's job form. Its values are checked by the API's own input
+    serializers (same rules, same order, same messages) and saved by
+    ``jobs.writes`` (same notifications), so an admin edit is an API edit."""
+
     timezone = forms.ChoiceField(choices=_timezone_choices, initial=lambda: settings.SCHEDULER_TIMEZONE)
     category = forms.ChoiceField(choices=(), initial="general")
     pic_team = forms.ChoiceField(choices=(), label="PIC team")
@@ -194,10 +235,13 @@ class JobAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Empty values reach clean_*() so the messages are the API's, not Django's.
-        self.fields["name"].required = False
-        self.fields["cron_expression"].required = False
-        current_category = self.instance.category if self.instance.pk else None
+        self.api_data: dict = {}
+        adding = self.instance._state.adding
+        # Empty values reach the API's checks so the messages are the API's, not Django's.
+        for name in ("name", "cron_expression", "end_date"):
+            if name in self.fields:
+                self.fields[name].required = False
+        current_category = None if adding else self.instance.category
         categories = [(c.slug, c.name) for c in JobCategory.objects.order_by("name")]
         if not any(slug == "general" for slug, _ in categories):
             categories.insert(0, ("general", "General"))
@@ -205,7 +249,7 @@ class JobAdminForm(forms.ModelForm):
             categories.append((current_category, f"{current_category} (unknown)"))
         self.fields["category"].choices = categories
 
-        current_team = self.instance.pic_team if self.instance.pk else None
+        current_team = None if adding else self.instance.pic_team
         teams = [("", "---------")] + [
             (t.slug, t.name if t.is_active else f"{t.name} (disabled)")
             for t in PicTeam.objects.filter(Q(is_active=True) | Q(slug=current_team or "")).order_by("name")
@@ -214,91 +258,53 @@ class JobAdminForm(forms.ModelForm):
             teams.append((current_team, f"{current_team} (unknown)"))
         self.fields["pic_team"].choices = teams
 
-    def clean_name(self):
-        name = (self.cleaned_data.get("name") or "").strip()
-        if not name:
-            raise forms.ValidationError("Job name cannot be empty")
-        if Job.objects.filter(name=name).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(f'A job with the name "{name}" already exists.')
-        return name
-
     def clean_cron_expression(self):
+        # Checked here too so a bad cron is reported even when another field is also wrong.
         expression = (self.cleaned_data.get("cron_expression") or "").strip()
         message = cron.validate(expression)
         if message:
             raise forms.ValidationError(message)
         return expression
 
-    def clean_pic_team(self):
-        slug = self.cleaned_data.get("pic_team") or ""
-        if not slug:
-            raise forms.ValidationError("PIC team is required. Create one in Settings → PIC Teams.")
-        team = PicTeam.objects.filter(slug=slug).first()
-        unchanged = self.instance.pk and self.instance.pic_team == slug
-        if team is None and not unchanged:
-            raise forms.ValidationError("Unknown PIC team. Create it in Settings → PIC Teams first.")
-        if team is not None and not team.is_active and not unchanged:
-            raise forms.ValidationError(
-                "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
-            )
-        return slug
-
-    def clean_metadata(self):
-        value = self.cleaned_data.get("metadata")
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError("metadata must be a JSON object")
-        return value
+    def api_body(self) -> dict:
+        """The form as an API request body: every field on create, the changed ones on update."""
+        adding = self.instance._state.adding
+        body = {}
+        for key in API_FIELDS:
+            if key not in self.fields or (not adding and key not in self.changed_data):
+                continue
+            value = self.cleaned_data.get(key)
+            if key == "end_date":
+                value = value.isoformat() if value else None
+            elif key == "notification_emails":
+                value = [item.strip() for item in (value or "").split(",") if item.strip()]
+            body[key] = value
+        if not adding and "notification_emails" in body and "enable_email_notifications" not in body:
+            body["enable_email_notifications"] = self.cleaned_data.get("enable_email_notifications")
+        return body
 
     def clean(self):
+        from jobs.api.serializers import JobCreateSerializer, JobUpdateSerializer
+
         data = super().clean()
-        today = scheduler_today()
-        end_date = data.get("end_date")
-        end_changed = "end_date" in self.changed_data or not self.instance.pk
-        if end_date is None and "end_date" not in self.errors:
-            self.add_error("end_date", "end_date is required (YYYY-MM-DD).")
-        elif end_date is not None and end_changed and end_date < today:
-            self.add_error("end_date", "end_date must be today or in the future (JST).")
-        elif end_date is not None and data.get("is_active") and end_date < today:
-            self.add_error(
-                "is_active", "Job cannot be enabled after end_date has passed. Update end_date first."
-            )
-
-        target_url = (data.get("target_url") or "").strip() or None
-        github = {
-            name: (data.get(name) or "").strip() or None
-            for name in ("github_owner", "github_repo", "github_workflow_name")
-        }
-        if target_url and "://" not in target_url:
-            segments = [part for part in target_url.split("/") if part]
-            if len(segments) == 3 and "." not in segments[0]:
-                github = dict(
-                    zip(("github_owner", "github_repo", "github_workflow_name"), segments, strict=True)
-                )
-                target_url = None
+        if self.errors:
+            return data
+        body = self.api_body()
+        try:
+            if self.instance._state.adding:
+                self.api_data = JobCreateSerializer().to_internal_value(body)
             else:
-                self.add_error("target_url", "target_url must include scheme (http:// or https://).")
-        if (
-            not target_url
-            and github["github_repo"]
-            and github["github_workflow_name"]
-            and not github["github_owner"]
-        ):
-            github["github_owner"] = settings.DEFAULT_GITHUB_OWNER
-        if not target_url and not all(github.values()) and "target_url" not in self.errors:
-            self.add_error(None, "Job must have either target_url or complete GitHub Actions configuration")
-        data["target_url"] = target_url
-        data.update(github)
-
-        if not data.get("enable_email_notifications"):
-            data["notification_emails"] = None
-            data["notify_on_success"] = False
-        else:
-            emails = [
-                item.strip() for item in (data.get("notification_emails") or "").split(",") if item.strip()
-            ]
-            data["notification_emails"] = ",".join(emails) or None
+                self.api_data = JobUpdateSerializer(context={"job": self.instance}).to_internal_value(body)
+        except APIException as exc:
+            error = exc.body.get("error") if isinstance(getattr(exc, "body", None), dict) else None
+            field = ERROR_FIELDS.get(error)
+            if error not in ERROR_FIELDS:
+                field = next((key for key in API_FIELDS if f'"{key}"' in api_error_message(exc)), None)
+            self.add_error(field if field in self.fields else None, api_error_message(exc))
+            return data
+        owner_changed = self.instance._state.adding or "created_by" in self.changed_data
+        if owner_changed and data.get("created_by") is not None:
+            self.api_data["created_by"] = data["created_by"]
         return data
 
 
@@ -451,10 +457,34 @@ class JobAdmin(admin.ModelAdmin):
         self._run_now(request, [job])
         return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_changeform_initial_data(self, request):
+        return {"metadata": {}, **super().get_changeform_initial_data(request)}
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # new jobs are always active (as in the API)
+            fieldsets = [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f != "is_active"]})
+                for name, opts in fieldsets
+            ]
+        return fieldsets
+
     def save_model(self, request, obj, form, change):
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        from jobs.writes import job_create, job_update
+
+        if change:
+            # A fresh copy: the form has already written its values onto ``obj``, and
+            # job_update must see the job as it was to tell "Enabled" from "Updated".
+            saved = job_update(job=Job.objects.get(pk=obj.pk), data=form.api_data, user=request.user)
+        else:
+            saved = job_create(data=form.api_data, user=request.user)
+        # The admin goes on with ``obj`` (log entry, redirect): give it the saved state.
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
 
     # --- columns -----------------------------------------------------------------------
     @admin.display(description="schedule", ordering="cron_expression")
@@ -530,7 +560,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Pause selected jobs")
     def pause_jobs(self, request, queryset):
-        result = admin_actions.jobs_set_active(jobs=list(queryset), active=False)
+        result = admin_actions.jobs_set_active(jobs=list(queryset), active=False, user=request.user)
         self.message_user(
             request,
             f"Paused {len(result.changed)} job(s); {len(result.unchanged)} already paused.",
@@ -539,7 +569,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resume selected jobs")
     def resume_jobs(self, request, queryset):
-        result = admin_actions.jobs_set_active(jobs=list(queryset), active=True)
+        result = admin_actions.jobs_set_active(jobs=list(queryset), active=True, user=request.user)
         self.message_user(
             request,
             f"Resumed {len(result.changed)} job(s); {len(result.unchanged)} already active.",

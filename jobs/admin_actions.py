@@ -12,10 +12,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
-from jobs.models import Job, scheduler_today
+from jobs.models import Job, TriggerType, scheduler_today
+from jobs.services import JobExpired, job_execute
+from jobs.writes import job_update
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +30,20 @@ class SetActiveResult:
 
 
 @transaction.atomic
-def jobs_set_active(*, jobs: Iterable[Job], active: bool) -> SetActiveResult:
-    """Pause or resume jobs. An expired job is never resumed (the API refuses it
-    the same way: "Update end_date first"); pausing always works."""
+def jobs_set_active(*, jobs: Iterable[Job], active: bool, user=None) -> SetActiveResult:
+    """Pause or resume jobs, each through ``job_update`` as an API ``PUT {"is_active": ...}``
+    would (same "Job Enabled"/"Job Disabled" notices, ``updated_at`` moves so the
+    scheduler notices). An expired job is never resumed (the API answers "Job
+    expired: Update end_date first"); pausing always works."""
     result = SetActiveResult()
     today = scheduler_today()
-    to_change: list[Job] = []
     for job in jobs:
         if active and job.is_expired(today):
             result.refused_expired.append(job)
         elif job.is_active == active:
             result.unchanged.append(job)
         else:
-            to_change.append(job)
-    if to_change:
-        now = timezone.now()
-        # updated_at moves so the scheduler's cheap change check picks this up.
-        Job.objects.filter(pk__in=[job.pk for job in to_change]).update(is_active=active, updated_at=now)
-        for job in to_change:
-            job.is_active = active
-            job.updated_at = now
-    result.changed = to_change
+            result.changed.append(job_update(job=job, data={"is_active": active}, user=user))
     return result
 
 
@@ -60,16 +55,16 @@ class RunNowResult:
 
 
 def _execute_in_thread(job_id) -> None:
-    from jobs import services
-
     close_old_connections()
     try:
-        job = Job.objects.get(pk=job_id)
-        services.job_execute(job=job, trigger="manual")
+        job_execute(job=Job.objects.get(pk=job_id), trigger=TriggerType.MANUAL)
+    except JobExpired:
+        log.info("Run-now of job %s refused: past its end date (paused)", job_id)
     except Exception:  # a background thread has nobody to raise to: log it
         log.exception("Run-now of job %s failed", job_id)
     finally:
-        close_old_connections()
+        # The thread ends here: its own connections go with it (they are per thread).
+        connections.close_all()
 
 
 def jobs_run_now(*, jobs: Iterable[Job]) -> RunNowResult:
@@ -79,8 +74,6 @@ def jobs_run_now(*, jobs: Iterable[Job]) -> RunNowResult:
     the execution service applies (it auto-pauses them), so the admin can say so
     at once instead of failing silently in the background.
     """
-    from jobs import services  # noqa: F401  (fail in the request, not the thread, if it is missing)
-
     result = RunNowResult()
     today = scheduler_today()
     for job in jobs:
@@ -96,8 +89,10 @@ def jobs_run_now(*, jobs: Iterable[Job]) -> RunNowResult:
         result.started.append(job)
         result.threads.append(thread)
     if result.refused_expired:
-        # Same consequence as the API's execute on an expired job: it is paused.
-        jobs_set_active(jobs=[j for j in result.refused_expired if j.is_active], active=False)
+        # Same consequence as the API's execute on an expired job: it is paused, silently.
+        Job.objects.filter(pk__in=[j.pk for j in result.refused_expired], is_active=True).update(
+            is_active=False, updated_at=timezone.now()
+        )
     for thread in result.threads:
         # Start only after the request's transaction commits, so the thread sees
         # the same data the admin saw (ATOMIC_REQUESTS-safe).

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import cron
+from jobs.imports import CsvFileError, jobs_import_csv
 
 PREVIEW_COUNT = 5
 
@@ -113,8 +114,6 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
     The uploaded bytes wait in the session between preview and confirm, so the
     confirmed import runs on exactly the file that was previewed.
     """
-    from jobs.imports import jobs_import_csv
-
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
@@ -155,13 +154,18 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
             upload = form.cleaned_data["file"]
             data = upload.read()
             owner = form.cleaned_data["default_github_owner"].strip()
-            report = jobs_import_csv(
-                data=data,
-                user=request.user,
-                dry_run=True,
-                default_github_owner=owner or None,
-                filename=upload.name,
-            )
+            try:
+                report = jobs_import_csv(
+                    data=data,
+                    user=request.user,
+                    dry_run=True,
+                    default_github_owner=owner or None,
+                    filename=upload.name,
+                )
+            except CsvFileError as exc:
+                form.add_error("file", f"Invalid CSV: {exc}")
+                context.update(form=form)
+                return TemplateResponse(request, "admin/jobs/job/import.html", context, status=400)
             result = report.as_dict()
             request.session[SESSION_KEY] = {
                 "data": base64.b64encode(data).decode("ascii"),

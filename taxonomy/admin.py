@@ -1,74 +1,62 @@
-"""Categories and PIC teams: the slug is derived from the name; a rename goes
-through ``taxonomy.services`` so jobs follow it, exactly as in the API.
-"Delete" is not offered: disabling (is_active) is how a category or team retires."""
+"""Categories and PIC teams: the slug is derived from the name, and create,
+rename and disable go through ``taxonomy.services`` exactly as in the API (a
+rename rewrites the slug in every job). "Delete" is not offered: disabling is
+how a category or team retires, and jobs keep the slug."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 
+from cronhub.admin_support import service_check
 from taxonomy import services
 from taxonomy.models import JobCategory, PicTeam
 
 
 class SlugNamedForm(forms.ModelForm):
-    label = ""
+    """Field checks are the service's; ``service_call(data)`` is what saving will run."""
 
-    @staticmethod
-    def rename_check(instance, name):  # the service's <x>_rename_check
+    def service_call(self, data: dict):
         raise NotImplementedError
 
-    def clean(self):
-        data = super().clean()
-        name = (data.get("name") or "").strip()
-        if "name" in self.errors:
-            return data
-        try:
-            if self.instance.pk:
-                if name != self.instance.name:
-                    data["slug"] = type(self).rename_check(self.instance, name)
-            else:
-                slug = services.slugify(name)
-                if not slug:
-                    raise services.TaxonomyError("Invalid slug", "Unable to generate a valid slug from name.")
-                if self._meta.model.objects.filter(slug=slug).exists():
-                    raise services.TaxonomyError(
-                        "Duplicate slug", f'{self.label} slug "{slug}" already exists.'
-                    )
-                data["slug"] = slug
-        except services.TaxonomyError as exc:
-            self.add_error("name", exc.message)
+    def api_data(self) -> dict:
+        data = {key: self.cleaned_data.get(key) for key in self._meta.fields}
+        if not self.instance._state.adding:  # partial update, as the API sends it
+            data = {key: value for key, value in data.items() if key in self.changed_data}
         return data
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            data = self.api_data()
+            if data or self.instance._state.adding:
+                problem = service_check(lambda: self.service_call(data))
+                if problem:
+                    field = "slack_handle" if "slack_handle" in problem else "name"
+                    self.add_error(field if field in self.fields else None, problem)
+        return cleaned
 
 
 class JobCategoryForm(SlugNamedForm):
-    label = "Category"
-
-    @staticmethod
-    def rename_check(instance, name):
-        return services.category_rename_check(category=instance, name=name)
-
     class Meta:
         model = JobCategory
         fields = ["name", "is_active"]
 
+    def service_call(self, data):
+        if not self.instance._state.adding:
+            return services.category_update(category_id=self.instance.pk, data=data)
+        return services.category_create(data=data)
+
 
 class PicTeamForm(SlugNamedForm):
-    label = "PIC team"
-
-    @staticmethod
-    def rename_check(instance, name):
-        return services.team_rename_check(team=instance, name=name)
-
     class Meta:
         model = PicTeam
         fields = ["name", "slack_handle", "is_active"]
 
-    def clean_slack_handle(self):
-        handle = (self.cleaned_data.get("slack_handle") or "").strip()
-        if not handle:
-            raise forms.ValidationError("slack_handle cannot be empty.")
-        return handle
+    def service_call(self, data):
+        if not self.instance._state.adding:
+            return services.pic_team_update(team_id=self.instance.pk, data=data)
+        return services.pic_team_create(data=data)
 
 
 class SlugNamedAdmin(admin.ModelAdmin):
@@ -76,43 +64,36 @@ class SlugNamedAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     readonly_fields = ["slug", "created_at", "updated_at"]
     ordering = ["name"]
-    actions = ["disable", "enable"]
+    actions = ["disable_selected"]
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def rename_object(self, obj, name) -> int:  # the service's <x>_rename
+    def disable(self, obj):
         raise NotImplementedError
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.slug = form.cleaned_data["slug"]
-            obj.save()
+        data = form.api_data()
+        if not data:
             return
-        new_name = form.cleaned_data["name"].strip()
-        old_name = form.initial.get("name")
-        # Fields other than the name save normally; the name goes through the service.
-        obj.name = old_name
-        obj.save()
-        if new_name != old_name:
-            jobs_updated = self.rename_object(obj, new_name)
+        result = form.service_call(data)
+        saved = result.item if hasattr(result, "item") else result
+        # The admin goes on with ``obj`` (log entry, redirect): give it the saved state.
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+        if getattr(result, "jobs_updated", 0):
             self.message_user(
                 request,
-                f"Renamed to “{obj.name}” (slug {obj.slug}); {jobs_updated} job(s) updated.",
+                f"Renamed to “{saved.name}” (slug {saved.slug}); {result.jobs_updated} job(s) updated.",
                 messages.SUCCESS,
             )
 
     @admin.action(description="Disable selected (jobs keep their slug)")
-    def disable(self, request, queryset):
+    def disable_selected(self, request, queryset):
         for obj in queryset:
-            obj.is_active = False
-            obj.save(update_fields=["is_active", "updated_at"])
-
-    @admin.action(description="Enable selected")
-    def enable(self, request, queryset):
-        for obj in queryset:
-            obj.is_active = True
-            obj.save(update_fields=["is_active", "updated_at"])
+            self.disable(obj)
+        self.message_user(request, f"Disabled {queryset.count()} item(s).", messages.SUCCESS)
 
 
 @admin.register(JobCategory)
@@ -120,8 +101,8 @@ class JobCategoryAdmin(SlugNamedAdmin):
     form = JobCategoryForm
     list_display = ["name", "slug", "is_active", "updated_at"]
 
-    def rename_object(self, obj, name):
-        return services.category_rename(category=obj, name=name)
+    def disable(self, obj):
+        services.category_disable(category_id=obj.pk)
 
 
 @admin.register(PicTeam)
@@ -130,5 +111,5 @@ class PicTeamAdmin(SlugNamedAdmin):
     list_display = ["name", "slug", "slack_handle", "is_active", "updated_at"]
     search_fields = ["name", "slug", "slack_handle"]
 
-    def rename_object(self, obj, name):
-        return services.team_rename(team=obj, name=name)
+    def disable(self, obj):
+        services.pic_team_disable(team_id=obj.pk)

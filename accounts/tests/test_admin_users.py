@@ -66,13 +66,14 @@ def test_an_admin_creates_a_user_with_a_role_and_a_hashed_password(staff):
     assert user.password != "hunter22" and user.check_password("hunter22")
 
 
-def test_a_new_user_needs_a_password_of_six_characters(staff):
+@pytest.mark.parametrize("password", ["", "abc"])
+def test_a_new_user_needs_a_password_of_six_characters(staff, password):
     response = staff.post(
         reverse("admin:accounts_user_add"),
         {
             "username": "newbie",
             "email": "n@example.com",
-            "new_password": "abc",
+            "new_password": password,
             "role": "user",
             "is_active": "on",
         },
@@ -137,4 +138,4 @@ def test_the_email_must_be_unique_ignoring_case(staff, owner):
         },
     )
 
-    assert response.context["adminform"].form.errors["email"] == ["Email already registered"]
+    assert response.context["adminform"].form.errors["email"] == ["Email already exists"]

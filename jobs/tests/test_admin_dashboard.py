@@ -87,6 +87,7 @@ def test_jobs_ending_soon_are_active_jobs_within_30_days_including_expired_ones(
     assert dashboard.jobs_ending_soon(today=today) == [expired, soon]
 
 
+@pytest.mark.dbcompat  # hour truncation is database SQL
 def test_executions_per_day_count_by_status_on_the_scheduler_calendar():
     today = dt.date(2026, 3, 10)
     # 23:30 UTC on the 8th is 08:30 on the 9th in Tokyo.

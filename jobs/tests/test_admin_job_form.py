@@ -108,16 +108,22 @@ def test_a_shorthand_target_becomes_github_fields(staff, team):
         (
             {"target_url": "hooks.example.com"},
             "target_url",
-            "target_url must include scheme (http:// or https://).",
+            "target_url must include scheme (http:// or https://). For GitHub dispatch, use "
+            "github_owner/github_repo/github_workflow_name or provide owner/repo/workflow.",
         ),
         (
             {"target_url": ""},
             "__all__",
-            "Job must have either target_url or complete GitHub Actions configuration",
+            'Please provide either "target_url" or GitHub Actions configuration '
+            "(github_owner, github_repo, github_workflow_name)",
         ),
         ({"end_date": "2000-01-01"}, "end_date", "end_date must be today or in the future (JST)."),
         ({"name": "   "}, "name", "Job name cannot be empty"),
-        ({"name": "taken"}, "name", 'A job with the name "taken" already exists.'),
+        (
+            {"name": "taken"},
+            "name",
+            'A job with the name "taken" already exists. Please use a unique name.',
+        ),
         ({"metadata": "[1, 2]"}, "metadata", "metadata must be a JSON object"),
     ],
 )
@@ -213,3 +219,51 @@ def test_cron_help_is_for_staff_only(client, owner):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_saves_notify_everyone_exactly_like_the_api(staff, team, owner):
+    from notifications.models import Notification
+
+    staff.post(ADD, form_data())
+    job = Job.objects.get(name="nightly-web")
+    assert set(Notification.objects.filter(related_job=job).values_list("title", "user__username")) == {
+        ("New Job Created", "alice_admin"),
+        ("New Job Created", "olivia_owner"),
+    }
+
+    data = form_data()
+    data.pop("is_active")
+    response = staff.post(reverse("admin:jobs_job_change", args=[job.pk]), data)
+
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.is_active is False
+    assert Notification.objects.filter(related_job=job, title="Job Disabled").count() == 2
+
+
+def test_an_edit_changes_only_what_changed_and_uses_the_update_messages(staff, team):
+    job = JobFactory(name="edit-me", pic_team="platform-qa", target_url="https://hooks.example.com/a")
+    url = reverse("admin:jobs_job_change", args=[job.pk])
+    data = form_data(name="edit-me", end_date=job.end_date.isoformat(), target_url="hooks.example.com/b")
+
+    refused = staff.post(url, data)
+    assert refused.context["adminform"].form.errors["target_url"] == [
+        "target_url must include scheme (http:// or https://)."
+    ]
+
+    data["target_url"] = "acme/api-tests/nightly.yml"
+    data["cron_expression"] = "*/10 * * * *"
+    assert staff.post(url, data).status_code == 302
+    job.refresh_from_db()
+    assert (job.cron_expression, job.target_url, job.github_owner, job.github_workflow_name) == (
+        "*/10 * * * *",
+        None,
+        "acme",
+        "nightly.yml",
+    )
+
+
+def test_the_add_form_has_no_active_switch_because_new_jobs_are_always_active(staff, team):
+    body = staff.get(ADD).content.decode()
+
+    assert 'name="is_active"' not in body

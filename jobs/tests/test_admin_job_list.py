@@ -77,6 +77,7 @@ def test_end_dates_within_30_days_and_past_are_highlighted(staff):
         ({"q": "example.org"}, {"hook-job"}),
     ],
 )
+@pytest.mark.dbcompat  # the last-status subquery and the filters are database SQL
 def test_filters_and_search_narrow_the_list(staff, query, expected):
     PicTeamFactory(name="Mobile QA", slug="mobile-qa")
     gh = JobFactory(name="gh-job", github=True)

@@ -113,7 +113,7 @@ def test_a_team_needs_a_slack_handle(staff):
         reverse("admin:taxonomy_picteam_add"), {"name": "New", "slack_handle": "  ", "is_active": "on"}
     )
 
-    assert response.context["adminform"].form.errors["slack_handle"] == ["slack_handle cannot be empty."]
+    assert response.context["adminform"].form.errors["slack_handle"] == ['"slack_handle" is required.']
     assert not PicTeam.objects.exists()
 
 
@@ -122,7 +122,8 @@ def test_disabling_a_team_leaves_its_jobs_alone_and_delete_is_not_offered(staff)
     job = JobFactory(pic_team="old")
 
     staff.post(
-        reverse("admin:taxonomy_picteam_changelist"), {"action": "disable", "_selected_action": [team.pk]}
+        reverse("admin:taxonomy_picteam_changelist"),
+        {"action": "disable_selected", "_selected_action": [team.pk]},
     )
 
     team.refresh_from_db()

@@ -13,7 +13,8 @@
     box.id = "cronhub-cron-help";
     box.className = "cronhub-cron-help";
     box.setAttribute("aria-live", "polite");
-    input.insertAdjacentElement("afterend", box);
+    // Below the label+input row, not beside the input (the row is a flex box).
+    (input.closest(".flex-container") || input).insertAdjacentElement("afterend", box);
 
     var timer = null;
     var latest = 0;
