@@ -21,12 +21,15 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import APIException
 
 from cronhub.admin_support import api_error_message
 from jobs import admin_actions, admin_views, cron, dashboard
+from jobs.api.serializers import JobCreateSerializer, JobUpdateSerializer
 from jobs.models import ExecutionStatus, Job, JobExecution, SchedulerState, scheduler_today
+from jobs.writes import job_create, job_update
 from taxonomy.models import JobCategory, PicTeam
 
 STATUS_COLOURS = {
@@ -284,8 +287,6 @@ class JobAdminForm(forms.ModelForm):
         return body
 
     def clean(self):
-        from jobs.api.serializers import JobCreateSerializer, JobUpdateSerializer
-
         data = super().clean()
         if self.errors:
             return data
@@ -473,8 +474,6 @@ class JobAdmin(admin.ModelAdmin):
         return fieldsets
 
     def save_model(self, request, obj, form, change):
-        from jobs.writes import job_create, job_update
-
         if change:
             # A fresh copy: the form has already written its values onto ``obj``, and
             # job_update must see the job as it was to tell "Enabled" from "Updated".
@@ -593,8 +592,6 @@ class ExecutionDateFilter(admin.SimpleListFilter):
         return [("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
 
     def queryset(self, request, queryset):
-        from django.utils import timezone
-
         spans = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
         if self.value() in spans:
             return queryset.filter(started_at__gte=timezone.now() - spans[self.value()])
