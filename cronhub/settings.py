@@ -140,7 +140,8 @@ def _database_config(url: str) -> dict:
             # Tests use a file too: an in-memory database shared between threads
             # locks whole tables and ignores the busy timeout, which concurrency
             # tests (several threads claiming one fire time) must not hit.
-            config.setdefault("TEST", {}).setdefault("NAME", str(Path(name).with_name(f"test_{Path(name).name}")))
+            test_name = Path(name).with_name(f"test_{Path(name).name}")
+            config.setdefault("TEST", {}).setdefault("NAME", str(test_name))
         # Several processes (web workers, scheduler) share one file: wait for
         # locks instead of failing with "database is locked".
         config.setdefault("OPTIONS", {}).setdefault("timeout", 20)
