@@ -136,6 +136,12 @@ def _database_config(url: str) -> dict:
         if name != ":memory:":
             Path(name).parent.mkdir(parents=True, exist_ok=True)
         config["NAME"] = name
+        if name != ":memory:":
+            # Tests use a file too: an in-memory database shared between threads
+            # locks whole tables and ignores the busy timeout, which concurrency
+            # tests (several threads claiming one fire time) must not hit.
+            test_name = Path(name).with_name(f"test_{Path(name).name}")
+            config.setdefault("TEST", {}).setdefault("NAME", str(test_name))
         # Several processes (web workers, scheduler) share one file: wait for
         # locks instead of failing with "database is locked".
         config.setdefault("OPTIONS", {}).setdefault("timeout", 20)
