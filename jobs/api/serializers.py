@@ -18,10 +18,10 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from cronhub.api.bodies import truthy
 from cronhub.api.errors import bad_request
 from cronhub.api.formats import iso_date, iso_z, iso_z_millis, iso_zoned
 from jobs import cron
-from jobs.api.payload import truthy
 from jobs.models import Job, scheduler_today
 from jobs.references import ReferenceProblem, Resolver, parse_dispatch_url, parse_shorthand
 
