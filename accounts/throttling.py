@@ -52,16 +52,26 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def login_throttle_check(*, username: str, address: str) -> None:
-    """429 when the username or the address has used up its failures in this window."""
+def _counters(username: str, address: str):
+    """(key, entry, limit, period, now) per counter, nothing when throttling is off;
+    an entry is (failures, window start) or None."""
     if not settings.LOGIN_THROTTLE_ENABLED:
         return
     limit, period = parse_rate(settings.LOGIN_THROTTLE_RATE)
     now = time.time()
     for key in _keys(username, address):
-        entry = cache.get(key)
+        yield key, cache.get(key), limit, period, now
+
+
+def _seconds_left(window_start: float, period: int, now: float) -> int:
+    return max(1, int(window_start + period - now))
+
+
+def login_throttle_check(*, username: str, address: str) -> None:
+    """429 when the username or the address has used up its failures in this window."""
+    for _, entry, limit, period, now in _counters(username, address):
         if entry and entry[0] >= limit:
-            wait = max(1, int(entry[1] + period - now))
+            wait = _seconds_left(entry[1], period, now)
             error = ApiError(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 "Too many login attempts",
@@ -73,16 +83,10 @@ def login_throttle_check(*, username: str, address: str) -> None:
 
 
 def login_failure_record(*, username: str, address: str) -> None:
-    if not settings.LOGIN_THROTTLE_ENABLED:
-        return
-    _, period = parse_rate(settings.LOGIN_THROTTLE_RATE)
-    now = time.time()
-    for key in _keys(username, address):
-        entry = cache.get(key)
+    for key, entry, _, period, now in _counters(username, address):
         if entry is None or entry[1] + period <= now:
             entry = (0, now)
-        remaining = max(1, int(entry[1] + period - now))
-        cache.set(key, (entry[0] + 1, entry[1]), timeout=remaining)
+        cache.set(key, (entry[0] + 1, entry[1]), timeout=_seconds_left(entry[1], period, now))
 
 
 def login_success_record(*, username: str) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import NotificationPreferences, Role, User
+from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, NotificationPreferences, Role, User
+from accounts.services import NOTIFICATION_PREFERENCE_FIELDS
 from cronhub.api.fields import TimestampField
 
 # --- output -------------------------------------------------------------------------
@@ -93,8 +94,7 @@ class NotificationPreferencesSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = NotificationPreferences
-        fields = ["id", "user_id", "email_on_job_success", "email_on_job_failure", "email_on_job_disabled",
-                  "browser_notifications", "daily_digest", "weekly_report", "created_at", "updated_at"]
+        fields = ["id", "user_id", *NOTIFICATION_PREFERENCE_FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -103,26 +103,25 @@ class NotificationPreferencesEnvelopeSerializer(serializers.Serializer):
     preferences = NotificationPreferencesSerializer()
 
 
-class JobsTableColumnsSerializer(serializers.Serializer):
-    pic_team = serializers.BooleanField()
-    end_date = serializers.BooleanField()
-    cron_expression = serializers.BooleanField()
-    target_url = serializers.BooleanField()
-    last_execution_at = serializers.BooleanField()
+def _switches(name: str, keys, *, doc: str | None = None, **options) -> type[serializers.Serializer]:
+    """A serializer of one BooleanField per key, in order: the keys come from the same constants
+    the services use, so the documented shape cannot drift from what is stored."""
+    attrs = {key: serializers.BooleanField(**options) for key in keys}
+    if doc is not None:
+        attrs["__doc__"] = doc
+    return type(name, (serializers.Serializer,), attrs)
+
+
+JobsTableColumnsSerializer = _switches("JobsTableColumnsSerializer", DEFAULT_JOBS_TABLE_COLUMNS)
 
 
 class UiPreferencesSerializer(serializers.Serializer):
     jobs_table_columns = JobsTableColumnsSerializer()
 
 
-class JobsTableColumnsUpdateSerializer(serializers.Serializer):
-    """Every key optional: a key not sent goes back to its default."""
-
-    pic_team = serializers.BooleanField(required=False)
-    end_date = serializers.BooleanField(required=False)
-    cron_expression = serializers.BooleanField(required=False)
-    target_url = serializers.BooleanField(required=False)
-    last_execution_at = serializers.BooleanField(required=False)
+JobsTableColumnsUpdateSerializer = _switches(
+    "JobsTableColumnsUpdateSerializer", DEFAULT_JOBS_TABLE_COLUMNS, required=False,
+    doc="Every key optional: a key not sent goes back to its default.")
 
 
 class UiPreferencesUpdateSerializer(serializers.Serializer):
@@ -191,13 +190,8 @@ class UserUpdateSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False, help_text="Admins only")
 
 
-class NotificationPreferencesUpdateSerializer(serializers.Serializer):
-    email_on_job_success = serializers.BooleanField(required=False)
-    email_on_job_failure = serializers.BooleanField(required=False)
-    email_on_job_disabled = serializers.BooleanField(required=False)
-    browser_notifications = serializers.BooleanField(required=False)
-    daily_digest = serializers.BooleanField(required=False)
-    weekly_report = serializers.BooleanField(required=False)
+NotificationPreferencesUpdateSerializer = _switches(
+    "NotificationPreferencesUpdateSerializer", NOTIFICATION_PREFERENCE_FIELDS, required=False)
 
 
 class LogoutRequestSerializer(serializers.Serializer):

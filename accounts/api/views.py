@@ -6,7 +6,7 @@ Each view: authenticate → role → the endpoint's checks in the contract's ord
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -241,50 +241,65 @@ PREFS_PUT_ERRORS = {
 }
 
 
-class NotificationPreferencesView(JsonApiView):
+# GET/PUT of one user's preferences, checks in the contract's order: 403 unless self or admin,
+# then (PUT) the Content-Type, then 404 for an unknown user, then the body. (A comment, not a
+# docstring: the OpenAPI document takes a view's docstring as the operations' description.)
+class _PreferencesView(JsonApiView):
     permission_classes = [IsAuthenticatedUser]
 
-    @extend_schema(tags=PREFERENCES, responses={
+    def load(self, user: User): ...
+
+    def store(self, user: User, body: dict): ...
+
+    def envelope(self, prefs, verb: str) -> dict: ...
+
+    def get(self, request, user_id: str):
+        _forbid_unless_self(request, user_id, FORBID_READ_PREFS)
+        return Response(self.envelope(self.load(_target_user(user_id)), "retrieved"))
+
+    def put(self, request, user_id: str):
+        _forbid_unless_self(request, user_id, FORBID_WRITE_PREFS)
+        require_json_content_type(request)
+        user = _target_user(user_id)
+        return Response(self.envelope(self.store(user, json_object(request)), "updated"))
+
+
+@extend_schema_view(
+    get=extend_schema(tags=PREFERENCES, responses={
         200: s.NotificationPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
         403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
-        summary="Notification preferences (created with defaults on first read)")
-    def get(self, request, user_id: str):
-        _forbid_unless_self(request, user_id, FORBID_READ_PREFS)
-        prefs = services.notification_preferences_get(user=_target_user(user_id))
-        return Response({"message": "Notification preferences retrieved successfully",
-                         "preferences": s.NotificationPreferencesSerializer(prefs).data})
+        summary="Notification preferences (created with defaults on first read)"),
+    put=extend_schema(tags=PREFERENCES, request=s.NotificationPreferencesUpdateSerializer,
+                      responses={200: s.NotificationPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
+                      summary="Change some of the six notification switches"),
+)
+class NotificationPreferencesView(_PreferencesView):
+    def load(self, user):
+        return services.notification_preferences_get(user=user)
 
-    @extend_schema(tags=PREFERENCES, request=s.NotificationPreferencesUpdateSerializer,
-                   responses={200: s.NotificationPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
-                   summary="Change some of the six notification switches")
-    def put(self, request, user_id: str):
-        _forbid_unless_self(request, user_id, FORBID_WRITE_PREFS)
-        require_json_content_type(request)
-        user = _target_user(user_id)
-        prefs = services.notification_preferences_update(user=user, changes=json_object(request))
-        return Response({"message": "Notification preferences updated successfully",
-                         "preferences": s.NotificationPreferencesSerializer(prefs).data})
+    def store(self, user, body):
+        return services.notification_preferences_update(user=user, changes=body)
+
+    def envelope(self, prefs, verb):
+        return {"message": f"Notification preferences {verb} successfully",
+                "preferences": s.NotificationPreferencesSerializer(prefs).data}
 
 
-class UiPreferencesView(JsonApiView):
-    permission_classes = [IsAuthenticatedUser]
-
-    @extend_schema(tags=PREFERENCES, responses={
+@extend_schema_view(
+    get=extend_schema(tags=PREFERENCES, responses={
         200: s.UiPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
         403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
-        summary="Which optional columns the jobs table shows")
-    def get(self, request, user_id: str):
-        _forbid_unless_self(request, user_id, FORBID_READ_PREFS)
-        prefs = services.ui_preferences_get(user=_target_user(user_id))
-        return Response({"preferences": {"jobs_table_columns": prefs.effective_columns}})
+        summary="Which optional columns the jobs table shows"),
+    put=extend_schema(tags=PREFERENCES, request=s.UiPreferencesUpdateSerializer,
+                      responses={200: s.UiPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
+                      summary="Set the jobs table columns (keys not sent go back to their defaults)"),
+)
+class UiPreferencesView(_PreferencesView):
+    def load(self, user):
+        return services.ui_preferences_get(user=user)
 
-    @extend_schema(tags=PREFERENCES, request=s.UiPreferencesUpdateSerializer,
-                   responses={200: s.UiPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
-                   summary="Set the jobs table columns (keys not sent go back to their defaults)")
-    def put(self, request, user_id: str):
-        _forbid_unless_self(request, user_id, FORBID_WRITE_PREFS)
-        require_json_content_type(request)
-        user = _target_user(user_id)
-        body = json_object(request)
-        prefs = services.ui_preferences_update(user=user, columns=body.get("jobs_table_columns"))
-        return Response({"preferences": {"jobs_table_columns": prefs.effective_columns}})
+    def store(self, user, body):
+        return services.ui_preferences_update(user=user, columns=body.get("jobs_table_columns"))
+
+    def envelope(self, prefs, verb):
+        return {"preferences": {"jobs_table_columns": prefs.effective_columns}}

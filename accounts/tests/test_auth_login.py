@@ -214,6 +214,12 @@ def test_an_old_passlib_hash_logs_in_and_is_upgraded(api, db):
     assert user.check_password("secret123")
 
 
+def login_from(client, address: str, username: str, password: str):
+    """A JSON login sent from ``address`` (the throttle counts per address and per username)."""
+    return client.post(LOGIN, {"username": username, "password": password},
+                       content_type="application/json", REMOTE_ADDR=address)
+
+
 class TestThrottling:
     @pytest.fixture(autouse=True)
     def throttle_on(self, settings):
@@ -242,76 +248,25 @@ class TestThrottling:
 
     def test_the_username_count_is_shared_across_addresses_and_spellings(self, client, owner):
         for number in range(3):
-            client.post(
-                LOGIN,
-                {"username": "OLIVIA_OWNER", "password": "wrong-pass"},
-                content_type="application/json",
-                REMOTE_ADDR=f"10.0.0.{number}",
-            )
-        response = client.post(
-            LOGIN,
-            {"username": "olivia_owner", "password": "secret123"},
-            content_type="application/json",
-            REMOTE_ADDR="10.0.0.99",
-        )
+            login_from(client, f"10.0.0.{number}", "OLIVIA_OWNER", "wrong-pass")
+        response = login_from(client, "10.0.0.99", "olivia_owner", "secret123")
         assert response.status_code == 429
 
     def test_one_address_trying_many_usernames_is_refused(self, client, owner):
         for number in range(3):
-            client.post(
-                LOGIN,
-                {"username": f"guess{number}", "password": "wrong-pass"},
-                content_type="application/json",
-                REMOTE_ADDR="10.9.9.9",
-            )
-        refused = client.post(
-            LOGIN,
-            {"username": "olivia_owner", "password": "secret123"},
-            content_type="application/json",
-            REMOTE_ADDR="10.9.9.9",
-        )
-        elsewhere = client.post(
-            LOGIN,
-            {"username": "olivia_owner", "password": "secret123"},
-            content_type="application/json",
-            REMOTE_ADDR="10.1.1.1",
-        )
+            login_from(client, "10.9.9.9", f"guess{number}", "wrong-pass")
+        refused = login_from(client, "10.9.9.9", "olivia_owner", "secret123")
+        elsewhere = login_from(client, "10.1.1.1", "olivia_owner", "secret123")
         assert refused.status_code == 429
         assert elsewhere.status_code == 200
 
     def test_a_successful_login_clears_the_username_count(self, client, owner):
-        for _ in range(2):
-            client.post(
-                LOGIN,
-                {"username": "olivia_owner", "password": "wrong-pass"},
-                content_type="application/json",
-                REMOTE_ADDR=f"10.2.0.{_}",
-            )
-        assert (
-            client.post(
-                LOGIN,
-                {"username": "olivia_owner", "password": "secret123"},
-                content_type="application/json",
-                REMOTE_ADDR="10.2.1.1",
-            ).status_code
-            == 200
-        )
-        for _ in range(2):
-            client.post(
-                LOGIN,
-                {"username": "olivia_owner", "password": "wrong-pass"},
-                content_type="application/json",
-                REMOTE_ADDR=f"10.2.2.{_}",
-            )
-        assert (
-            client.post(
-                LOGIN,
-                {"username": "olivia_owner", "password": "secret123"},
-                content_type="application/json",
-                REMOTE_ADDR="10.2.3.1",
-            ).status_code
-            == 200
-        )
+        for number in range(2):
+            login_from(client, f"10.2.0.{number}", "olivia_owner", "wrong-pass")
+        assert login_from(client, "10.2.1.1", "olivia_owner", "secret123").status_code == 200
+        for number in range(2):
+            login_from(client, f"10.2.2.{number}", "olivia_owner", "wrong-pass")
+        assert login_from(client, "10.2.3.1", "olivia_owner", "secret123").status_code == 200
 
     def test_form_login_is_throttled_too(self, client, owner):
         for _ in range(3):

@@ -27,14 +27,18 @@ def iso_z(value: dt.datetime | None) -> str | None:
     """Former naive-ISO fields: ``2025-12-13T06:08:15.786388Z`` (fraction dropped when 0)."""
     if value is None:
         return None
-    return _utc(value).replace(tzinfo=None).isoformat() + "Z"
+    if value.tzinfo is not UTC:  # database values already are; GET /jobs spells thousands
+        value = _utc(value)
+    return value.replace(tzinfo=None).isoformat() + "Z"
 
 
 def iso_z_millis(value: dt.datetime | None) -> str | None:
     """``2025-12-18T06:49:31.105Z`` (executions, job list ``last_execution_at``)."""
     if value is None:
         return None
-    return _utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    if value.tzinfo is not UTC:
+        value = _utc(value)
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def iso_z_micro(value: dt.datetime | None) -> str | None:
@@ -55,9 +59,11 @@ def iso_zoned(value: dt.datetime | None, tz: str | zoneinfo.ZoneInfo | None = No
     """``2025-12-18T09:00:00+09:00``: fire times in their zone, whole seconds."""
     if value is None:
         return None
-    if tz is not None:
+    if tz is not None and value.tzinfo is not tz:  # fire times from the cron engine already are
         value = value.astimezone(zoneinfo.ZoneInfo(tz) if isinstance(tz, str) else tz)
-    return value.replace(microsecond=0).isoformat()
+    if value.microsecond:
+        value = value.replace(microsecond=0)
+    return value.isoformat()
 
 
 def iso_date(value: dt.date | None) -> str | None:

@@ -18,10 +18,10 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from cronhub.api.bodies import truthy
 from cronhub.api.errors import bad_request
 from cronhub.api.formats import iso_date, iso_z, iso_z_millis, iso_zoned
 from jobs import cron
-from jobs.api.payload import truthy
 from jobs.models import Job, scheduler_today
 from jobs.references import ReferenceProblem, Resolver, parse_dispatch_url, parse_shorthand
 
@@ -264,27 +264,6 @@ class JobUpdateSerializer(JobCreateSerializer):
 
 # --- output ---------------------------------------------------------------------------------
 
-def fast_iso_z(value: dt.datetime | None) -> str | None:
-    """``iso_z`` without the zone conversion when the value is already UTC (the database's
-    datetimes are): ``GET /jobs`` formats tens of thousands of them."""
-    if value is None or value.tzinfo is not dt.UTC:
-        return iso_z(value)
-    return value.replace(tzinfo=None).isoformat() + "Z"
-
-
-def fast_iso_z_millis(value: dt.datetime | None) -> str | None:
-    if value is None or value.tzinfo is not dt.UTC:
-        return iso_z_millis(value)
-    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
-
-
-def fire_time(value: dt.datetime | None, zone: zoneinfo.ZoneInfo) -> str | None:
-    """Zoned spelling; fire times from the cron engine are already on the zone's clock."""
-    if value is None or value.tzinfo is not zone or value.microsecond:
-        return iso_zoned(value, zone)
-    return value.isoformat()
-
-
 JOB_COLUMNS = ("id", "name", "cron_expression", "timezone", "target_url", "github_owner", "github_repo",
                "github_workflow_name", "metadata", "category", "end_date", "pic_team",
                "enable_email_notifications", "notification_emails", "notify_on_success", "created_by",
@@ -321,8 +300,8 @@ def job_dict(row: dict[str, Any]) -> dict[str, Any]:
         "notify_on_success": row["notify_on_success"],
         "created_by": row["created_by"],
         "is_active": row["is_active"],
-        "created_at": fast_iso_z(row["created_at"]),
-        "updated_at": fast_iso_z(row["updated_at"]),
+        "created_at": iso_z(row["created_at"]),
+        "updated_at": iso_z(row["updated_at"]),
     }
 
 
@@ -332,8 +311,8 @@ def job_read_dict(row: dict[str, Any], *, next_execution_at: dt.datetime | None,
     + ``next_execution_at`` (zoned in the job's zone)."""
     data = job_dict(row)
     last = row["last_execution_at"]
-    data["last_execution_at"] = fast_iso_z_millis(last) if in_list else fast_iso_z(last)
-    data["next_execution_at"] = fire_time(next_execution_at, _zone(row["timezone"]))
+    data["last_execution_at"] = iso_z_millis(last) if in_list else iso_z(last)
+    data["next_execution_at"] = iso_zoned(next_execution_at, _zone(row["timezone"]))
     return data
 
 

@@ -18,13 +18,13 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cronhub.api.bodies import json_body
 from cronhub.api.errors import ApiError, bad_request, not_found
 from cronhub.api.formats import iso_zoned, parse_instant
 from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure_owner_or_admin
 from jobs import cron, services
 from jobs.api import serializers as s
 from jobs.api.listing import job_list_json
-from jobs.api.payload import json_body
 from jobs.api.schema import errors, path_id
 from jobs.imports import CsvFileError, jobs_import_csv
 from jobs.models import Job, TriggerType
