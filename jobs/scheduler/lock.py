@@ -186,6 +186,13 @@ class DatabaseLock(LeaderLock):
         self.held = False
         self._drop_connection()
 
+    def session_id(self) -> int | None:
+        """The server-side id of the lock's connection (the one to terminate to take the lock away)."""
+        if self._conn is None:
+            return None
+        sql = "SELECT pg_backend_pid()" if self.vendor == "postgresql" else "SELECT CONNECTION_ID()"
+        return int(self._query(sql, []))
+
     def describe(self) -> str:
         return f"database lock {self.name!r} ({self.vendor})"
 

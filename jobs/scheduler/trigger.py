@@ -34,12 +34,13 @@ class CronHubTrigger(BaseTrigger):
         self._zone = zoneinfo.ZoneInfo(timezone)
 
     def get_next_fire_time(self, previous_fire_time, now):
-        # APScheduler's contract: the first fire time at or after `now`, or, when the
-        # trigger fired before, at or after previous + 1 µs even if that is in the
-        # past (that is how APScheduler sees the fire times it missed). Our engine
-        # lists fire times strictly after an instant, hence the 1 µs step back.
-        start = now if previous_fire_time is None else min(now, previous_fire_time + _ONE_MICROSECOND)
-        return self.next_after(start - _ONE_MICROSECOND)
+        # APScheduler's contract: without a previous fire time, the first one at or
+        # after `now` (our engine lists fire times strictly after an instant, hence
+        # the 1 µs step back); after a fire, the next one strictly after it, even if
+        # that is in the past: that is how APScheduler sees the fire times it missed.
+        if previous_fire_time is None:
+            return self.next_after(now - _ONE_MICROSECOND)
+        return self.next_after(previous_fire_time)
 
     def next_after(self, instant: dt.datetime) -> dt.datetime | None:
         """The first fire time strictly after ``instant``, as an aware UTC datetime."""
