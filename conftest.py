@@ -5,6 +5,9 @@ import pytest
 
 from cronhub.testing.factories import AdminFactory, UserFactory, ViewerFactory
 
+# Local webhook / fake GitHub / Slack / SMTP servers as fixtures (see that module's docstring).
+pytest_plugins = ["cronhub.testing.servers"]
+
 
 @pytest.fixture
 def admin_user(db):

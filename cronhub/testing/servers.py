@@ -1,0 +1,334 @@
+"""Real local servers for tests: a webhook receiver, a fake GitHub API, a Slack receiver, an SMTP server.
+
+Each binds 127.0.0.1 on port 0 (never a fixed port), records what it receives and
+is stopped by its fixture. The fixtures are available in every test (the root
+conftest lists this module in ``pytest_plugins``):
+
+``webhook_server``  RecordingServer answering ``200 ok``.
+    ``webhook_server.url_for("/hook")`` → ``http://127.0.0.1:<port>/hook``;
+    ``webhook_server.reply(status=500, body="boom")`` changes the default answer,
+    ``webhook_server.reply(path="/slow", delay=2)`` one path's answer,
+    ``webhook_server.reply(path="/r", status=302, headers={"Location": ...})`` a redirect;
+    ``webhook_server.requests`` → [Recorded(method, path, headers, body)], ``.json()``/``.text``.
+``fake_github``  FakeGitHub at ``settings.GITHUB_API_URL`` with ``settings.GITHUB_TOKEN = FakeGitHub.TOKEN``.
+    Dispatches answer 204; ``fake_github.known_workflows = {"ci.yml"}`` makes other names 404
+    (to drive the .yml/.yaml fallback); ``fake_github.run_details(4242)`` answers 200 with run
+    details when the request asks for them; ``fake_github.legacy = True`` rejects that flag with 422
+    like an older GitHub Enterprise Server; ``fake_github.reply(status=422, body={...})`` overrides.
+    ``fake_github.dispatches`` → the recorded dispatch requests.
+``slack_server``  RecordingServer answering ``200 ok``; ``slack_server.enable(channel=...)`` stores
+    SlackSettings pointing at it; ``slack_server.messages`` → the JSON payloads received.
+``smtp_server``  aiosmtpd server; switches Django to the SMTP backend pointing at it.
+    ``smtp_server.messages`` → parsed ``email.message.EmailMessage`` objects,
+    ``smtp_server.envelopes`` → aiosmtpd envelopes (``rcpt_tos``, ``mail_from``).
+
+Outside pytest: ``with RecordingServer() as server: ...``, same for FakeGitHub and SMTPServer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str | dict | list = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (cut short when the server stops)
+
+    def encoded(self) -> tuple[bytes, dict[str, str]]:
+        headers = dict(self.headers)
+        body = self.body
+        if isinstance(body, dict | list):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            body = body.encode()
+            headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        return body, headers
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]  # keys lower-cased
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # keep test output clean
+        pass
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        recorded = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        owner: RecordingServer = self.server.owner
+        reply = owner._record_and_choose(recorded)
+        if reply.delay and owner._stopping.wait(reply.delay):
+            return
+        payload, headers = reply.encoded()
+        try:
+            self.send_response(reply.status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            pass
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+
+class RecordingServer:
+    """An HTTP server on 127.0.0.1:<free port> that records requests and answers as told."""
+
+    def __init__(self, default: Reply | None = None):
+        self.default = default or Reply(200, "ok")
+        self.routes: dict[str, Reply] = {}
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- configuration ---------------------------------------------------------------
+    def reply(self, status: int = 200, body=b"", headers: dict | None = None, delay: float = 0.0, *,
+              path: str | None = None) -> None:
+        """Set the default answer, or the answer for one exact path (query string included)."""
+        reply = Reply(status, body, dict(headers or {}), delay)
+        if path is None:
+            self.default = reply
+        else:
+            self.routes[path] = reply
+
+    def choose(self, request: Recorded) -> Reply:
+        """The answer to ``request``; subclasses override for dynamic behaviour."""
+        return self.routes.get(request.path, self.default)
+
+    def _record_and_choose(self, request: Recorded) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+        return self.choose(request)
+
+    # --- addresses -----------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url_for(self, path: str) -> str:
+        return self.url + (path if path.startswith("/") else "/" + path)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[Recorded]:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.requests)
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> RecordingServer:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.owner = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{type(self).__name__}:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+_DISPATCH_PATH = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/workflows/([^/?]+)/dispatches$")
+
+
+class FakeGitHub(RecordingServer):
+    """GitHub's ``workflow_dispatch`` endpoint, enough of it to test cronhub against."""
+
+    TOKEN = "ghs_cronhub_test_token"
+
+    def __init__(self):
+        super().__init__(Reply(204))
+        self.known_workflows: set[str] | None = None  # None: every workflow name exists
+        self.run_id: int | None = None
+        self.legacy = False  # True: reject return_run_details like an older GitHub Enterprise Server
+
+    def run_details(self, run_id: int = 4242) -> None:
+        """Answer 200 with run details when a dispatch asks for them (``return_run_details``)."""
+        self.run_id = run_id
+
+    @property
+    def dispatches(self) -> list[Recorded]:
+        return [r for r in self.requests if _DISPATCH_PATH.match(r.path)]
+
+    def choose(self, request: Recorded) -> Reply:
+        match = _DISPATCH_PATH.match(request.path)
+        if request.method != "POST" or not match:
+            return Reply(404, {"message": "Not Found"})
+        owner, repo, workflow = match.groups()
+        if self.known_workflows is not None and workflow not in self.known_workflows:
+            return Reply(404, {"message": "Not Found",
+                               "documentation_url": "https://docs.github.com/rest/actions/workflows"})
+        if request.path in self.routes:
+            return self.routes[request.path]
+        body = request.json() or {}
+        if self.legacy and "return_run_details" in body:
+            return Reply(422, {"message": 'Invalid request.\n\n"return_run_details" is not a permitted key.'})
+        if self.default.status == 204 and self.run_id is not None and body.get("return_run_details"):
+            return Reply(200, {
+                "workflow_run_id": self.run_id,
+                "run_url": f"{self.url}/repos/{owner}/{repo}/actions/runs/{self.run_id}",
+                "html_url": f"https://github.com/{owner}/{repo}/actions/runs/{self.run_id}",
+            })
+        return self.default
+
+
+class _SMTPHandler:
+    def __init__(self, owner: SMTPServer):
+        self.owner = owner
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self.owner._lock:
+            self.owner.envelopes.append(envelope)
+            self.owner.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+class SMTPServer:
+    """An aiosmtpd SMTP server on 127.0.0.1:<free port> in its own event-loop thread."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list = []
+        self.host = "127.0.0.1"
+        self.port = 0
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SMTPServer:
+        from aiosmtpd.smtp import SMTP
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="SMTPServer", daemon=True)
+        self._thread.start()
+        handler = _SMTPHandler(self)
+        create = self._loop.create_server(lambda: SMTP(handler, hostname="cronhub-test"), self.host, 0)
+        self._server = asyncio.run_coroutine_threadsafe(create, self._loop).result(timeout=5)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+
+        async def close():
+            self._server.close()
+            await self._server.wait_closed()
+
+        try:
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=5)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            self._loop.close()
+            self._loop = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --- pytest fixtures ------------------------------------------------------------------------------
+@pytest.fixture
+def webhook_server():
+    with RecordingServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_github(settings):
+    with FakeGitHub() as server:
+        settings.GITHUB_API_URL = server.url
+        settings.GITHUB_TOKEN = FakeGitHub.TOKEN
+        yield server
+
+
+class SlackReceiver(RecordingServer):
+    @property
+    def messages(self) -> list[dict]:
+        return [r.json() for r in self.requests]
+
+    def enable(self, *, channel: str | None = None, path: str = "/services/T000/B000/XXXX"):
+        """Point the global SlackSettings at this receiver (enabled)."""
+        from integrations.models import SlackSettings
+
+        slack = SlackSettings.load()
+        slack.is_enabled = True
+        slack.webhook_url = self.url_for(path)
+        slack.channel = channel
+        slack.save()
+        return slack
+
+
+@pytest.fixture
+def slack_server():
+    with SlackReceiver() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_server(settings):
+    with SMTPServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = server.host
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_TIMEOUT = 5
+        yield server

@@ -1,0 +1,20 @@
+"""Webhook client: POST the job's metadata as JSON, or GET when there is none.
+
+User-supplied URLs, so private/loopback targets are refused when
+``WEBHOOK_BLOCK_PRIVATE=true`` (link-local and metadata addresses always are).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from integrations import http
+
+
+def webhook_call(*, url: str, metadata: dict | None,
+                 timeout: tuple[float, float] | None = None) -> http.HttpResponse:
+    """Call the webhook; raises ``http.OutboundError`` when there is no HTTP answer."""
+    if metadata:
+        return http.request("POST", url, json=metadata, timeout=timeout,
+                            block_private=settings.WEBHOOK_BLOCK_PRIVATE)
+    return http.request("GET", url, timeout=timeout, block_private=settings.WEBHOOK_BLOCK_PRIVATE)

@@ -1,0 +1,544 @@
+"""Cron maths for cronhub: parse and validate classic (Debian) crontab expressions,
+compute fire times on a zone's wall clock across DST changes, and describe schedules in English."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "FIELD_COUNT_MESSAGE", "MACROS", "MAX_EXPRESSION_LENGTH", "REQUIRED_MESSAGE",
+    "CronError", "CronSchedule", "parse", "validate",
+]
+
+MAX_EXPRESSION_LENGTH = 256
+
+REQUIRED_MESSAGE = "Cron expression is required."
+FIELD_COUNT_MESSAGE = "Cron expression must have exactly 5 fields (minute hour day month day-of-week)."
+
+MACROS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_MONTH_LABELS = ("January", "February", "March", "April", "May", "June", "July", "August",
+                 "September", "October", "November", "December")
+_DOW_LABELS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+_FULL_MONTH_NAMES = {label.lower(): name for label, name in zip(_MONTH_LABELS, _MONTH_NAMES, strict=True)}
+_FULL_DOW_NAMES = {label.lower(): name for label, name in zip(_DOW_LABELS, _DOW_NAMES, strict=True)}
+
+# Index 2 is 29 so that "0 0 29 2 *" counts as able to fire (leap years).
+_MAX_MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_FIELD_CHARS = frozenset("0123456789*,-/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_DIGITS = frozenset("0123456789")
+_ONE_MINUTE = timedelta(minutes=1)
+# Gaps are an hour in practice; the bound only stops a pathological tzdata entry from looping.
+_MAX_GAP_MINUTES = 3 * 24 * 60
+# A schedule that passed the never-fires check fires within one 400-year Gregorian cycle.
+_SEARCH_YEARS = 400
+
+
+class CronError(ValueError):
+    """Human-readable, field-specific message in str(exc)."""
+
+
+class _Field:
+    __slots__ = ("name", "low", "high", "names", "full_names")
+
+    def __init__(self, name: str, low: int, high: int, names=(), full_names=None):
+        self.name = name
+        self.low = low
+        self.high = high
+        self.names = {n: i + (1 if name == "month" else 0) for i, n in enumerate(names)}
+        self.full_names = full_names or {}
+
+
+_FIELDS = (
+    _Field("minute", 0, 59),
+    _Field("hour", 0, 23),
+    _Field("day-of-month", 1, 31),
+    _Field("month", 1, 12, _MONTH_NAMES, _FULL_MONTH_NAMES),
+    _Field("day-of-week", 0, 7, _DOW_NAMES, _FULL_DOW_NAMES),
+)
+
+
+def _is_quartz(token: str) -> bool:
+    upper = token.upper()
+    if upper in ("L", "W", "LW"):
+        return True
+    return len(upper) > 1 and upper[-1] in "LW" and set(upper[:-1]) <= _DIGITS
+
+
+def _value(token: str, field: _Field, item: str) -> int:
+    if token and set(token) <= _DIGITS:
+        value = int(token)
+    elif token.lower() in field.names:
+        value = field.names[token.lower()]
+    elif not token:
+        raise CronError(f'Invalid entry "{item}" in the {field.name} field: a value is missing.')
+    elif _is_quartz(token):
+        raise CronError(
+            f'"{token}" in the {field.name} field is Quartz syntax (L, W, #, ?), '
+            "which classic cron does not support."
+        )
+    elif token.lower() in field.full_names:
+        short = field.full_names[token.lower()]
+        raise CronError(
+            f'Invalid {field.name} name "{token}": use three-letter names such as "{short}".'
+        )
+    elif field.names:
+        first, last = next(iter(field.names)), list(field.names)[-1]
+        raise CronError(
+            f'Invalid {field.name} name "{token}": use {first}-{last} or numbers {field.low}-{field.high}.'
+        )
+    else:
+        raise CronError(
+            f'Invalid value "{token}" in the {field.name} field: use numbers {field.low}-{field.high}.'
+        )
+    if not field.low <= value <= field.high:
+        raise CronError(
+            f"Value {token} is out of range in the {field.name} field: "
+            f"allowed values are {field.low}-{field.high}."
+        )
+    return value
+
+
+def _parse_field(text: str, field: _Field) -> frozenset[int]:
+    for ch in text:
+        if ch not in _FIELD_CHARS:
+            if ch in "?#":
+                raise CronError(
+                    f'"{ch}" in the {field.name} field is Quartz syntax (L, W, #, ?), '
+                    "which classic cron does not support."
+                )
+            raise CronError(f'Invalid character "{ch}" in the {field.name} field.')
+    values: set[int] = set()
+    for item in text.split(","):
+        if not item:
+            raise CronError(f'Empty list entry in the {field.name} field ("{text}").')
+        base, slash, step_text = item.partition("/")
+        if "/" in step_text:
+            raise CronError(f'Invalid entry "{item}" in the {field.name} field: only one "/" is allowed.')
+        step = 1
+        if slash:
+            if not step_text or not set(step_text) <= _DIGITS:
+                raise CronError(
+                    f'Invalid step "{step_text}" in the {field.name} field: a step must be a number.'
+                )
+            step = int(step_text)
+            if step == 0:
+                raise CronError(f'Step 0 in the {field.name} field ("{item}"): a step must be 1 or more.')
+        if base == "*":
+            low, high = field.low, field.high
+        elif "*" in base:
+            raise CronError(
+                f'Invalid entry "{item}" in the {field.name} field: '
+                '"*" stands alone or takes a step, e.g. "*/5".'
+            )
+        elif "-" in base:
+            start_text, _, end_text = base.partition("-")
+            if "-" in end_text:
+                raise CronError(f'Invalid range "{base}" in the {field.name} field.')
+            low = _value(start_text, field, item)
+            high = _value(end_text, field, item)
+            if low > high:
+                raise CronError(
+                    f'Reversed range "{base}" in the {field.name} field: '
+                    "the start must not be after the end (cron ranges do not wrap)."
+                )
+        else:
+            low = high = _value(base, field, item)
+            if slash:
+                # Vixie cron only steps through "*" or a range; "5/10" is a croniter/Quartz extension.
+                raise CronError(
+                    f'Invalid step "{item}" in the {field.name} field: a step needs "*" or a range, '
+                    f'e.g. "*/{step}" or "{base}-{field.high}/{step}".'
+                )
+        values.update(range(low, high + 1, step))
+    return frozenset(values)
+
+
+def _clean(expression: str) -> str:
+    if not expression.strip():
+        raise CronError(REQUIRED_MESSAGE)
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise CronError(
+            f"Cron expression is too long ({len(expression)} characters; "
+            f"the maximum is {MAX_EXPRESSION_LENGTH})."
+        )
+    for ch in expression:
+        code = ord(ch)
+        if code < 32 or code == 127:
+            what = "a line break" if ch in "\r\n" else "a control character"
+            raise CronError(f"Cron expression contains {what} (U+{code:04X}); write it on one line.")
+        if code > 127:
+            kind = "digit" if ch.isdigit() else "character"
+            raise CronError(
+                f'Cron expression contains the non-ASCII {kind} "{ch}" (U+{code:04X}); '
+                "use plain ASCII digits, names and symbols."
+            )
+    # Only plain spaces are trimmed: tabs and newlines were refused above as control characters.
+    return expression.strip(" ")
+
+
+def parse(expression: str) -> CronSchedule:
+    """Validate a crontab expression and return its schedule; raise CronError otherwise."""
+    if not isinstance(expression, str):
+        raise CronError(REQUIRED_MESSAGE if expression is None else "Cron expression must be a string.")
+    return _parse(expression)
+
+
+@lru_cache(maxsize=4096)
+def _parse(expression: str) -> CronSchedule:
+    trimmed = _clean(expression)
+    if trimmed.startswith("@"):
+        head = trimmed.split()[0]
+        if trimmed in MACROS:
+            fields = MACROS[trimmed]
+        elif head == "@reboot":
+            raise CronError("@reboot is not supported: cronhub runs jobs on a schedule, not at start-up.")
+        else:
+            raise CronError(
+                f'Unknown macro "{head}": use @hourly, @daily, @midnight, @weekly, @monthly, '
+                "@yearly or @annually (lower case, on their own)."
+            )
+    else:
+        fields = trimmed
+    parts = fields.split()
+    if len(parts) != 5:
+        raise CronError(FIELD_COUNT_MESSAGE)
+    sets = [_parse_field(text, field) for text, field in zip(parts, _FIELDS, strict=True)]
+    minutes, hours, days, months, weekdays = sets
+    # Debian cron: a day-of-month or day-of-week field starting with "*" makes the two ANDed.
+    day_and = parts[2].startswith("*") or parts[4].startswith("*")
+    if day_and and min(days) > max(_MAX_MONTH_DAYS[m] for m in months):
+        raise CronError(
+            f'Cron expression can never fire: the day-of-month field "{parts[2]}" names no day '
+            f'that exists in the month field "{parts[3]}".'
+        )
+    return CronSchedule(
+        expression=trimmed,
+        fields=" ".join(parts),
+        minutes=minutes,
+        hours=hours,
+        days=days,
+        months=months,
+        weekdays=frozenset(d % 7 for d in weekdays),
+        day_and=day_and,
+        is_fixed_time=not (parts[0].startswith("*") or parts[1].startswith("*")),
+    )
+
+
+def validate(expression: object) -> str | None:
+    """Return None when the expression is valid, else the message explaining why not."""
+    try:
+        parse(expression)
+    except CronError as exc:
+        return str(exc)
+    return None
+
+
+def _zone(tz: str | tzinfo) -> tzinfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return _MAX_MONTH_DAYS[month]
+
+
+class CronSchedule:
+    """A validated schedule; immutable because parse() shares instances through its cache."""
+
+    __slots__ = ("expression", "fields", "is_fixed_time", "minutes", "hours", "days", "months",
+                 "weekdays", "day_and", "_minute_list", "_hour_list")
+
+    def __init__(self, *, expression, fields, minutes, hours, days, months, weekdays, day_and, is_fixed_time):
+        self.expression = expression
+        self.fields = fields
+        self.minutes = minutes
+        self.hours = hours
+        self.days = days
+        self.months = months
+        self.weekdays = weekdays
+        self.day_and = day_and
+        self.is_fixed_time = is_fixed_time
+        self._minute_list = tuple(sorted(minutes))
+        self._hour_list = tuple(sorted(hours))
+
+    def __repr__(self) -> str:
+        return f"CronSchedule({self.expression!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CronSchedule) and other.expression == self.expression
+
+    def __hash__(self) -> int:
+        return hash(self.expression)
+
+    def _matching_days(self, year: int, month: int) -> list[int]:
+        length = _month_length(year, month)
+        days, weekdays = self.days, self.weekdays
+        if len(weekdays) == 7 and self.day_and:
+            return [d for d in range(1, length + 1) if d in days]
+        # Python's Monday=0 becomes cron's Monday=1 (Sunday=0).
+        first = (date(year, month, 1).weekday() + 1) % 7
+        if self.day_and:
+            return [d for d in range(1, length + 1) if d in days and (first + d - 1) % 7 in weekdays]
+        return [d for d in range(1, length + 1) if d in days or (first + d - 1) % 7 in weekdays]
+
+    def _walls(self, start: datetime):
+        """Yield matching wall-clock minutes (naive) at or after `start`, ascending."""
+        minutes, hours = self._minute_list, self._hour_list
+        year, month = start.year, start.month
+        first_day, first_hour, first_minute = start.day, start.hour, start.minute
+        in_first_month = True
+        last_year = min(start.year + _SEARCH_YEARS, 9999)
+        while year <= last_year:
+            if month in self.months:
+                for day in self._matching_days(year, month):
+                    if in_first_month and day <= first_day:
+                        if day < first_day:
+                            continue
+                        for hour in hours[bisect_left(hours, first_hour):]:
+                            start_at = bisect_left(minutes, first_minute) if hour == first_hour else 0
+                            for minute in minutes[start_at:]:
+                                yield datetime(year, month, day, hour, minute)
+                        continue
+                    for hour in hours:
+                        for minute in minutes:
+                            yield datetime(year, month, day, hour, minute)
+            in_first_month = False
+            if month == 12:
+                year, month = year + 1, 1
+            else:
+                month += 1
+
+    def next_fire_times(self, tz: str | tzinfo, start: datetime, count: int) -> list[datetime]:
+        """Up to `count` fire times strictly after `start`, aware in `tz`, in increasing instant order."""
+        if count <= 0:
+            return []
+        zone = _zone(tz)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        # Everything is compared as naive UTC instants: aware datetimes sharing a tzinfo compare by wall
+        # clock and ignore fold, which gets the repeated hour wrong.
+        start_utc = start.astimezone(UTC)
+        local = start_utc.astimezone(zone)
+        wall = local.replace(tzinfo=None, fold=0)
+        lower = wall.replace(second=0, microsecond=0)
+        offset0 = wall.replace(tzinfo=zone).utcoffset()
+        offset1 = wall.replace(tzinfo=zone, fold=1).utcoffset()
+        if local.fold == 0 and offset0 > offset1:
+            # First pass of a repeated hour: second-pass runs of earlier wall times are still ahead.
+            lower -= offset0 - offset1
+        last = start_utc.replace(tzinfo=None)
+        fixed = self.is_fixed_time
+        result: list[datetime] = []
+        walls = self._walls(lower)
+        held = None
+        try:
+            while len(result) < count:
+                candidate = held if held is not None else next(walls, None)
+                held = None
+                if candidate is None:
+                    break
+                aware = candidate.replace(tzinfo=zone)
+                offset0 = aware.utcoffset()
+                offset1 = aware.replace(fold=1).utcoffset()
+                if offset0 == offset1:
+                    runs = [aware]
+                elif offset0 < offset1:
+                    # Spring-forward gap: Debian runs fixed-time jobs once right after the jump and
+                    # simply skips wildcard jobs.
+                    runs = [self._after_gap(candidate, zone)] if fixed else []
+                elif fixed:
+                    # Repeated hour: fixed-time jobs run once, in the first pass.
+                    runs = [aware]
+                else:
+                    # Wildcard jobs run in both passes, so the whole first pass precedes the second.
+                    window = [aware]
+                    for following in walls:
+                        following_aware = following.replace(tzinfo=zone)
+                        if following_aware.utcoffset() > following_aware.replace(fold=1).utcoffset():
+                            window.append(following_aware)
+                        else:
+                            held = following
+                            break
+                    runs = window + [run.replace(fold=1) for run in window]
+                for run in runs:
+                    if run is None:
+                        continue
+                    instant = run.replace(tzinfo=None) - run.utcoffset()
+                    if instant > last:
+                        result.append(run)
+                        last = instant
+                        if len(result) == count:
+                            break
+        except OverflowError:
+            # Fire times past year 9999 cannot be represented; return what fits.
+            pass
+        return result
+
+    @staticmethod
+    def _after_gap(wall: datetime, zone: tzinfo) -> datetime | None:
+        for _ in range(_MAX_GAP_MINUTES):
+            wall += _ONE_MINUTE
+            aware = wall.replace(tzinfo=zone)
+            if aware.utcoffset() >= aware.replace(fold=1).utcoffset():
+                return aware
+        return None
+
+    def next_fire_time(self, tz: str | tzinfo, start: datetime) -> datetime | None:
+        """The first fire time strictly after `start`, or None if the schedule never fires again."""
+        times = self.next_fire_times(tz, start, 1)
+        return times[0] if times else None
+
+    def describe(self) -> str:
+        """A human-readable English summary, e.g. "At 09:00 on Monday through Friday"."""
+        try:
+            return self._describe()
+        except Exception:
+            # A description is a convenience; never let a phrasing bug break a page that lists jobs.
+            return f"Cron schedule {self.fields}"
+
+    def _describe(self) -> str:
+        when, wants_every_day = _describe_time(self._minute_list, self._hour_list)
+        days = self._describe_days()
+        months = ""
+        if days is None:
+            days = f"on {_MONTH_LABELS[min(self.months) - 1]} {min(self.days)}"
+        elif len(self.months) < 12:
+            months = "in " + _join(_runs(sorted(self.months), lambda m: _MONTH_LABELS[m - 1]))
+        if not days and wants_every_day:
+            days = "every day"
+        text = " ".join(part for part in (when, days, months) if part)
+        return text[0].upper() + text[1:]
+
+    def _describe_days(self) -> str | None:
+        """Day phrase; None asks for a calendar date ("on February 29") built by the caller."""
+        all_days = len(self.days) == 31
+        all_weekdays = len(self.weekdays) == 7
+        # Monday first, so that "5-7" reads "Friday through Sunday".
+        weekdays = _runs(sorted(self.weekdays, key=lambda d: (d + 6) % 7), _DOW_LABELS.__getitem__)
+        days = sorted(self.days)
+        if self.day_and:
+            if all_days:
+                return "" if all_weekdays else f"on {_join(weekdays)}"
+            if all_weekdays and len(days) == 1 and len(self.months) == 1:
+                return None
+            month_days = _day_phrase(days)
+            return month_days if all_weekdays else f"{month_days} if it falls on {_join(weekdays, 'or')}"
+        if all_days or all_weekdays:
+            return ""
+        if _long_progression(days):
+            return f"{_day_phrase(days)} or on {_join(weekdays)}"
+        return f"on the {_join(_runs(days, _ordinal))} or on {_join(weekdays)}"
+
+
+def _ordinal(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
+
+
+def _join(items: list[str], conjunction: str = "and") -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _runs(values: list[int], label) -> list[str]:
+    """Labels for sorted values, with runs of three or more consecutive ones as "a through b"."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and _next_in_run(values[j], values[j + 1]):
+            j += 1
+        if j - i >= 2:
+            out.append(f"{label(values[i])} through {label(values[j])}")
+        else:
+            out.extend(label(v) for v in values[i:j + 1])
+        i = j + 1
+    return out
+
+
+def _next_in_run(a: int, b: int) -> bool:
+    # Saturday (6) runs on into Sunday (0) in the Monday-first weekday order.
+    return b == a + 1 or (a == 6 and b == 0)
+
+
+def _progression(values: tuple[int, ...] | list[int]) -> int | None:
+    """The common step when values form an arithmetic progression of at least three terms."""
+    if len(values) < 3:
+        return None
+    step = values[1] - values[0]
+    if all(b - a == step for a, b in zip(values, values[1:], strict=False)):
+        return step
+    return None
+
+
+def _long_progression(values) -> int | None:
+    """The step of an evenly spaced run long enough that listing its values would not read well."""
+    step = _progression(values)
+    return step if step and step > 1 and len(values) > 4 else None
+
+
+def _number_phrase(values, unit: str) -> str:
+    if step := _long_progression(values):
+        return f"every {_ordinal(step)} {unit} from {values[0]} through {values[-1]}"
+    plural = unit + ("s" if len(values) > 1 else "")
+    return f"{plural} {_join(_runs(list(values), str))}"
+
+
+def _day_phrase(days: list[int]) -> str:
+    if step := _long_progression(days):
+        start = "" if days[0] == 1 else f" from the {_ordinal(days[0])}"
+        return f"on every {_ordinal(step)} day of the month{start}"
+    plural = "days" if len(days) > 1 else "day"
+    return f"on {plural} {_join(_runs(days, str))} of the month"
+
+
+def _cycle(values: tuple[int, ...], size: int) -> int | None:
+    """n when values are exactly 0, n, 2n, ... through the whole cycle (what "*/n" gives), n > 1."""
+    if len(values) < 2 or values[0] != 0:
+        return None
+    step = values[1]
+    return step if step > 1 and values == tuple(range(0, size, step)) else None
+
+
+def _describe_time(minutes: tuple[int, ...], hours: tuple[int, ...]) -> tuple[str, bool]:
+    """Phrase for the time of day, and whether "every day" reads well after it."""
+    if len(minutes) * len(hours) <= 4:
+        return "at " + _join([f"{h:02d}:{m:02d}" for h in hours for m in minutes]), True
+    all_hours = len(hours) == 24
+    minute_cycle, hour_cycle = _cycle(minutes, 60), _cycle(hours, 24)
+    if minutes == (0,):
+        if all_hours:
+            return "every hour", False
+        # "*/5" hours are 0, 5, ... 20: only a divisor of 24 keeps the gaps even across midnight.
+        if hour_cycle and 24 % hour_cycle == 0:
+            return f"every {hour_cycle} hours", False
+    if len(minutes) == 60:
+        head, preposition = "every minute", "during"
+    elif minute_cycle and 60 % minute_cycle == 0:
+        head, preposition = f"every {minute_cycle} minutes", "during"
+    else:
+        head, preposition = "at " + _number_phrase(minutes, "minute"), "past"
+    if all_hours:
+        return (head if preposition == "during" else f"{head} past every hour"), False
+    if preposition == "during" and hours[-1] - hours[0] == len(hours) - 1:
+        return f"{head} from {hours[0]:02d}:00 through {hours[-1]:02d}:59", False
+    if hour_cycle and len(hours) > 2:
+        return f"{head} {preposition} every {_ordinal(hour_cycle)} hour", False
+    return f"{head} {preposition} {_number_phrase(hours, 'hour')}", False

@@ -1,0 +1,190 @@
+"""``notify(...)``: the one entry point that tells people about a job event.
+
+It writes the in-app rows of BEHAVIOR §5 (titles and messages verbatim), posts to
+Slack for the end-date events (§7) and sends the run e-mails (§6) according to
+the job's settings, filtered by each user's notification preferences. Delivery
+problems are logged and never raised: a failed notification must not fail the
+run or the request that caused it.
+
+    notify(event=Event.JOB_CREATED, job=job, actor=request.user)
+    notify(event=Event.JOB_DELETED, job=job, actor=request.user)   # before or after job.delete()
+    notify(event=Event.EXECUTION_FAILED, job=job, execution=execution)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import transaction
+
+from accounts.models import NotificationPreferences, Role, User
+from integrations import email as email_client
+from integrations import slack as slack_client
+from notifications.models import Notification, NotificationType
+
+log = logging.getLogger(__name__)
+
+
+class Event(StrEnum):
+    JOB_CREATED = "job_created"
+    JOB_UPDATED = "job_updated"
+    JOB_ENABLED = "job_enabled"
+    JOB_DISABLED = "job_disabled"
+    JOB_DELETED = "job_deleted"
+    EXECUTION_SUCCEEDED = "execution_succeeded"
+    EXECUTION_FAILED = "execution_failed"
+    JOB_EXPIRED_AT_FIRE = "job_expired_at_fire"  # a scheduled fire found the job past its end date
+    JOB_EXPIRED_MAINTENANCE = "job_expired_maintenance"  # the weekly maintenance paused it
+    JOB_ENDING_SOON = "job_ending_soon"
+
+
+ALL_USERS = "all users"
+CREATOR_AND_ADMINS = "creator + active admins"
+
+
+@dataclass(frozen=True)
+class _Kind:
+    title: str
+    type: str
+    message: str  # str.format with name, actor, error, end_date, pic, days
+    recipients: str
+    link_job: bool = True
+    link_execution: bool = False
+
+
+CATALOGUE: dict[Event, _Kind] = {
+    Event.JOB_CREATED: _Kind("New Job Created", NotificationType.INFO,
+                             'Job "{name}" was created by {actor}.', ALL_USERS),
+    Event.JOB_UPDATED: _Kind("Job Updated", NotificationType.INFO,
+                             'Job "{name}" was updated by {actor}.', ALL_USERS),
+    Event.JOB_ENABLED: _Kind("Job Enabled", NotificationType.INFO,
+                             'Job "{name}" was enabled by {actor}.', ALL_USERS),
+    Event.JOB_DISABLED: _Kind("Job Disabled", NotificationType.WARNING,
+                              'Job "{name}" was disabled by {actor}.', ALL_USERS),
+    Event.JOB_DELETED: _Kind("Job Deleted", NotificationType.WARNING,
+                             'Job "{name}" was deleted by {actor}.', ALL_USERS, link_job=False),
+    Event.EXECUTION_SUCCEEDED: _Kind("Job Completed", NotificationType.SUCCESS,
+                                     'Job "{name}" completed successfully.', ALL_USERS,
+                                     link_execution=True),
+    Event.EXECUTION_FAILED: _Kind("Job Failed", NotificationType.ERROR,
+                                  'Job "{name}" failed: {error}', ALL_USERS, link_execution=True),
+    Event.JOB_EXPIRED_AT_FIRE: _Kind(
+        "Job auto-paused (end date passed)", NotificationType.WARNING,
+        'Job "{name}" passed its end_date ({end_date} JST) and was auto-paused.', CREATOR_AND_ADMINS),
+    Event.JOB_EXPIRED_MAINTENANCE: _Kind(
+        "Job auto-paused (end date passed)", NotificationType.WARNING,
+        'Job "{name}" passed its end_date ({end_date} JST) and was auto-paused. PIC Team: {pic}',
+        CREATOR_AND_ADMINS),
+    Event.JOB_ENDING_SOON: _Kind(
+        "Job ending soon", NotificationType.WARNING,
+        'Job "{name}" ends on {end_date} JST ({days} day(s) left). PIC Team: {pic}', CREATOR_AND_ADMINS),
+}
+
+
+def actor_label(actor) -> str:
+    """How an acting user is named in messages: e-mail, else username."""
+    if actor is None:
+        return "system"
+    return getattr(actor, "email", "") or getattr(actor, "username", "") or str(actor)
+
+
+def recipients_for(job, audience: str) -> list[User]:
+    if audience == ALL_USERS:
+        # Every user row, active or not, every role (Q-B16: kept).
+        return list(User.objects.all())
+    users = list(User.objects.filter(role=Role.ADMIN, is_active=True))
+    if job.created_by_id and all(user.pk != job.created_by_id for user in users):
+        creator = User.objects.filter(pk=job.created_by_id).first()
+        if creator is not None:
+            users.insert(0, creator)
+    return users
+
+
+def _create_rows(kind: _Kind, *, job, execution, message: str) -> list[Notification]:
+    try:
+        with transaction.atomic():
+            rows = [
+                Notification(
+                    user=user, title=kind.title, message=message, type=kind.type,
+                    related_job=job if kind.link_job and job.pk else None,
+                    related_execution=execution if kind.link_execution else None,
+                )
+                for user in recipients_for(job, kind.recipients)
+            ]
+            return Notification.objects.bulk_create(rows)
+    except Exception:
+        log.exception("Could not store %s notifications for job %s", kind.title, getattr(job, "pk", None))
+        return []
+
+
+def _email_addresses(job, *, switch: str) -> list[str]:
+    """The job's list, minus users who switched this kind of e-mail off in their preferences.
+
+    Addresses that belong to no user, and users who never saved preferences, keep
+    receiving mail: the stored defaults reproduce today's deliveries (Q-B12).
+    """
+    addresses = email_client.clean_recipients(job.notification_email_list)
+    if not addresses:
+        return []
+    opted_out = {
+        email.lower()
+        for email in NotificationPreferences.objects.filter(
+            **{switch: False}, user__email__in=[a.lower() for a in addresses]
+        ).values_list("user__email", flat=True)
+    }
+    return [a for a in addresses if a.lower() not in opted_out]
+
+
+def _send_run_email(event: Event, job, execution, error: str | None) -> None:
+    if not job.enable_email_notifications:
+        return
+    if event == Event.EXECUTION_FAILED:
+        to = _email_addresses(job, switch="email_on_job_failure")
+        email_client.email_send(to=to, subject=f"Job Failure: {job.name}", template="job_failed",
+                                context={"job": job, "error": error})
+    elif job.notify_on_success:
+        to = _email_addresses(job, switch="email_on_job_success")
+        duration = f"{(execution.duration_seconds or 0.0) if execution else 0.0:.2f}"
+        email_client.email_send(to=to, subject=f"Job Success: {job.name}", template="job_succeeded",
+                                context={"job": job, "duration": duration})
+
+
+def notify(*, event: Event | str, job, actor=None, execution=None, error: str | None = None,
+           days_left: int | None = None, slack: bool = True, email: bool = True) -> list[Notification]:
+    """Tell people about ``event`` on ``job``; returns the in-app rows created.
+
+    ``error`` is the failure text for EXECUTION_FAILED (default: the execution's
+    ``error_message``); ``days_left`` is needed for JOB_ENDING_SOON. ``slack``/``email``
+    switch those channels off for one call (they only apply where §6/§7 send anything:
+    Slack for the maintenance auto-pause and the reminder, e-mail for run results).
+    """
+    event = Event(event)
+    kind = CATALOGUE[event]
+    if event == Event.EXECUTION_FAILED and error is None and execution is not None:
+        error = execution.error_message
+    message = kind.message.format(
+        name=job.name,
+        actor=actor_label(actor),
+        error=error or "",
+        end_date=f"{job.end_date:%Y-%m-%d}" if job.end_date else "-",
+        pic=job.pic_team or "-",
+        days=days_left,
+    )
+    rows = _create_rows(kind, job=job, execution=execution, message=message)
+
+    if slack and event in (Event.JOB_EXPIRED_MAINTENANCE, Event.JOB_ENDING_SOON):
+        try:
+            text = (slack_client.auto_paused_text(job) if event == Event.JOB_EXPIRED_MAINTENANCE
+                    else slack_client.ending_soon_text(job, days_left=days_left or 0))
+            slack_client.slack_post(text=text)
+        except Exception:  # settings row or team lookup trouble must not break maintenance
+            log.exception("Slack message for job %s failed", job.pk)
+
+    if email and event in (Event.EXECUTION_SUCCEEDED, Event.EXECUTION_FAILED):
+        try:
+            _send_run_email(event, job, execution, error)
+        except Exception:  # template or preference lookup trouble must not break a run
+            log.exception("Run e-mail for job %s failed", job.pk)
+    return rows

@@ -1,0 +1,81 @@
+"""notify(): the in-app catalogue of BEHAVIOR §5 and who receives each event."""
+
+import pytest
+
+from cronhub.testing.factories import AdminFactory, JobFactory, UserFactory
+from notifications.models import Notification
+from notifications.services import Event, notify
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("event", "title", "kind", "message"), [
+    (Event.JOB_CREATED, "New Job Created", "info", 'Job "Nightly" was created by olivia@example.com.'),
+    (Event.JOB_UPDATED, "Job Updated", "info", 'Job "Nightly" was updated by olivia@example.com.'),
+    (Event.JOB_ENABLED, "Job Enabled", "info", 'Job "Nightly" was enabled by olivia@example.com.'),
+    (Event.JOB_DISABLED, "Job Disabled", "warning", 'Job "Nightly" was disabled by olivia@example.com.'),
+])
+def test_job_events_are_broadcast_to_every_user(event, title, kind, message,
+                                                owner, other_user, inactive_user):
+    job = JobFactory(name="Nightly", created_by=owner)
+
+    rows = notify(event=event, job=job, actor=owner)
+
+    assert {n.user for n in rows} == {owner, other_user, inactive_user}
+    stored = Notification.objects.filter(user=other_user).get()
+    assert (stored.title, stored.type, stored.message, stored.related_job) == (title, kind, message, job)
+    assert stored.is_read is False and stored.related_execution is None
+
+
+def test_a_deleted_job_is_announced_without_a_link(owner, other_user):
+    job = JobFactory(name="Nightly", created_by=owner)
+    job.delete()
+
+    notify(event=Event.JOB_DELETED, job=job, actor=owner)
+
+    note = Notification.objects.get(user=other_user)
+    assert note.message == 'Job "Nightly" was deleted by olivia@example.com.'
+    assert note.related_job_id is None and note.type == "warning"
+
+
+def test_the_actor_is_named_by_username_when_the_email_is_empty(other_user):
+    actor = UserFactory.build(username="robot", email="")
+
+    notify(event=Event.JOB_UPDATED, job=JobFactory(name="Nightly"), actor=actor)
+
+    assert Notification.objects.filter(user=other_user).get().message == 'Job "Nightly" was updated by robot.'
+
+
+def test_end_date_events_go_to_the_creator_and_active_admins_once_each(other_user):
+    creator = UserFactory(is_active=False)  # a deactivated creator still hears about it
+    admin = AdminFactory()
+    AdminFactory(is_active=False)
+    job = JobFactory(name="Nightly", created_by=creator, end_date="2026-03-01", pic_team=None)
+    job.refresh_from_db()
+
+    rows = notify(event=Event.JOB_EXPIRED_MAINTENANCE, job=job)
+
+    assert sorted(n.user_id for n in rows) == sorted([creator.pk, admin.pk])
+    assert rows[0].message == (
+        'Job "Nightly" passed its end_date (2026-03-01 JST) and was auto-paused. PIC Team: -')
+
+
+def test_an_admin_creator_is_not_notified_twice():
+    admin = AdminFactory()
+    job = JobFactory(created_by=admin, end_date="2026-03-20")
+    job.refresh_from_db()
+
+    rows = notify(event=Event.JOB_ENDING_SOON, job=job, days_left=3)
+
+    assert [n.user for n in rows] == [admin]
+
+
+def test_event_names_may_be_passed_as_strings(owner):
+    notify(event="job_created", job=JobFactory(name="Nightly"), actor=owner)
+
+    assert Notification.objects.filter(title="New Job Created").exists()
+
+
+def test_an_unknown_event_is_a_programming_error():
+    with pytest.raises(ValueError):
+        notify(event="job_exploded", job=JobFactory())
