@@ -5,7 +5,11 @@ which should be scheduled, and applies only the differences: new entries are
 added, entries whose cron or zone changed are replaced, renamed ones renamed,
 and the rest are left alone, so their next fire time is untouched (re-adding
 everything every pass could swallow a run due at that moment, Q-B6).
-Expired jobs are auto-paused first, through the one auto-pause service.
+Expired jobs are auto-paused first, through the one auto-pause service, and
+not silently (unlike the old reconciler, Q-B14): passes run every minute, so a
+silent pause here would always beat the notifying end-date maintenance to it
+and nobody would ever hear that their job stopped. The service's pause is a
+conditional UPDATE, so each job is paused, and announced, once.
 
 Between passes ``Fingerprint`` is a cheap query (job count + newest
 ``updated_at``) run about once a second; when it moves, a pass runs, so an edit
@@ -119,7 +123,7 @@ class Reconciler:
         now = now or timezone.now()
         today = scheduler_today(now)
         fingerprint = Fingerprint.read()
-        paused = services().jobs_auto_pause_expired(today=today)
+        paused = services().jobs_auto_pause_expired(today=today, silent=False)
         if paused:
             fingerprint = Fingerprint.read()
             log.info("auto-paused %d expired job(s): %s", len(paused), ", ".join(str(j.pk) for j in paused))
