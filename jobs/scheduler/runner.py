@@ -25,7 +25,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection, connections
 from django.db.models import Max
 from django.utils import timezone
 
@@ -43,12 +43,31 @@ TICK_SECONDS = 1.0
 LOCK_CHECK_SECONDS = 2.0
 
 
+CONNECTION_MAX_AGE_SECONDS = 300
+
+
+def keep_connections_open() -> None:
+    """Reuse each thread's database connection instead of reconnecting for every run.
+
+    The web app's setting (close at the end of each request) would make every
+    dispatch open a new connection (on PostgreSQL a new server process). With a
+    maximum age and Django's health check, ``close_old_connections()`` around each
+    run keeps a healthy connection and replaces a dead one (database restart,
+    MySQL's ``wait_timeout``) before it is used.
+    """
+    settings_dict = connections["default"].settings_dict
+    settings_dict["CONN_MAX_AGE"] = CONNECTION_MAX_AGE_SECONDS
+    settings_dict["CONN_HEALTH_CHECKS"] = True
+    connections["default"].close()
+
+
 def run(lock: LeaderLock, stop: threading.Event) -> bool:
     """Until ``stop`` is set: wait for the lock, lead while it is held, repeat.
 
     Returns False when dispatches were still running at the end of the last
     shutdown grace (the caller must then exit without waiting for them).
     """
+    keep_connections_open()
     drained = True
     last_waiting_log = None
     while not stop.is_set():
