@@ -169,16 +169,20 @@ class Dispatcher:
         # database blip must not lose a fire time.
         deadline = started + max(self.grace.total_seconds() - (timezone.now() - newest).total_seconds(), 5.0)
         try:
-            job = call_with_db_retry(lambda: Job.objects.filter(pk=job_id).first(),
-                                     what=f"load job {job_id}", deadline=deadline)
-            if job is None:
-                log.info("dispatch job=%s scheduled_for=%s outcome=skipped-deleted",
-                         job_id, newest.isoformat())
-                return
+            # job_execute re-reads the job itself (the run uses its configuration as it is
+            # now, Q-B5), so the common path does not load it here too.
+            job = Job(pk=job_id)
+            lateness = (timezone.now() - newest).total_seconds()
+            if older or lateness > self.grace.total_seconds():
+                job = call_with_db_retry(lambda: Job.objects.filter(pk=job_id).first(),
+                                         what=f"load job {job_id}", deadline=deadline)
+                if job is None:
+                    log.info("dispatch job=%s scheduled_for=%s outcome=not-run (job deleted)",
+                             job_id, newest.isoformat())
+                    return
             if older:
                 self._record_missed(job, older, missed_since=missed_since, deadline=deadline,
                                     reason="the scheduler was not running at this fire time")
-            lateness = (timezone.now() - newest).total_seconds()
             if lateness > self.grace.total_seconds():
                 self._record_missed(job, [newest], missed_since=None if older else missed_since,
                                     deadline=deadline, reason=(
@@ -191,7 +195,7 @@ class Dispatcher:
                 what=f"dispatch job {job_id}", deadline=deadline,
             )
             if execution is None:
-                outcome, run_id = "not-run (claimed by another scheduler, or job inactive/expired)", None
+                outcome, run_id = "not-run (claimed elsewhere, or job deleted/inactive/expired)", None
             else:
                 outcome, run_id = execution.status, execution.github_run_id
                 metrics.EXECUTIONS.labels(status=execution.status).inc()

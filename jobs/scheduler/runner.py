@@ -85,6 +85,11 @@ def run(lock: LeaderLock, stop: threading.Event) -> bool:
         leadership = Leadership(lock, stop)
         try:
             leadership.run()
+        except Exception:
+            # A bug must not leave a leader that fires nothing: step down, let a
+            # standby (or this process, after a pause) take over.
+            log.exception("leader: unexpected error; stepping down")
+            stop.wait(STANDBY_RETRY_SECONDS)
         finally:
             drained = leadership.drained
             metrics.LEADER.set(0)
@@ -116,10 +121,13 @@ class Leadership:
         self.engine.start()
         try:
             self._start_internal()
-            result = self._db(self.reconciler.full_pass, "first reconciliation")
+            # Entries get their next fire time at or after `since`, the catch-up covers what
+            # came before it: nothing falls between the two however long loading takes.
+            result = self._db(lambda: self.reconciler.full_pass(now=since), "first reconciliation")
             if result is None:
                 return
-            self._db(lambda: self._catch_up(previous.heartbeat_at, now=since), "catch up missed runs")
+            self._db(lambda: self._catch_up(previous.heartbeat_at, now=since - dt.timedelta(microseconds=1)),
+                     "catch up missed runs")
             self.engine.resume()
             log.info("leader: %d job(s) scheduled; firing", len(self.engine.entries))
             self._beat()
