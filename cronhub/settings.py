@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +30,8 @@ log = logging.getLogger("cronhub.settings")
 # --- Core -------------------------------------------------------------------
 APP_NAME = env.str("APP_NAME", "Cron Job Scheduler API")
 APP_VERSION = env.str("APP_VERSION", "2.0.0")
+# The port the API is published on; only reported (health ``docs_url``). FASTAPI_PORT wins.
+PORT = env.int("FASTAPI_PORT", 5001, minimum=1, maximum=65535, aliases=("PORT",))
 DEBUG = env.bool("DEBUG", False)
 TESTING = env.bool("TESTING", False)
 
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "corsheaders",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_apscheduler",
     "accounts",
     "taxonomy",
@@ -64,8 +68,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "corsheaders.middleware.CorsMiddleware",
+    "cronhub.api.cors.CorsMiddleware",
     "cronhub.api.middleware.ApiTrailingSlashRedirectMiddleware",
+    "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,6 +136,12 @@ def _database_config(url: str) -> dict:
         if name != ":memory:":
             Path(name).parent.mkdir(parents=True, exist_ok=True)
         config["NAME"] = name
+        if name != ":memory:":
+            # Tests use a file too: an in-memory database shared between threads
+            # locks whole tables and ignores the busy timeout, which concurrency
+            # tests (several threads claiming one fire time) must not hit.
+            test_name = Path(name).with_name(f"test_{Path(name).name}")
+            config.setdefault("TEST", {}).setdefault("NAME", str(test_name))
         # Several processes (web workers, scheduler) share one file: wait for
         # locks instead of failing with "database is locked".
         config.setdefault("OPTIONS", {}).setdefault("timeout", 20)
@@ -196,7 +207,7 @@ SIMPLE_JWT = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.BearerTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -208,14 +219,32 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "cronhub.api.errors.exception_handler",
+    # A plain OPTIONS is 405 like any other unsupported method; CORS preflights are
+    # answered by the CORS middleware before any view.
+    "DEFAULT_METADATA_CLASS": None,
 }
 LOGIN_THROTTLE_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", not TESTING)
 LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", "10/min")
+if not re.fullmatch(r"\d+\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)", LOGIN_THROTTLE_RATE, re.I):
+    raise ImproperlyConfigured(
+        f"LOGIN_THROTTLE_RATE: expected N/s, N/min, N/hour or N/day, got {LOGIN_THROTTLE_RATE!r}"
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": APP_NAME,
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    "DESCRIPTION": "REST API of cronhub (`/api/v2`): authentication, users, jobs, executions, "
+                   "notifications, categories, PIC teams, Slack settings and scheduler operations.",
+    # The documents and their UI are public and ignore any Authorization header.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI and ReDoc assets come from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.models.Role"},
 }
 
 # --- CORS (API.md §0.9) -------------------------------------------------------
@@ -224,8 +253,10 @@ CORS_ALLOW_ALL_ORIGINS = "*" in CORS_ORIGINS
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CORS_ORIGINS
 # An explicit origin list echoes the origin with credentials; "*" never does.
 CORS_ALLOW_CREDENTIALS = not CORS_ALLOW_ALL_ORIGINS
-CORS_URLS_REGEX = r"^/api/.*$"
+# The API and its public documents (not the admin site, which relies on cookies).
+CORS_URLS_REGEX = r"^/(api/.*|docs|redoc)?$"
 CORS_PREFLIGHT_MAX_AGE = 600
+CORS_ALLOW_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 EXPOSE_ERROR_DETAILS = env.bool("EXPOSE_ERROR_DETAILS", DEBUG)
 
 # --- Time -----------------------------------------------------------------------

@@ -2,8 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from cronhub.api.views import HealthView, WelcomeView
 
 api_v2 = [
+    path("health", HealthView.as_view(), name="health"),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("", include("accounts.api.urls")),
     path("", include("taxonomy.api.urls")),
     path("", include("jobs.api.urls")),
@@ -12,6 +17,9 @@ api_v2 = [
 ]
 
 urlpatterns = [
+    path("", WelcomeView.as_view(), name="welcome"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
     path("admin/", admin.site.urls),
     path("api/v2/", include(api_v2)),
 ]

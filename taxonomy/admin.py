@@ -1,19 +1,115 @@
-from django.contrib import admin
+"""Categories and PIC teams: the slug is derived from the name, and create,
+rename and disable go through ``taxonomy.services`` exactly as in the API (a
+rename rewrites the slug in every job). "Delete" is not offered: disabling is
+how a category or team retires, and jobs keep the slug."""
 
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+
+from cronhub.admin_support import service_check
+from taxonomy import services
 from taxonomy.models import JobCategory, PicTeam
 
 
-@admin.register(JobCategory)
-class JobCategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_active", "updated_at"]
+class SlugNamedForm(forms.ModelForm):
+    """Field checks are the service's; ``service_call(data)`` is what saving will run."""
+
+    def service_call(self, data: dict):
+        raise NotImplementedError
+
+    def api_data(self) -> dict:
+        data = {key: self.cleaned_data.get(key) for key in self._meta.fields}
+        if not self.instance._state.adding:  # partial update, as the API sends it
+            data = {key: value for key, value in data.items() if key in self.changed_data}
+        return data
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            data = self.api_data()
+            if data or self.instance._state.adding:
+                problem = service_check(lambda: self.service_call(data))
+                if problem:
+                    field = "slack_handle" if "slack_handle" in problem else "name"
+                    self.add_error(field if field in self.fields else None, problem)
+        return cleaned
+
+
+class JobCategoryForm(SlugNamedForm):
+    class Meta:
+        model = JobCategory
+        fields = ["name", "is_active"]
+
+    def service_call(self, data):
+        if not self.instance._state.adding:
+            return services.category_update(category_id=self.instance.pk, data=data)
+        return services.category_create(data=data)
+
+
+class PicTeamForm(SlugNamedForm):
+    class Meta:
+        model = PicTeam
+        fields = ["name", "slack_handle", "is_active"]
+
+    def service_call(self, data):
+        if not self.instance._state.adding:
+            return services.pic_team_update(team_id=self.instance.pk, data=data)
+        return services.pic_team_create(data=data)
+
+
+class SlugNamedAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["slug", "created_at", "updated_at"]
+    ordering = ["name"]
+    actions = ["disable_selected"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def disable(self, obj):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        data = form.api_data()
+        if not data:
+            return
+        result = form.service_call(data)
+        saved = result.item if hasattr(result, "item") else result
+        # The admin goes on with ``obj`` (log entry, redirect): give it the saved state.
+        for field in saved._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding = False
+        if getattr(result, "jobs_updated", 0):
+            self.message_user(
+                request,
+                f"Renamed to “{saved.name}” (slug {saved.slug}); {result.jobs_updated} job(s) updated.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Disable selected (jobs keep their slug)")
+    def disable_selected(self, request, queryset):
+        for obj in queryset:
+            self.disable(obj)
+        self.message_user(request, f"Disabled {queryset.count()} item(s).", messages.SUCCESS)
+
+
+@admin.register(JobCategory)
+class JobCategoryAdmin(SlugNamedAdmin):
+    form = JobCategoryForm
+    list_display = ["name", "slug", "is_active", "updated_at"]
+
+    def disable(self, obj):
+        services.category_disable(category_id=obj.pk)
 
 
 @admin.register(PicTeam)
-class PicTeamAdmin(admin.ModelAdmin):
+class PicTeamAdmin(SlugNamedAdmin):
+    form = PicTeamForm
     list_display = ["name", "slug", "slack_handle", "is_active", "updated_at"]
-    list_filter = ["is_active"]
     search_fields = ["name", "slug", "slack_handle"]
-    readonly_fields = ["created_at", "updated_at"]
+
+    def disable(self, obj):
+        services.pic_team_disable(team_id=obj.pk)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 
 
 class ApiTrailingSlashRedirectMiddleware:
@@ -21,5 +22,37 @@ class ApiTrailingSlashRedirectMiddleware:
                 location = f"{location}?{query}"
             response = HttpResponse(status=307)
             response["Location"] = location
+            return response
+        return self.get_response(request)
+
+
+class ApiMethodNotAllowedMiddleware:
+    """A known API route called with a method it lacks is 405 before any auth check (API.md §0.1, §0.8).
+
+    DRF would authenticate first (401) and Django would answer ``HEAD`` with the GET
+    view; the contract resolves the route, then the method, then authenticates.
+    ``HEAD`` and a plain ``OPTIONS`` are therefore 405 too (CORS preflights never
+    get here: the CORS middleware answers them).
+    """
+
+    HANDLED = ("get", "post", "put", "patch", "delete")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)  # the JSON 404 handler answers
+        view_class = getattr(match.func, "view_class", None)
+        if view_class is None:
+            return self.get_response(request)
+        allowed = [m for m in self.HANDLED if hasattr(view_class, m)]
+        if request.method.lower() not in allowed:
+            response = JsonResponse({"detail": "Method Not Allowed"}, status=405)
+            response["Allow"] = ", ".join(m.upper() for m in allowed)
             return response
         return self.get_response(request)

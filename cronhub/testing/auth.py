@@ -1,11 +1,11 @@
-"""Tokens for tests, minted the way the login endpoint mints them."""
+"""Tokens for tests, minted exactly the way the login endpoint mints them."""
 
-from rest_framework_simplejwt.tokens import RefreshToken
+from accounts.tokens import token_pair_for
 
 
 def access_token_for(user) -> str:
-    return str(RefreshToken.for_user(user).access_token)
+    return token_pair_for(user).access
 
 
 def refresh_token_for(user) -> str:
-    return str(RefreshToken.for_user(user))
+    return token_pair_for(user).refresh

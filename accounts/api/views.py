@@ -1,0 +1,290 @@
+"""Authentication, users and preferences (API.md §4.2–4.4).
+
+Each view: authenticate → role → the endpoint's checks in the contract's order
+→ a service call → the envelope.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.api import serializers as s
+from accounts.authentication import RefreshTokenAuthentication
+from accounts.models import User
+from accounts.throttling import client_address
+from accounts.tokens import access_lifetime_seconds, access_token_for_refresh, token_pair_for
+from cronhub.api.base import JsonApiView, PublicApiView
+from cronhub.api.bodies import json_object, require_json_content_type
+from cronhub.api.errors import ApiError, not_found, validation_error
+from cronhub.api.permissions import IsAdmin, IsAuthenticatedUser
+from cronhub.api.schema import (
+    ADMIN_ONLY,
+    UNAUTHORIZED,
+    ThrottledSerializer,
+    error_a,
+    error_b,
+    validation_failed,
+)
+
+AUTH = ["auth"]
+USERS = ["users"]
+PREFERENCES = ["preferences"]
+
+
+NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
+
+
+def _schema_body(request) -> dict:
+    """A JSON object for the schema-validated endpoints, whose failures are shape-C lists (§0.7 C)."""
+    if "application/json" not in (request.content_type or "").lower():
+        raise validation_error(["body"], NOT_AN_OBJECT, type="model_attributes_type")
+    try:
+        data = request.data
+    except (exceptions.ParseError, exceptions.UnsupportedMediaType):
+        raise validation_error(["body"], "JSON decode error", type="json_invalid") from None
+    if not isinstance(data, dict):
+        raise validation_error(["body"], NOT_AN_OBJECT, input=data, type="model_attributes_type")
+    return data
+
+
+def _login_response(user: User) -> Response:
+    tokens = token_pair_for(user)
+    return Response({
+        "success": True,
+        "message": "Login successful",
+        "user": s.UserSerializer(user).data,
+        "access_token": tokens.access,
+        "refresh_token": tokens.refresh,
+        "token_type": "bearer",
+    })
+
+
+def _target_user(user_id: str) -> User:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise not_found("User not found")
+    return user
+
+
+def _forbid_unless_self(request, user_id: str, message: str) -> None:
+    if not request.user.is_admin and user_id != request.user.pk:
+        raise ApiError(status.HTTP_403_FORBIDDEN, message)
+
+
+LOGIN_ERRORS = {
+    400: validation_failed("Body failed validation (missing identifier, short password, bad e-mail)"),
+    401: error_b("Invalid email/username or password, or the account is inactive"),
+    429: OpenApiResponse(ThrottledSerializer, description="Too many failed logins (account or address)"),
+}
+
+
+class LoginView(PublicApiView):
+
+    @extend_schema(tags=AUTH, auth=[], request=s.LoginSerializer,
+                   responses={200: s.LoginResponseSerializer, **LOGIN_ERRORS},
+                   summary="Log in with a username or e-mail and a password")
+    def post(self, request):
+        body = s.LoginSerializer(data=_schema_body(request))
+        body.is_valid(raise_exception=True)
+        user = services.login_authenticate(identifier=body.identifier,
+                                           password=body.validated_data["password"],
+                                           address=client_address(request))
+        return _login_response(user)
+
+
+class LoginFormView(PublicApiView):
+    parser_classes = [FormParser, MultiPartParser]
+
+    @extend_schema(tags=AUTH, auth=[], request={"application/x-www-form-urlencoded": s.LoginFormSerializer},
+                   responses={200: s.LoginResponseSerializer, **LOGIN_ERRORS},
+                   summary="Log in with an OAuth2 password form (the docs' Authorize button)")
+    def post(self, request):
+        try:
+            data = request.data
+        except exceptions.UnsupportedMediaType:
+            data = {}  # a JSON body has no form fields: reported as missing fields
+        body = s.LoginFormSerializer(data=data)
+        body.is_valid(raise_exception=True)
+        user = services.login_authenticate(identifier=body.validated_data["username"],
+                                           password=body.validated_data["password"],
+                                           address=client_address(request))
+        return _login_response(user)
+
+
+class RefreshView(JsonApiView):
+    authentication_classes = [RefreshTokenAuthentication]
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=AUTH, request=None, responses={200: s.RefreshResponseSerializer, 401: UNAUTHORIZED},
+                   summary="A new access token for the refresh token in the Authorization header")
+    def post(self, request):
+        return Response({
+            "access_token": access_token_for_refresh(request.auth, request.raw_token, request.user),
+            "refresh_token": None,
+            "token_type": "bearer",
+            "expires_in": access_lifetime_seconds(),
+        })
+
+
+class MeView(JsonApiView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=AUTH, responses={200: s.UserSerializer, 401: UNAUTHORIZED},
+                   summary="The caller's user record (no envelope)")
+    def get(self, request):
+        return Response(s.UserSerializer(request.user).data)
+
+
+class VerifyView(JsonApiView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=AUTH, responses={200: s.VerifyResponseSerializer, 401: UNAUTHORIZED},
+                   summary="Check that the access token is valid")
+    def get(self, request):
+        user = request.user
+        return Response({"valid": True, "user_id": user.pk, "username": user.username, "role": user.role,
+                         "message": "Token is valid"})
+
+
+class LogoutView(JsonApiView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=AUTH, request=s.LogoutRequestSerializer,
+                   responses={200: s.LogoutResponseSerializer, 401: UNAUTHORIZED},
+                   summary="Log out: the session's refresh token can no longer be used")
+    def post(self, request):
+        refresh_token = None
+        try:
+            data = request.data
+        except (exceptions.ParseError, exceptions.UnsupportedMediaType):
+            data = None  # the body is optional and otherwise ignored
+        if isinstance(data, dict) and isinstance(data.get("refresh_token"), str):
+            refresh_token = data["refresh_token"]
+        services.session_logout(user=request.user, access_payload=request.auth, refresh_token=refresh_token)
+        return Response({"success": True, "message": "Logout successful",
+                         "detail": "Please discard your tokens on the client side"})
+
+
+class RegisterView(JsonApiView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(tags=AUTH, request=s.RegisterSerializer,
+                   responses={201: s.RegisterResponseSerializer, 400: validation_failed(), 401: UNAUTHORIZED,
+                              403: ADMIN_ONLY,
+                              409: error_b("Username already exists / Email already exists")},
+                   summary="Create a user (admin)")
+    def post(self, request):
+        body = s.RegisterSerializer(data=_schema_body(request))
+        body.is_valid(raise_exception=True)
+        user = services.user_register(**body.validated_data)
+        return Response({"success": True, "message": "User created successfully",
+                         "user": s.UserSerializer(user).data}, status=status.HTTP_201_CREATED)
+
+
+class UserListView(JsonApiView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(tags=USERS, operation_id="users_list",
+                   responses={200: s.UserListSerializer, 401: UNAUTHORIZED, 403: ADMIN_ONLY},
+                   summary="All users, in creation order (admin)")
+    def get(self, request):
+        users = list(User.objects.order_by("created_at", "id"))
+        return Response({"count": len(users), "users": s.UserSerializer(users, many=True).data})
+
+
+class UserDetailView(JsonApiView):
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "DELETE" else [IsAuthenticatedUser()]
+
+    @extend_schema(tags=USERS, responses={
+        200: s.UserEnvelopeSerializer, 401: UNAUTHORIZED,
+        403: error_a("Forbidden. You can only view your own profile."), 404: error_a("User not found")},
+        summary="One user (admin, or the user themself)")
+    def get(self, request, user_id: str):
+        _forbid_unless_self(request, user_id, "Forbidden. You can only view your own profile.")
+        return Response({"user": s.UserSerializer(_target_user(user_id)).data})
+
+    @extend_schema(tags=USERS, request=s.UserUpdateSerializer, responses={
+        200: s.UserUpdateResponseSerializer,
+        400: error_a("Content-Type, JSON, password length, role value, or nothing to update"),
+        401: UNAUTHORIZED,
+        403: error_a("Not self, or a non-admin changing role / active status"),
+        404: error_a("User not found"), 409: error_a("Email already exists")},
+        summary="Update a user: admins any field, users their own e-mail and password")
+    def put(self, request, user_id: str):
+        require_json_content_type(request)
+        _forbid_unless_self(request, user_id, "Forbidden. You can only update your own profile.")
+        user = _target_user(user_id)
+        user, updated = services.user_update(actor=request.user, user=user, changes=json_object(request))
+        return Response({"message": "User updated successfully", "updated_fields": updated,
+                         "user": s.UserSerializer(user).data})
+
+    @extend_schema(tags=USERS, responses={
+        200: s.UserDeleteResponseSerializer, 400: error_a("Cannot delete your own account"),
+        401: UNAUTHORIZED, 403: ADMIN_ONLY, 404: error_a("User not found")},
+        summary="Delete a user with their notifications and preferences (admin)")
+    def delete(self, request, user_id: str):
+        user = services.user_delete(actor=request.user, user_id=user_id)
+        return Response({"message": "User deleted successfully",
+                         "deleted_user": {"id": user.pk, "username": user.username}})
+
+
+FORBID_READ_PREFS = "Forbidden: Cannot access other users preferences"
+FORBID_WRITE_PREFS = "Forbidden: Cannot update other users preferences"
+PREFS_PUT_ERRORS = {
+    400: error_a("Content-Type, JSON or payload problem"), 401: UNAUTHORIZED,
+    403: error_a(FORBID_WRITE_PREFS), 404: error_a("User not found"),
+}
+
+
+class NotificationPreferencesView(JsonApiView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=PREFERENCES, responses={
+        200: s.NotificationPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
+        403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
+        summary="Notification preferences (created with defaults on first read)")
+    def get(self, request, user_id: str):
+        _forbid_unless_self(request, user_id, FORBID_READ_PREFS)
+        prefs = services.notification_preferences_get(user=_target_user(user_id))
+        return Response({"message": "Notification preferences retrieved successfully",
+                         "preferences": s.NotificationPreferencesSerializer(prefs).data})
+
+    @extend_schema(tags=PREFERENCES, request=s.NotificationPreferencesUpdateSerializer,
+                   responses={200: s.NotificationPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
+                   summary="Change some of the six notification switches")
+    def put(self, request, user_id: str):
+        _forbid_unless_self(request, user_id, FORBID_WRITE_PREFS)
+        require_json_content_type(request)
+        user = _target_user(user_id)
+        prefs = services.notification_preferences_update(user=user, changes=json_object(request))
+        return Response({"message": "Notification preferences updated successfully",
+                         "preferences": s.NotificationPreferencesSerializer(prefs).data})
+
+
+class UiPreferencesView(JsonApiView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=PREFERENCES, responses={
+        200: s.UiPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
+        403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
+        summary="Which optional columns the jobs table shows")
+    def get(self, request, user_id: str):
+        _forbid_unless_self(request, user_id, FORBID_READ_PREFS)
+        prefs = services.ui_preferences_get(user=_target_user(user_id))
+        return Response({"preferences": {"jobs_table_columns": prefs.effective_columns}})
+
+    @extend_schema(tags=PREFERENCES, request=s.UiPreferencesUpdateSerializer,
+                   responses={200: s.UiPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
+                   summary="Set the jobs table columns (keys not sent go back to their defaults)")
+    def put(self, request, user_id: str):
+        _forbid_unless_self(request, user_id, FORBID_WRITE_PREFS)
+        require_json_content_type(request)
+        user = _target_user(user_id)
+        body = json_object(request)
+        prefs = services.ui_preferences_update(user=user, columns=body.get("jobs_table_columns"))
+        return Response({"preferences": {"jobs_table_columns": prefs.effective_columns}})

@@ -1,0 +1,81 @@
+"""Bearer-token authentication with the contract's 401 texts (API.md §1.1, §1.4).
+
+No header, another scheme, or ``Bearer`` with nothing after it is "not
+authenticated" (DRF then answers 401 ``Not authenticated``); a token that is
+present but unusable is rejected here with its own ``detail``. Authorization
+uses the user row loaded here, never the ``role`` claim (§1.5).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import status
+from rest_framework.authentication import BaseAuthentication
+
+from accounts.models import User
+from accounts.tokens import ACCESS, REFRESH, TokenRejected, token_decode
+from cronhub.api.errors import DetailError
+
+BEARER_CHALLENGE = "Bearer"
+
+
+def unauthorized(detail: str) -> DetailError:
+    return DetailError(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": BEARER_CHALLENGE})
+
+
+def bearer_token(request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive)."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """Access tokens on every protected endpoint."""
+
+    expected_type = ACCESS
+
+    def authenticate(self, request):
+        raw = bearer_token(request)
+        if raw is None:
+            return None
+        try:
+            payload = token_decode(raw, expected_type=self.expected_type)
+        except TokenRejected as exc:
+            raise unauthorized(str(exc)) from None
+        user = User.objects.filter(pk=str(payload["sub"])).first()
+        if user is None:
+            raise unauthorized("User not found")
+        if not user.is_active:
+            raise unauthorized("User account is deactivated")
+        request.token_payload = payload
+        request.raw_token = raw
+        return user, payload
+
+    def authenticate_header(self, request) -> str:
+        return BEARER_CHALLENGE
+
+
+class RefreshTokenAuthentication(BearerTokenAuthentication):
+    """``POST /auth/refresh``: the refresh token in the Authorization header, as clients send it."""
+
+    expected_type = REFRESH
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+class RefreshTokenScheme(OpenApiAuthenticationExtension):
+    target_class = RefreshTokenAuthentication
+    name = "refreshToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "The refresh token returned by login."}

@@ -1,0 +1,141 @@
+"""Users in the admin, and who may use the admin at all (role admin only)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from cronhub.testing.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_an_admin_logs_in_with_username_and_password_and_sees_the_admin(client, admin_user):
+    response = client.post(
+        reverse("admin:login"), {"username": "alice_admin", "password": TEST_PASSWORD, "next": "/admin/"}
+    )
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["owner", "viewer", "inactive_user"])
+def test_users_viewers_and_inactive_accounts_cannot_log_in_to_the_admin(client, persona, request):
+    user = request.getfixturevalue(persona)
+
+    response = client.post(
+        reverse("admin:login"), {"username": user.username, "password": TEST_PASSWORD, "next": "/admin/"}
+    )
+
+    assert response.status_code == 200  # the login form again, with an error
+    assert "/admin/jobs/" not in response.content.decode()
+    assert client.get("/admin/jobs/job/").status_code == 302
+
+
+def test_a_logged_in_user_who_is_not_admin_is_sent_to_the_login_page(client, owner):
+    client.force_login(owner)
+
+    response = client.get("/admin/jobs/job/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_an_admin_creates_a_user_with_a_role_and_a_hashed_password(staff):
+    response = staff.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "newbie",
+            "email": "Newbie@Example.com",
+            "new_password": "hunter22",
+            "role": "viewer",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(username="newbie")
+    assert (user.email, user.role, user.is_active) == ("newbie@example.com", "viewer", True)
+    assert user.password != "hunter22" and user.check_password("hunter22")
+
+
+@pytest.mark.parametrize("password", ["", "abc"])
+def test_a_new_user_needs_a_password_of_six_characters(staff, password):
+    response = staff.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "newbie",
+            "email": "n@example.com",
+            "new_password": password,
+            "role": "user",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "new_password" in response.context["adminform"].form.errors
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_changing_role_and_password_and_keeping_the_password_when_left_empty(staff, owner):
+    url = reverse("admin:accounts_user_change", args=[owner.pk])
+
+    staff.post(
+        url,
+        {
+            "username": owner.username,
+            "email": owner.email,
+            "new_password": "",
+            "role": "admin",
+            "is_active": "on",
+        },
+    )
+    owner.refresh_from_db()
+    assert owner.role == "admin" and owner.check_password(TEST_PASSWORD)
+
+    staff.post(
+        url, {"username": owner.username, "email": owner.email, "new_password": "changed!", "role": "user"}
+    )
+    owner.refresh_from_db()
+    assert owner.role == "user" and owner.is_active is False
+    assert owner.check_password("changed!")
+
+
+def test_an_admin_cannot_remove_their_own_admin_access(staff, admin_user):
+    response = staff.post(
+        reverse("admin:accounts_user_change", args=[admin_user.pk]),
+        {
+            "username": admin_user.username,
+            "email": admin_user.email,
+            "new_password": "",
+            "role": "viewer",
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "You cannot remove your own admin access." in response.content.decode()
+    admin_user.refresh_from_db()
+    assert admin_user.role == "admin"
+
+
+def test_the_email_must_be_unique_ignoring_case(staff, owner):
+    response = staff.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "twin",
+            "email": owner.email.upper(),
+            "new_password": "secret99",
+            "role": "user",
+            "is_active": "on",
+        },
+    )
+
+    assert response.context["adminform"].form.errors["email"] == ["Email already exists"]

@@ -1,0 +1,18 @@
+"""Base classes for API views: JSON bodies only, and the public (no-auth) variant."""
+
+from __future__ import annotations
+
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+
+class JsonApiView(APIView):
+    """Reads JSON bodies only, so the OpenAPI document advertises exactly that."""
+
+    parser_classes = [JSONParser]
+
+
+class PublicApiView(JsonApiView):
+    authentication_classes: list = []  # public routes ignore any Authorization header (API.md §1.1)
+    permission_classes = [AllowAny]

@@ -1,0 +1,92 @@
+"""GET /api/v2/health (API.md §4.1) and GET / (§0.1): public, always 200."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from jobs.models import SchedulerState
+
+pytestmark = pytest.mark.django_db
+
+HEALTH = "/api/v2/health"
+
+
+def test_health_without_a_scheduler(client, settings):
+    before = timezone.now()
+    response = client.get(HEALTH)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body == {
+        "status": "healthy",
+        "service": "cron-job-scheduler-fastapi",
+        "version": "2.0.0",
+        "timestamp": body["timestamp"],
+        "api": "v2",
+        "scheduler_running": False,
+        "scheduled_jobs_count": 0,
+        "docs_url": "http://localhost:5001/docs",
+    }
+    stamp = dt.datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
+    assert body["timestamp"].endswith("Z") and len(body["timestamp"]) == len("2025-12-18T06:49:31.105845Z")
+    assert before - dt.timedelta(seconds=1) <= stamp <= timezone.now()
+    assert not SchedulerState.objects.exists()  # reading health writes nothing
+
+
+def test_health_reports_a_live_leaders_heartbeat(client):
+    SchedulerState.objects.create(
+        pk=SchedulerState.SINGLETON_ID,
+        host="web1",
+        pid=42,
+        heartbeat_at=timezone.now(),
+        scheduled_jobs_count=12,
+    )
+    body = client.get(HEALTH).json()
+    assert body["scheduler_running"] is True and body["scheduled_jobs_count"] == 12
+
+
+def test_a_stale_or_stopped_leader_is_not_running(client):
+    now = timezone.now()
+    state = SchedulerState.objects.create(
+        pk=SchedulerState.SINGLETON_ID, heartbeat_at=now - dt.timedelta(hours=1), scheduled_jobs_count=12
+    )
+    assert client.get(HEALTH).json()["scheduler_running"] is False
+    state.heartbeat_at, state.stopped_at = now, now
+    state.save()
+    body = client.get(HEALTH).json()
+    assert body["scheduler_running"] is False and body["scheduled_jobs_count"] == 0
+
+
+def test_health_reports_the_configured_version_and_port(client, settings):
+    settings.APP_VERSION, settings.PORT = "9.9.9", 8123
+    body = client.get(HEALTH).json()
+    assert body["version"] == "9.9.9" and body["docs_url"] == "http://localhost:8123/docs"
+
+
+def test_health_ignores_a_garbage_token(client):
+    assert client.get(HEALTH, HTTP_AUTHORIZATION="Bearer garbage").status_code == 200
+
+
+def test_head_is_not_supported_on_get_routes(client):
+    assert client.head(HEALTH).status_code == 405
+    assert client.head("/api/v2/auth/me").status_code == 405
+    assert client.head("/api/v2/nowhere").status_code == 404
+
+
+def test_health_with_a_trailing_slash_redirects(client):
+    response = client.get(HEALTH + "/")
+    assert response.status_code == 307
+    assert response["Location"] == "http://testserver/api/v2/health"
+
+
+def test_the_welcome_document(client):
+    response = client.get("/", HTTP_AUTHORIZATION="Bearer garbage")
+    assert response.status_code == 200
+    assert response.json() == {
+        "message": "Welcome to Cron Job Scheduler API v2",
+        "docs": "/docs",
+        "redoc": "/redoc",
+        "health": "/api/v2/health",
+    }

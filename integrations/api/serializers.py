@@ -1,0 +1,38 @@
+"""Shapes of the Slack settings API (API.md §3.7, §4.10)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from cronhub.api.fields import TimestampField
+from integrations.models import SlackSettings
+
+
+class SlackSettingsSerializer(serializers.ModelSerializer):
+    """The webhook URL is a secret: always masked (scheme and host visible)."""
+
+    webhook_url = serializers.CharField(source="masked_webhook_url", allow_null=True, read_only=True,
+                                        help_text="Masked; send it back unchanged to keep the stored URL")
+    created_at = TimestampField()
+    updated_at = TimestampField()
+
+    class Meta:
+        model = SlackSettings
+        fields = ["id", "is_enabled", "webhook_url", "channel", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class SlackSettingsEnvelopeSerializer(serializers.Serializer):
+    slack_settings = SlackSettingsSerializer()
+
+
+class SlackSettingsUpdateEnvelopeSerializer(SlackSettingsEnvelopeSerializer):
+    message = serializers.CharField()
+
+
+class SlackSettingsUpdateSerializer(serializers.Serializer):
+    is_enabled = serializers.BooleanField(required=False)
+    webhook_url = serializers.CharField(required=False, allow_null=True, allow_blank=True,
+                                        help_text="Slack incoming-webhook URL; empty or null clears it; "
+                                                  "the masked value read back keeps the stored URL")
+    channel = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=255)

@@ -1,0 +1,245 @@
+"""Executions API (API.md §4.6): per-job list/detail/stats, global list/detail/statistics.
+
+Readable by every role for every job (Q-A26). Lists run a fixed number of
+queries whatever the page size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cronhub.api.errors import not_found
+from cronhub.api.formats import iso_offset, iso_z_millis, query_int, query_range
+from cronhub.api.permissions import IsAuthenticatedUser
+from jobs.api.schema import bounded, errors, path_id, query
+from jobs.models import Job, JobExecution
+from jobs.selectors import (
+    ExecutionFilters,
+    execution_page,
+    execution_statistics,
+    job_execution_stats,
+    job_executions,
+    latest_execution,
+    split_statuses,
+)
+
+TAG = ["executions"]
+
+
+def execution_dict(execution: JobExecution, *, with_job: bool = False) -> dict[str, Any]:
+    """Execution of API.md §3.3 (+ ``scheduled_for`` and GitHub run details, additive);
+    ExecutionWithJob adds ``job_name`` and the job's current ``github_repo``."""
+    data = {
+        "id": execution.id,
+        "job_id": execution.job_id,
+        "status": execution.status,
+        "trigger_type": execution.trigger_type,
+        "started_at": iso_z_millis(execution.started_at),
+        "completed_at": iso_z_millis(execution.completed_at),
+        "duration_seconds": execution.duration_seconds,
+        "execution_type": execution.execution_type,
+        "target": execution.target,
+        "response_status": execution.response_status,
+        "error_message": execution.error_message,
+        "output": execution.output,
+        "scheduled_for": iso_z_millis(execution.scheduled_for),
+        "github_run_id": execution.github_run_id,
+        "github_run_url": execution.github_run_url,
+    }
+    if with_job:
+        data["job_name"] = execution.job.name
+        data["github_repo"] = execution.job.github_repo
+    return data
+
+
+class ExecutionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    job_id = serializers.CharField()
+    status = serializers.CharField()
+    trigger_type = serializers.CharField()
+    started_at = serializers.CharField()
+    completed_at = serializers.CharField(allow_null=True)
+    duration_seconds = serializers.FloatField(allow_null=True)
+    execution_type = serializers.CharField(allow_null=True)
+    target = serializers.CharField(allow_null=True)
+    response_status = serializers.IntegerField(allow_null=True)
+    error_message = serializers.CharField(allow_null=True)
+    output = serializers.CharField(allow_null=True)
+    scheduled_for = serializers.CharField(allow_null=True)
+    github_run_id = serializers.IntegerField(allow_null=True)
+    github_run_url = serializers.CharField(allow_null=True)
+
+
+class ExecutionWithJobSerializer(ExecutionSerializer):
+    job_name = serializers.CharField()
+    github_repo = serializers.CharField(allow_null=True)
+
+
+JobRef = inline_serializer("JobRef", {"id": serializers.CharField(), "name": serializers.CharField()})
+JobExecutionList = inline_serializer("JobExecutionList", {
+    "job_id": serializers.CharField(), "job_name": serializers.CharField(),
+    "total_executions": serializers.IntegerField(), "executions": ExecutionSerializer(many=True)})
+JobExecutionStats = inline_serializer("JobExecutionStats", {
+    "job_id": serializers.CharField(), "job_name": serializers.CharField(),
+    "statistics": inline_serializer("JobExecutionStatistics", {
+        "total_executions": serializers.IntegerField(), "success_count": serializers.IntegerField(),
+        "failed_count": serializers.IntegerField(), "running_count": serializers.IntegerField(),
+        "success_rate": serializers.FloatField(),
+        "average_duration_seconds": serializers.FloatField(allow_null=True)}),
+    "latest_execution": ExecutionSerializer(allow_null=True)})
+JobExecutionDetail = inline_serializer("JobExecutionDetail", {
+    "job": JobRef, "execution": ExecutionSerializer()})
+ExecutionPageSchema = inline_serializer("ExecutionPage", {
+    "executions": ExecutionWithJobSerializer(many=True), "total": serializers.IntegerField(),
+    "page": serializers.IntegerField(), "limit": serializers.IntegerField(),
+    "total_pages": serializers.IntegerField()})
+ExecutionStatistics = inline_serializer("ExecutionStatistics", {
+    "total_executions": serializers.IntegerField(), "successful_executions": serializers.IntegerField(),
+    "failed_executions": serializers.IntegerField(), "running_executions": serializers.IntegerField(),
+    "success_rate": serializers.FloatField(), "average_duration_seconds": serializers.FloatField(),
+    "range": inline_serializer("ExecutionRange", {
+        "from": serializers.CharField(allow_null=True), "to": serializers.CharField(allow_null=True)})})
+ExecutionDetail = inline_serializer("ExecutionDetail", {"execution": ExecutionWithJobSerializer()})
+
+
+def find_job(job_id: str) -> Job:
+    job = Job.objects.filter(pk=job_id).only("id", "name").first()
+    if job is None:
+        raise not_found("Job not found", f"No job found with ID: {job_id}")
+    return job
+
+
+FILTER_PARAMS = [
+    query("status", description="success|failed|running|missed|skipped, or a comma list"),
+    query("trigger_type", description="scheduled|manual"),
+    query("from", description="YYYY-MM-DD (00:00 UTC) or ISO 8601 date-time; inclusive"),
+    query("to", description="YYYY-MM-DD (whole day included) or ISO 8601 date-time; exclusive"),
+]
+
+
+def _filters(params, **extra) -> ExecutionFilters:
+    start, end = query_range(params)
+    return ExecutionFilters(statuses=split_statuses(params.get("status")),
+                            trigger_type=params.get("trigger_type") or None, start=start, end=end, **extra)
+
+
+def _rate(success: int, total: int) -> float:
+    return success * 100 / total if total else 0.0  # the contract's example: 33.333333333333336
+
+
+class JobExecutionListView(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=TAG, summary="A job's executions, newest first", operation_id="job_executions_list",
+                   parameters=[path_id("job_id"), bounded("limit", 1, 200, "default 50"), *FILTER_PARAMS],
+                   responses={200: JobExecutionList, **errors(404)})
+    def get(self, request, job_id: str):
+        job = find_job(job_id)
+        limit = query_int(request.query_params, "limit", 50, minimum=1, maximum=200)
+        rows = job_executions(job, _filters(request.query_params), limit=limit)
+        # Q-A21: total_executions is the number returned, not the number matching.
+        return Response({"job_id": job.id, "job_name": job.name, "total_executions": len(rows),
+                         "executions": [execution_dict(row) for row in rows]})
+
+
+class JobExecutionStatsView(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=TAG, summary="A job's all-time execution stats", operation_id="job_execution_stats",
+                   parameters=[path_id("job_id")],
+                   responses={200: JobExecutionStats, **errors(404)})
+    def get(self, request, job_id: str):
+        job = find_job(job_id)
+        totals = job_execution_stats(job)
+        latest = latest_execution(job)
+        average = totals["average"]
+        return Response({
+            "job_id": job.id,
+            "job_name": job.name,
+            "statistics": {
+                "total_executions": totals["total"],
+                "success_count": totals["success"],
+                "failed_count": totals["failed"],
+                "running_count": totals["running"],
+                "success_rate": round(_rate(totals["success"], totals["total"]), 2),
+                "average_duration_seconds": round(average, 2) if average is not None else None,
+            },
+            "latest_execution": execution_dict(latest) if latest is not None else None,
+        })
+
+
+class JobExecutionDetailView(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=TAG, summary="One execution of a job", operation_id="job_execution_detail",
+                   parameters=[path_id("job_id"), path_id("execution_id")],
+                   responses={200: JobExecutionDetail, **errors(404)})
+    def get(self, request, job_id: str, execution_id: str):
+        job = find_job(job_id)
+        execution = JobExecution.objects.filter(pk=execution_id, job_id=job.id).first()
+        if execution is None:
+            raise not_found("Execution not found",
+                            f"No execution found with ID: {execution_id} for job: {job_id}")
+        return Response({"job": {"id": job.id, "name": job.name}, "execution": execution_dict(execution)})
+
+
+class ExecutionListView(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=TAG, summary="All executions, paged, newest first", operation_id="executions_list",
+                   parameters=[
+        bounded("page", 1, 10**9, "default 1"), bounded("limit", 1, 200, "default 20"), query("job_id"),
+        query("execution_type", description="github_actions|webhook"), *FILTER_PARAMS],
+        responses={200: ExecutionPageSchema, **errors()})
+    def get(self, request):
+        params = request.query_params
+        page = query_int(params, "page", 1, minimum=1, maximum=10**9)
+        limit = query_int(params, "limit", 20, minimum=1, maximum=200)
+        filters = _filters(params, job_id=params.get("job_id") or None,
+                           execution_type=params.get("execution_type") or None)
+        result = execution_page(filters, page=page, limit=limit)
+        return Response({"executions": [execution_dict(row, with_job=True) for row in result.executions],
+                         "total": result.total, "page": page, "limit": limit,
+                         "total_pages": result.total_pages})
+
+
+class ExecutionStatisticsView(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=TAG, summary="Execution counts and mean duration over a range",
+                   operation_id="executions_statistics",
+                   parameters=[query("job_id"), FILTER_PARAMS[2], FILTER_PARAMS[3]],
+                   responses={200: ExecutionStatistics, **errors()})
+    def get(self, request):
+        params = request.query_params
+        start, end = query_range(params)
+        filters = ExecutionFilters(job_id=params.get("job_id") or None, start=start, end=end)
+        totals = execution_statistics(filters)
+        # Q-A22: unrounded rate, and the mean over every execution with a duration.
+        return Response({
+            "total_executions": totals["total"],
+            "successful_executions": totals["success"],
+            "failed_executions": totals["failed"],
+            "running_executions": totals["running"],
+            "success_rate": _rate(totals["success"], totals["total"]),
+            "average_duration_seconds": float(totals["average"] or 0.0),
+            "range": {"from": iso_offset(start), "to": iso_offset(end)},
+        })
+
+
+class ExecutionDetailView(APIView):
+    permission_classes = [IsAuthenticatedUser]
+
+    @extend_schema(tags=TAG, summary="One execution with its job's name", operation_id="execution_detail",
+                   parameters=[path_id("execution_id")],
+                   responses={200: ExecutionDetail, **errors(404)})
+    def get(self, request, execution_id: str):
+        execution = JobExecution.objects.select_related("job").filter(pk=execution_id).first()
+        if execution is None:
+            raise not_found("Execution not found", f"No execution found with ID: {execution_id}")
+        return Response({"execution": execution_dict(execution, with_job=True)})

@@ -1,0 +1,81 @@
+"""``GET /jobs`` body: every job at once (the contract has no paging), kept fast.
+
+Building 10,000 jobs costs a few hundred milliseconds, while the answer changes
+rarely. Each process keeps the last body and serves it again while
+
+- a two-query fingerprint of the tables is unchanged (job count and latest
+  ``updated_at``; execution count and latest ``started_at``), and
+- no job's ``next_execution_at`` has passed (the body is time-dependent), and
+- it is younger than JOB_LIST_CACHE_SECONDS, which bounds staleness from writes
+  the fingerprint cannot see (a user deletion nulling ``created_by``, an
+  out-of-order execution insert).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+import orjson
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from jobs.api.serializers import JOB_COLUMNS, job_read_dict
+from jobs.models import Job, JobExecution
+from jobs.selectors import job_list_rows, job_next_execution_at
+
+JOB_LIST_CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class _Cached:
+    key: tuple
+    body: bytes
+    valid_until: dt.datetime
+
+
+_cache: _Cached | None = None
+_lock = threading.Lock()
+
+
+def _fingerprint() -> tuple:
+    jobs = Job.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
+    runs = JobExecution.objects.aggregate(n=Count("id"), latest=Max("started_at"))
+    return jobs["n"], jobs["changed"], runs["n"], runs["latest"]
+
+
+def build_job_list(now: dt.datetime) -> tuple[bytes, dt.datetime | None]:
+    """The JSON body and the earliest next fire time in it (None when no job will fire)."""
+    jobs = []
+    earliest: dt.datetime | None = None
+    for row in job_list_rows(JOB_COLUMNS):
+        upcoming = job_next_execution_at(row, now)
+        if upcoming is not None and (earliest is None or upcoming < earliest):
+            earliest = upcoming
+        jobs.append(job_read_dict(row, next_execution_at=upcoming, in_list=True))
+    return orjson.dumps({"count": len(jobs), "jobs": jobs}), earliest
+
+
+def job_list_json(now: dt.datetime | None = None) -> bytes:
+    global _cache
+    now = now or timezone.now()
+    key = _fingerprint()
+    cached = _cache
+    if cached is not None and cached.key == key and now < cached.valid_until:
+        return cached.body
+    body, earliest = build_job_list(now)
+    valid_until = now + dt.timedelta(seconds=JOB_LIST_CACHE_SECONDS)
+    if earliest is not None and earliest < valid_until:
+        valid_until = earliest
+    with _lock:
+        _cache = _Cached(key, body, valid_until)
+    return body
+
+
+def forget() -> None:
+    """Drop the cached body (tests, and writes made in this process)."""
+    global _cache
+    with _lock:
+        _cache = None
+

@@ -1,0 +1,176 @@
+"""Read queries for the jobs and executions API, each a constant number of queries.
+
+``GET /jobs`` returns every job with its next fire time. Jobs share a handful of
+schedules, so next fire times are cached per (expression, zone): a cached value
+computed at instant ``t`` stays correct for every ``now`` in ``[t, next)``, because
+no fire time lies in between — so the cache never has to be invalidated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+import zoneinfo
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from jobs import cron
+from jobs.models import Job, JobExecution
+
+_NEXT_CACHE: dict[tuple[str, str], tuple[dt.datetime, dt.datetime | None]] = {}
+_NEXT_CACHE_LOCK = threading.Lock()
+_NEXT_CACHE_MAX = 20_000
+_NEVER = object()
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def next_fire_after(expression: str, zone_name: str, now: dt.datetime) -> dt.datetime | None:
+    """First fire time strictly after ``now``; None when unparsable or never firing."""
+    key = (expression, zone_name)
+    cached = _NEXT_CACHE.get(key)
+    if cached is not None:
+        computed_at, upcoming = cached
+        if computed_at <= now and (upcoming is None or now < upcoming):
+            return upcoming
+    zone = _zone(zone_name)
+    try:
+        schedule = cron.parse(expression) if zone is not None else None
+    except cron.CronError:
+        schedule = None
+    if schedule is None:
+        upcoming = None
+        now = dt.datetime.min.replace(tzinfo=dt.UTC)  # an invalid expression stays invalid
+    else:
+        upcoming = schedule.next_fire_time(zone, now)
+    with _NEXT_CACHE_LOCK:
+        if len(_NEXT_CACHE) >= _NEXT_CACHE_MAX:
+            _NEXT_CACHE.clear()
+        _NEXT_CACHE[key] = (now, upcoming)
+    return upcoming
+
+
+def job_next_execution_at(job: Job | dict, now: dt.datetime | None = None) -> dt.datetime | None:
+    """API §3.2: null for inactive jobs; set for active ones even past their end date.
+    ``job`` is a Job or a column dict of one."""
+    if isinstance(job, dict):
+        active, expression, zone = job["is_active"], job["cron_expression"], job["timezone"]
+    else:
+        active, expression, zone = job.is_active, job.cron_expression, job.timezone
+    if not active:
+        return None
+    return next_fire_after(expression, zone, now or timezone.now())
+
+
+def _last_started_subquery():
+    return Subquery(
+        JobExecution.objects.filter(job=OuterRef("pk")).order_by("-started_at").values("started_at")[:1]
+    )
+
+
+def job_list() -> QuerySet[Job]:
+    """Every job, newest first, with ``last_execution_at`` (one query; index seek per job)."""
+    return Job.objects.annotate(last_execution_at=_last_started_subquery()).order_by("-created_at")
+
+
+def job_list_rows(columns: tuple[str, ...]):
+    """``job_list()`` as column dicts: skips model instances, the bulk of the list's cost."""
+    return job_list().values(*columns, "last_execution_at")
+
+
+def job_get(job_id: str) -> Job | None:
+    return job_list().filter(pk=job_id).first()
+
+
+# --- executions ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExecutionFilters:
+    job_id: str | None = None
+    statuses: tuple[str, ...] = ()
+    trigger_type: str | None = None
+    execution_type: str | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+
+    def apply(self, queryset: QuerySet[JobExecution]) -> QuerySet[JobExecution]:
+        if self.job_id:
+            queryset = queryset.filter(job_id=self.job_id)
+        if self.statuses:
+            queryset = queryset.filter(status__in=self.statuses)
+        if self.trigger_type:
+            queryset = queryset.filter(trigger_type=self.trigger_type)
+        if self.execution_type:
+            queryset = queryset.filter(execution_type=self.execution_type)
+        if self.start is not None:
+            queryset = queryset.filter(started_at__gte=self.start)
+        if self.end is not None:
+            queryset = queryset.filter(started_at__lt=self.end)
+        return queryset
+
+
+def split_statuses(raw: str | None) -> tuple[str, ...]:
+    """``failed,running`` → ("failed", "running"); blank items ignored."""
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class ExecutionPage:
+    executions: list[JobExecution]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total / self.limit) if self.total else 0
+
+
+def execution_page(filters: ExecutionFilters, *, page: int, limit: int) -> ExecutionPage:
+    """One COUNT and one page query (job name and repo joined in), whatever the page size."""
+    queryset = filters.apply(JobExecution.objects.all())
+    total = queryset.count()
+    offset = (page - 1) * limit
+    rows = list(queryset.select_related("job").only(
+        *(f.name for f in JobExecution._meta.concrete_fields), "job__name", "job__github_repo",
+    ).order_by("-started_at", "-id")[offset:offset + limit]) if offset < total else []
+    return ExecutionPage(rows, total, page, limit)
+
+
+def job_executions(job: Job, filters: ExecutionFilters, *, limit: int) -> list[JobExecution]:
+    return list(filters.apply(job.executions.all()).order_by("-started_at", "-id")[:limit])
+
+
+def execution_statistics(filters: ExecutionFilters) -> dict:
+    """Counts by status and the mean duration of every execution that has one (one query)."""
+    totals = filters.apply(JobExecution.objects.all()).aggregate(
+        total=Count("id"),
+        success=Count("id", filter=Q(status="success")),
+        failed=Count("id", filter=Q(status="failed")),
+        running=Count("id", filter=Q(status="running")),
+        average=Avg("duration_seconds"),
+    )
+    return totals
+
+
+def job_execution_stats(job: Job) -> dict:
+    """Per-job, all time: the mean duration counts successful runs only (API §4.6)."""
+    return job.executions.aggregate(
+        total=Count("id"),
+        success=Count("id", filter=Q(status="success")),
+        failed=Count("id", filter=Q(status="failed")),
+        running=Count("id", filter=Q(status="running")),
+        average=Avg("duration_seconds", filter=Q(status="success", duration_seconds__isnull=False)),
+    )
+
+
+def latest_execution(job: Job) -> JobExecution | None:
+    return job.executions.order_by("-started_at", "-id").first()
