@@ -102,7 +102,7 @@ def test_a_fire_time_missed_while_no_leader_was_up_runs_once_within_the_grace_el
     with WebhookReceiver() as receiver:
         job = new_job(db_shared, receiver, "every-minute")
         other = new_job(db_shared, receiver, "other", cron="0 0 1 1 *")
-        clock = Clock(lead=7)
+        clock = Clock(lead=8)
         first = start_scheduler(clock=clock, SCHEDULER_MISFIRE_GRACE_SECONDS=grace)
         wait_firing(first)
         clock.sleep_until(clock.fire_at - dt.timedelta(seconds=2))
@@ -136,7 +136,7 @@ def test_sigterm_lets_the_running_dispatch_finish_then_releases_the_lock_and_exi
         tmp_path, db_shared, start_scheduler):
     with WebhookReceiver(delay_seconds=4) as receiver:
         job = new_job(db_shared, receiver, "slow")
-        clock = Clock(lead=6)
+        clock = Clock(lead=8)
         process = start_scheduler(clock=clock)
         wait_firing(process)
         wait_until(lambda: receiver.calls, timeout=15, message="the dispatch to reach the receiver")

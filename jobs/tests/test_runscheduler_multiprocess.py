@@ -102,7 +102,7 @@ def test_two_processes_that_both_think_they_lead_still_fire_each_time_once(
     # Split brain (e.g. two lock files by mistake): the unique (job, scheduled_for)
     # row is what keeps a fire time from running twice.
     jobs = make_jobs(db_shared, receiver, 5)
-    clock = Clock(lead=8)
+    clock = Clock(lead=10)
     leaders = [start_scheduler(clock=clock, SCHEDULER_LOCK_PATH=tmp_path / f"lock-{n}") for n in range(2)]
     wait_until(lambda: all("leader: acquired" in p.log() for p in leaders), timeout=20, message="two leaders")
     standby = start_scheduler(clock=clock, SCHEDULER_LOCK_PATH=tmp_path / "lock-0")
