@@ -1,0 +1,58 @@
+"""``manage.py runscheduler``: the only process that fires jobs.
+
+Waits as a hot standby until it holds the leader lock, then schedules and fires
+jobs until SIGTERM/SIGINT, then lets running dispatches finish (bounded by
+SCHEDULER_SHUTDOWN_GRACE_SECONDS), releases the lock and exits 0. Run two (on
+one host with the file lock, on several with SCHEDULER_LOCK_BACKEND=database)
+and the standby takes over when the leader goes away. See jobs/scheduler/.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from jobs.scheduler import metrics, runner, testclock
+from jobs.scheduler.lock import make_lock
+
+log = logging.getLogger("cronhub.scheduler")
+
+
+class Command(BaseCommand):
+    help = "Run the job scheduler (leader lock, hot standby, reconciliation, dispatch)."
+
+    def handle(self, *args, **options):
+        stop = threading.Event()
+
+        def on_signal(signum, _frame):
+            log.info("received %s; stopping", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        testclock.apply_from_environment()
+
+        if not settings.SCHEDULER_ENABLED:
+            # Stay up (idle) so a supervisor or scripts/dev.sh does not restart or stop everything.
+            log.warning("scheduler disabled (SCHEDULER_ENABLED=false); idling until stopped")
+            stop.wait()
+            return
+
+        if settings.SCHEDULER_METRICS_PORT:
+            metrics.serve(settings.SCHEDULER_METRICS_PORT)
+
+        log.info("scheduler starting (pid %d, %s lock, zone %s)", os.getpid(),
+                 settings.SCHEDULER_LOCK_BACKEND, settings.SCHEDULER_TIMEZONE)
+        drained = runner.run(make_lock(), stop)
+        log.info("scheduler stopped")
+        if not drained:
+            # Dispatch threads that outlived the grace would hold the interpreter open.
+            logging.shutdown()
+            sys.stdout.flush()
+            os._exit(0)
