@@ -63,6 +63,16 @@ def format_in_zone(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo | None = 
 # --- list filters ------------------------------------------------------------------------
 
 
+class ReadOnlyMixin:
+    """Rows written only by the scheduler and the execution service: viewable, never edited here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class CategoryFilter(admin.SimpleListFilter):
     title = "category"
     parameter_name = "category"
@@ -326,7 +336,7 @@ class RecentExecutionsFormSet(BaseInlineFormSet):
         return super().get_queryset().order_by("-started_at")[:RECENT_EXECUTIONS]
 
 
-class RecentExecutionInline(admin.TabularInline):
+class RecentExecutionInline(ReadOnlyMixin, admin.TabularInline):
     model = JobExecution
     formset = RecentExecutionsFormSet
     verbose_name_plural = f"Last {RECENT_EXECUTIONS} executions"
@@ -358,12 +368,6 @@ class RecentExecutionInline(admin.TabularInline):
                 obj.github_run_id or "run",
             )
         return "—"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # --- jobs --------------------------------------------------------------------------------------------
@@ -599,7 +603,7 @@ class ExecutionDateFilter(admin.SimpleListFilter):
 
 
 @admin.register(JobExecution)
-class JobExecutionAdmin(admin.ModelAdmin):
+class JobExecutionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "started_at",
         "job_link",
@@ -637,12 +641,6 @@ class JobExecutionAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
 
@@ -677,7 +675,7 @@ class JobExecutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SchedulerState)
-class SchedulerStateAdmin(admin.ModelAdmin):
+class SchedulerStateAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "alive",
@@ -700,12 +698,6 @@ class SchedulerStateAdmin(admin.ModelAdmin):
         "stopped_at",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(boolean=True, description="alive")
     def alive(self, obj):
