@@ -139,8 +139,8 @@ class JobExecutionListView(APIView):
                    parameters=[path_id("job_id"), bounded("limit", 1, 200, "default 50"), *FILTER_PARAMS],
                    responses={200: JobExecutionList, **errors(404)})
     def get(self, request, job_id: str):
+        limit = query_int(request.query_params, "limit", 50, minimum=1, maximum=200)  # §0.8: before the 404
         job = find_job(job_id)
-        limit = query_int(request.query_params, "limit", 50, minimum=1, maximum=200)
         rows = job_executions(job, _filters(request.query_params), limit=limit)
         # Q-A21: total_executions is the number returned, not the number matching.
         return Response({"job_id": job.id, "job_name": job.name, "total_executions": len(rows),

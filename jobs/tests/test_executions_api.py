@@ -114,6 +114,13 @@ def test_out_of_range_limits_are_400s(api, viewer, job, limit):
     assert response.json()["detail"][0]["loc"] == ["query", "limit"]
 
 
+def test_an_out_of_range_limit_is_rejected_before_the_job_is_looked_up(api, viewer):
+    # API.md §0.8: query-parameter validation comes before endpoint logic (the 404).
+    response = api(viewer).get("/api/v2/jobs/nope/executions?limit=0")
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
 def test_an_unknown_job_is_a_404(api, viewer):
     for path in ("executions", "executions/stats", "executions/x"):
         response = api(viewer).get(f"/api/v2/jobs/nope/{path}")
