@@ -32,7 +32,8 @@ class ApiMethodNotAllowedMiddleware:
     DRF would authenticate first (401) and Django would answer ``HEAD`` with the GET
     view; the contract resolves the route, then the method, then authenticates.
     ``HEAD`` and a plain ``OPTIONS`` are therefore 405 too (CORS preflights never
-    get here: the CORS middleware answers them).
+    get here: the CORS middleware answers them). An unknown ``/api/`` path is the
+    JSON 404 here too.
     """
 
     HANDLED = ("get", "post", "put", "patch", "delete")
@@ -46,7 +47,8 @@ class ApiMethodNotAllowedMiddleware:
         try:
             match = resolve(request.path_info)
         except Resolver404:
-            return self.get_response(request)  # the JSON 404 handler answers
+            # Answered here rather than by handler404, which Django skips when DEBUG is on.
+            return JsonResponse({"detail": "Not Found"}, status=404)
         view_class = getattr(match.func, "view_class", None)
         if view_class is None:
             return self.get_response(request)

@@ -35,3 +35,14 @@ def test_an_unsupported_method_is_a_json_405_even_without_a_token(client, route,
     response = client.generic(method, route)
     assert response.status_code == 405
     assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_an_unknown_api_path_is_a_json_404_even_with_debug_on(client, settings):
+    # DEBUG=true (scripts/dev.sh, the React dev setup) makes Django answer its HTML debug page
+    # instead of calling handler404; API clients still need the contract's JSON body.
+    settings.DEBUG = True
+    response = client.get("/api/v2/no-such-route", HTTP_ORIGIN="http://localhost:5173")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not Found"}
+    assert response["Access-Control-Allow-Origin"] == "*"
