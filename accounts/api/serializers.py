@@ -136,8 +136,9 @@ class UiPreferencesEnvelopeSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(required=False, min_length=3, max_length=80)
-    email = serializers.EmailField(required=False)
+    # Optional and nullable: null means "not sent", as in the schema the contract describes.
+    username = serializers.CharField(required=False, allow_null=True, min_length=3, max_length=80)
+    email = serializers.EmailField(required=False, allow_null=True)
     password = serializers.CharField(min_length=6, trim_whitespace=False)
 
     def validate_password(self, value: str) -> str:

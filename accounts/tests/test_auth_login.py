@@ -129,6 +129,23 @@ def test_login_body_validation_is_a_400_with_a_detail_list(api, owner, body, loc
     assert {"type", "loc", "msg", "input"} <= set(data["detail"][0])
 
 
+def test_a_null_identifier_counts_as_absent_so_the_other_one_is_used(api, owner):
+    # Both identifiers are optional (nullable) fields of the login schema (API.md §4.2).
+    response = api().post(LOGIN, {"username": None, "email": "olivia@example.com", "password": "secret123"},
+                          format="json")
+    assert response.status_code == 200
+    assert response.json()["user"]["id"] == owner.pk
+    response = api().post(LOGIN, {"username": "olivia_owner", "email": None, "password": "secret123"},
+                          format="json")
+    assert response.status_code == 200
+
+
+def test_two_null_identifiers_are_reported_as_missing(api, owner):
+    response = api().post(LOGIN, {"username": None, "email": None, "password": "secret123"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["msg"] == "Either username or email must be provided"
+
+
 def test_login_reports_the_missing_identifier_readably(api, owner):
     response = api().post(LOGIN, {"password": "secret123"}, format="json")
     assert "Either username or email must be provided" in response.json()["message"]
