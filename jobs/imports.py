@@ -193,9 +193,6 @@ def _check_row(cells: dict[str, str], *, resolver: Resolver, today: dt.date, def
         raise RowError("Missing required fields", "name and cron_expression are required.", with_name=False)
     if name in reserved:
         raise RowError("Duplicate job name in CSV")
-    # BEHAVIOR §9.3 QUIRK (keep): reserved here, so a later row with this name is a duplicate even
-    # when this row fails one of the checks below.
-    reserved.add(name)
     if name in existing:
         raise RowError("Duplicate job name", f'A job with the name "{name}" already exists.')
     problem = cron.validate(expression)
@@ -279,6 +276,7 @@ def jobs_import_csv(*, data: bytes, user, dry_run: bool, default_github_owner: s
             entry.update(problem.body)
             report.errors.append(entry)
         else:
+            reserved.add(values["name"])
             valid.append((cells, values))
         if progress is not None:
             progress(number - 1, len(parsed))

@@ -174,8 +174,7 @@ def test_per_row_errors_in_the_contract_order_and_shape(api, owner, team, future
     assert list(Job.objects.exclude(name="exists").values_list("name", flat=True)) == ["ok"]
 
 
-def test_a_name_is_reserved_by_its_first_row_even_when_that_row_then_fails(api, owner, team, future):
-    # BEHAVIOR §9.3 QUIRK (keep): the name is reserved at step 8, before the checks that can still fail.
+def test_a_failed_row_does_not_make_a_later_row_a_false_duplicate(api, owner, team, future):
     text = "\n".join(
         [
             "name,cron,url,end date,pic team",
@@ -183,29 +182,9 @@ def test_a_name_is_reserved_by_its_first_row_even_when_that_row_then_fails(api, 
             f"twin,0 3 * * *,https://h.example/x,{future},platform-qa",
         ]
     )
-    response = upload(api(owner), text)
-    assert response.status_code == 400
-    body = response.json()
-    assert body["created_count"] == 0
-    assert body["errors"] == [
-        {"row": 2, "job_name": "twin", "error": "Invalid cron expression",
-         "message": body["errors"][0]["message"]},
-        {"row": 3, "job_name": "twin", "error": "Duplicate job name in CSV"},
-    ]
-    assert not Job.objects.filter(name="twin").exists()
-
-
-def test_a_name_that_exists_in_the_database_still_reserves_it_for_later_rows(api, owner, team, future):
-    JobFactory(name="taken")
-    text = "\n".join(
-        [
-            "name,cron,url,end date,pic team",
-            f"taken,0 3 * * *,https://h.example/x,{future},platform-qa",
-            f"taken,0 3 * * *,https://h.example/x,{future},platform-qa",
-        ]
-    )
-    body = upload(api(owner), text, dry_run="1").json()
-    assert [error["error"] for error in body["errors"]] == ["Duplicate job name", "Duplicate job name in CSV"]
+    body = upload(api(owner), text).json()
+    assert body["created_count"] == 1
+    assert [error["error"] for error in body["errors"]] == ["Invalid cron expression"]
 
 
 def test_dispatch_url_columns_in_every_form_including_path_only(api, owner, team, future):
