@@ -1,4 +1,4 @@
-"""Slack incoming-webhook client and the end-date message texts (BEHAVIOR §7).
+"""Slack incoming-webhook client and the message texts: end dates (BEHAVIOR §7) and run results.
 
 Slack counts as enabled when ``SlackSettings.is_enabled`` and a webhook URL is set.
 The URL must be https (plain http is accepted only for loopback hosts: local relays
@@ -72,3 +72,12 @@ def auto_paused_text(job) -> str:
 def ending_soon_text(job, *, days_left: int) -> str:
     return (f":warning: {pic_mention(job)}Job ending soon ({days_left}d): {job_link(job)} "
             f"(end_date {job.end_date:%Y-%m-%d} JST)")
+
+
+def run_failed_text(job, *, error: str | None) -> str:
+    detail = f": {error[:300]}" if error else ""
+    return f":x: {pic_mention(job)}Job failed: {job_link(job)}{detail}"
+
+
+def run_succeeded_text(job) -> str:
+    return f":white_check_mark: {pic_mention(job)}Job completed: {job_link(job)}"

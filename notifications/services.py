@@ -1,8 +1,11 @@
 """``notify(...)``: the one entry point that tells people about a job event.
 
 It writes the in-app rows of BEHAVIOR §5 (titles and messages verbatim), posts to
-Slack for the end-date events (§7) and sends the run e-mails (§6) according to
-the job's settings, filtered by each user's notification preferences. Delivery
+Slack for the end-date events (§7) and for run results, and sends the run e-mails
+(§6) according to the job's settings, filtered by each user's notification
+preferences. Run results reach Slack because that is where teams watch: a failure
+always (with the PIC team's mention), a success only when the job asks for
+success notices (``notify_on_success``), the same rule as e-mail. Delivery
 problems are logged and never raised: a failed notification must not fail the
 run or the request that caused it.
 
@@ -151,14 +154,26 @@ def _send_run_email(event: Event, job, execution, error: str | None) -> None:
                                 context={"job": job, "duration": duration})
 
 
+def _slack_text(event: Event, job, *, error: str | None, days_left: int | None) -> str | None:
+    if event == Event.JOB_EXPIRED_MAINTENANCE:
+        return slack_client.auto_paused_text(job)
+    if event == Event.JOB_ENDING_SOON:
+        return slack_client.ending_soon_text(job, days_left=days_left or 0)
+    if event == Event.EXECUTION_FAILED:
+        return slack_client.run_failed_text(job, error=error)
+    if event == Event.EXECUTION_SUCCEEDED and job.notify_on_success:
+        return slack_client.run_succeeded_text(job)
+    return None
+
+
 def notify(*, event: Event | str, job, actor=None, execution=None, error: str | None = None,
            days_left: int | None = None, slack: bool = True, email: bool = True) -> list[Notification]:
     """Tell people about ``event`` on ``job``; returns the in-app rows created.
 
     ``error`` is the failure text for EXECUTION_FAILED (default: the execution's
     ``error_message``); ``days_left`` is needed for JOB_ENDING_SOON. ``slack``/``email``
-    switch those channels off for one call (they only apply where §6/§7 send anything:
-    Slack for the maintenance auto-pause and the reminder, e-mail for run results).
+    switch those channels off for one call (they only apply where anything is sent:
+    Slack for the maintenance auto-pause, the reminder and run results; e-mail for run results).
     """
     event = Event(event)
     kind = CATALOGUE[event]
@@ -174,12 +189,12 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
     )
     rows = _create_rows(kind, job=job, execution=execution, message=message)
 
-    if slack and event in (Event.JOB_EXPIRED_MAINTENANCE, Event.JOB_ENDING_SOON):
+    if slack:
         try:
-            text = (slack_client.auto_paused_text(job) if event == Event.JOB_EXPIRED_MAINTENANCE
-                    else slack_client.ending_soon_text(job, days_left=days_left or 0))
-            slack_client.slack_post(text=text)
-        except Exception:  # settings row or team lookup trouble must not break maintenance
+            text = _slack_text(event, job, error=error, days_left=days_left)
+            if text is not None:
+                slack_client.slack_post(text=text)
+        except Exception:  # settings row or team lookup trouble must not break a run or maintenance
             log.exception("Slack message for job %s failed", job.pk)
 
     if email and event in (Event.EXECUTION_SUCCEEDED, Event.EXECUTION_FAILED):

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from cronhub.testing.factories import JobFactory, NotificationPreferencesFactory, UserFactory
+from cronhub.testing.factories import JobFactory, NotificationPreferencesFactory, PicTeamFactory, UserFactory
 from jobs.models import TriggerType
 from jobs.services import job_execute
 from notifications.models import Notification
@@ -147,3 +147,39 @@ def test_an_unreachable_mail_server_does_not_break_the_run(webhook_server, setti
                                notification_emails="ops@example.com"))
 
     assert execution.status == "failed" and execution.completed_at is not None
+
+
+def test_a_failed_run_is_posted_to_slack_with_the_pic_team_mention(webhook_server, slack_server, owner):
+    slack_server.enable(channel="#qa-alerts")
+    PicTeamFactory(slug="platform-qa", name="Platform QA", slack_handle="<!subteam^S0123ABCD>")
+    webhook_server.reply(status=503)
+    job = JobFactory(name="Nightly", created_by=owner, pic_team="platform-qa",
+                     target_url=webhook_server.url_for("/hook"))
+
+    run(job)
+
+    assert slack_server.messages == [{
+        "text": f":x: <!subteam^S0123ABCD> Job failed: <http://localhost:5173/jobs/{job.pk}/edit|Nightly>: "
+                "Webhook returned status 503",
+        "channel": "#qa-alerts",
+    }]
+
+
+def test_a_success_reaches_slack_only_when_the_job_asks_for_it(webhook_server, slack_server, owner):
+    slack_server.enable()
+    quiet = JobFactory(name="Quiet", created_by=owner, pic_team="nobody",
+                       target_url=webhook_server.url_for("/a"))
+    loud = JobFactory(name="Loud", created_by=owner, pic_team="nobody", notify_on_success=True,
+                      target_url=webhook_server.url_for("/b"))
+
+    run(quiet)
+    run(loud)
+
+    assert [m["text"] for m in slack_server.messages] == [
+        f":white_check_mark: Job completed: <http://localhost:5173/jobs/{loud.pk}/edit|Loud>"]
+
+
+def test_nothing_is_posted_when_slack_is_disabled(webhook_server, slack_server, owner):
+    webhook_server.reply(status=500)
+    run(JobFactory(created_by=owner, target_url=webhook_server.url_for("/hook")))
+    assert slack_server.messages == []
