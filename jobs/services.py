@@ -227,11 +227,13 @@ def _pause(job: Job) -> bool:
 
 
 def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = None,
-                overrides: dict | None = None) -> JobExecution | None:
+                overrides: dict | None = None, read_at_fire_time: bool = False) -> JobExecution | None:
     """Run ``job`` now and return the finished execution (None when a scheduled run did not happen).
 
     ``trigger="scheduled"`` (needs ``scheduled_for``): the job is re-read so the run
-    uses the configuration as it is now; inactive → None; expired → auto-pause,
+    uses the configuration as it is now, unless the caller read it at the fire time
+    already (``read_at_fire_time``: the scheduler reads all jobs due at one fire time
+    in one query); inactive → None; expired → auto-pause,
     notify creator + admins, None. The running row is INSERTed first with its fire
     time, and that insert is the claim: a second scheduler inserting the same
     (job, scheduled_for) gets an IntegrityError and dispatches nothing (None).
@@ -244,7 +246,8 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
     if trigger == TriggerType.SCHEDULED:
         if scheduled_for is None:
             raise ValueError("scheduled runs need scheduled_for (the fire time they claim)")
-        job = Job.objects.filter(pk=job.pk).first()
+        if not read_at_fire_time:
+            job = Job.objects.filter(pk=job.pk).first()
         if job is None or not job.is_active:
             return None
         if job.is_expired(scheduler_today()):

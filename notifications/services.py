@@ -93,16 +93,16 @@ def actor_label(actor) -> str:
     return getattr(actor, "email", "") or getattr(actor, "username", "") or str(actor)
 
 
-def recipients_for(job, audience: str) -> list[User]:
+def recipient_ids(job, audience: str) -> list[str]:
+    """The users told about an event, as primary keys (every run notifies them: no model building)."""
     if audience == ALL_USERS:
         # Every user row, active or not, every role (Q-B16: kept).
-        return list(User.objects.all())
-    users = list(User.objects.filter(role=Role.ADMIN, is_active=True))
-    if job.created_by_id and all(user.pk != job.created_by_id for user in users):
-        creator = User.objects.filter(pk=job.created_by_id).first()
-        if creator is not None:
-            users.insert(0, creator)
-    return users
+        return list(User.objects.values_list("pk", flat=True))
+    ids = list(User.objects.filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True))
+    creator = job.created_by_id
+    if creator and creator not in ids and User.objects.filter(pk=creator).exists():
+        ids.insert(0, creator)
+    return ids
 
 
 def _create_rows(kind: _Kind, *, job, execution, message: str) -> list[Notification]:
@@ -110,11 +110,11 @@ def _create_rows(kind: _Kind, *, job, execution, message: str) -> list[Notificat
         with transaction.atomic():
             rows = [
                 Notification(
-                    user=user, title=kind.title, message=message, type=kind.type,
+                    user_id=user_id, title=kind.title, message=message, type=kind.type,
                     related_job=job if kind.link_job and job.pk else None,
                     related_execution=execution if kind.link_execution else None,
                 )
-                for user in recipients_for(job, kind.recipients)
+                for user_id in recipient_ids(job, kind.recipients)
             ]
             return Notification.objects.bulk_create(rows)
     except Exception:

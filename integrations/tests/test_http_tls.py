@@ -47,7 +47,7 @@ def tls_server(tmp_path):
 @pytest.fixture
 def trusting(monkeypatch, tls_server):
     _port, cert = tls_server
-    make_session = http._session
+    make_session = http._new_session
 
     def session(block_private):
         s = make_session(block_private)
