@@ -3,8 +3,8 @@
 Failures are counted in Django's cache in a fixed window of the configured rate
 (``LOGIN_THROTTLE_RATE``, e.g. ``10/min``); a successful login clears the
 username's counter (not the address's, so one address cannot try many accounts).
-With the default local-memory cache each web process counts on its own; configure
-a shared cache (``CACHES``) when running several processes.
+The default cache (CACHE_URL, a file cache) is shared by every web process on a
+host; several hosts need a shared cache such as Redis.
 """
 
 from __future__ import annotations

@@ -259,6 +259,17 @@ CORS_PREFLIGHT_MAX_AGE = 600
 CORS_ALLOW_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 EXPOSE_ERROR_DETAILS = env.bool("EXPOSE_ERROR_DETAILS", DEBUG)
 
+# --- Cache (login throttling counters) ----------------------------------------
+# A file cache by default so every web process on a host shares the counters
+# (a per-process memory cache would let each gunicorn worker count on its own);
+# rediscache://host:6379/1 (needs the `redis` package) shares them across hosts.
+_cache_default = "locmemcache://" if TESTING else f"filecache://{BASE_DIR / 'var' / 'cache'}"
+CACHE_URL = env.str("CACHE_URL", "") or _cache_default
+try:
+    CACHES = {"default": environ.Env.cache_url_config(CACHE_URL)}
+except Exception as exc:  # django-environ raises several types for bad URLs
+    raise ImproperlyConfigured(f"CACHE_URL: cannot parse {CACHE_URL!r}: {exc}") from exc
+
 # --- Time -----------------------------------------------------------------------
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -38,6 +38,7 @@ def start_django(**overrides) -> subprocess.CompletedProcess:
         ("JWT_ACCESS_TOKEN_EXPIRES", "1h"),
         ("SMTP_PORT", "smtp"),
         ("DATABASE_URL", "nosuchdb://x/y"),
+        ("CACHE_URL", "nosuchcache://x"),
     ],
 )
 def test_an_invalid_value_stops_start_up_naming_the_variable(variable, value):
@@ -124,3 +125,13 @@ def test_sqlalchemy_style_database_urls_are_understood(url, engine, name):
     config = _database_config(url)
     assert config["ENGINE"] == engine
     assert config["NAME"] == name
+
+
+def test_outside_tests_the_cache_is_shared_by_the_web_processes_of_a_host():
+    code = "from django.conf import settings as s; print(s.CACHES['default']['BACKEND'])"
+    env = {**os.environ, "TESTING": "false", "DEBUG": "true", "CRONHUB_READ_DOT_ENV": "false",
+           "DATABASE_URL": "sqlite://:memory:", "DJANGO_SETTINGS_MODULE": "cronhub.settings"}
+    env.pop("CACHE_URL", None)
+    shown = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code],
+                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert shown.stdout.strip() == "django.core.cache.backends.filebased.FileBasedCache", shown.stderr
