@@ -73,26 +73,28 @@ class ReadOnlyMixin:
         return False
 
 
-class CategoryFilter(admin.SimpleListFilter):
+class SlugFilter(admin.SimpleListFilter):
+    """Jobs by a soft slug reference (category or PIC team), choices named from their table."""
+
+    model: type
+
+    def lookups(self, request, model_admin):
+        return [(row.slug, row.name) for row in self.model.objects.order_by("name")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
+
+
+class CategoryFilter(SlugFilter):
     title = "category"
     parameter_name = "category"
-
-    def lookups(self, request, model_admin):
-        return [(c.slug, c.name) for c in JobCategory.objects.order_by("name")]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(category=self.value()) if self.value() else queryset
+    model = JobCategory
 
 
-class PicTeamFilter(admin.SimpleListFilter):
+class PicTeamFilter(SlugFilter):
     title = "PIC team"
     parameter_name = "pic_team"
-
-    def lookups(self, request, model_admin):
-        return [(t.slug, t.name) for t in PicTeam.objects.order_by("name")]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(pic_team=self.value()) if self.value() else queryset
+    model = PicTeam
 
 
 def _github_q() -> Q:
