@@ -73,6 +73,24 @@ class ReadOnlyMixin:
         return False
 
 
+class ExecutionColumnsMixin:
+    """How an execution's status and GitHub run show, in the list and in the job's inline."""
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj.status)
+
+    @admin.display(description="GitHub run")
+    def github_run(self, obj):
+        if obj.github_run_url:
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener">#{}</a>',
+                obj.github_run_url,
+                obj.github_run_id or "run",
+            )
+        return "—"
+
+
 class SlugFilter(admin.SimpleListFilter):
     """Jobs by a soft slug reference (category or PIC team), choices named from their table."""
 
@@ -338,7 +356,7 @@ class RecentExecutionsFormSet(BaseInlineFormSet):
         return super().get_queryset().order_by("-started_at")[:RECENT_EXECUTIONS]
 
 
-class RecentExecutionInline(ReadOnlyMixin, admin.TabularInline):
+class RecentExecutionInline(ReadOnlyMixin, ExecutionColumnsMixin, admin.TabularInline):
     model = JobExecution
     formset = RecentExecutionsFormSet
     verbose_name_plural = f"Last {RECENT_EXECUTIONS} executions"
@@ -356,20 +374,6 @@ class RecentExecutionInline(ReadOnlyMixin, admin.TabularInline):
     max_num = 0
     can_delete = False
     show_change_link = True
-
-    @admin.display(description="status")
-    def status_display(self, obj):
-        return status_badge(obj.status)
-
-    @admin.display(description="GitHub run")
-    def github_run(self, obj):
-        if obj.github_run_url:
-            return format_html(
-                '<a href="{}" target="_blank" rel="noopener">#{}</a>',
-                obj.github_run_url,
-                obj.github_run_id or "run",
-            )
-        return "—"
 
 
 # --- jobs --------------------------------------------------------------------------------------------
@@ -605,7 +609,7 @@ class ExecutionDateFilter(admin.SimpleListFilter):
 
 
 @admin.register(JobExecution)
-class JobExecutionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
     list_display = [
         "started_at",
         "job_link",
@@ -652,10 +656,6 @@ class JobExecutionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             '<a href="{}">{}</a>', reverse("admin:jobs_job_change", args=[obj.job_id]), obj.job.name
         )
 
-    @admin.display(description="status", ordering="status")
-    def status_display(self, obj):
-        return status_badge(obj.status)
-
     @admin.display(description="duration", ordering="duration_seconds")
     def duration(self, obj):
         return "—" if obj.duration_seconds is None else f"{obj.duration_seconds:.2f} s"
@@ -664,16 +664,6 @@ class JobExecutionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def lateness(self, obj):
         seconds = obj.lateness_seconds
         return "—" if seconds is None else f"{seconds:.1f} s"
-
-    @admin.display(description="GitHub run")
-    def github_run(self, obj):
-        if obj.github_run_url:
-            return format_html(
-                '<a href="{}" target="_blank" rel="noopener">#{}</a>',
-                obj.github_run_url,
-                obj.github_run_id or "run",
-            )
-        return "—"
 
 
 @admin.register(SchedulerState)
