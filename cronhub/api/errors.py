@@ -1,10 +1,12 @@
-"""The one place that builds the contract's error bodies (API.md §0.7).
+"""The one place that builds the API's error bodies (see docs/api-errors.md).
 
-Views raise :class:`ApiError` (shape A: ``{"error", "message"}``) or
-:class:`DetailError` (shape B: ``{"detail"}``); DRF's own exceptions are mapped
-by :func:`exception_handler`. Validation errors answer **400**, never 422 (the
-React client treats 422 as an expired session), keeping the ``detail`` list of
-shape C and adding ``error`` and a readable ``message``.
+Services and rules raise the project's own errors (``cronhub.errors``); views
+may raise :class:`ApiError` (``{"error", "message"}``) or :class:`DetailError`
+(``{"detail"}``) for refusals that only exist on the wire; DRF's own exceptions
+are mapped too. :func:`exception_handler` turns all of them into bodies.
+Validation errors answer **400**, never 422 (the React client treats 422 as an
+expired session), keeping the ``detail`` list and adding ``error`` and a
+readable ``message``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+
+from cronhub.errors import CronhubError, Kind
 
 log = logging.getLogger("cronhub.api")
 
@@ -109,9 +113,33 @@ def _body_for(exc: exceptions.APIException, request) -> dict[str, Any]:
     return {"detail": str(exc.detail) if not isinstance(exc.detail, list | dict) else exc.detail}
 
 
+STATUS_OF_KIND = {
+    Kind.INVALID: status.HTTP_400_BAD_REQUEST,
+    Kind.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    Kind.CONFLICT: status.HTTP_409_CONFLICT,
+    Kind.FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    Kind.UNAUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
+    Kind.THROTTLED: status.HTTP_429_TOO_MANY_REQUESTS,
+}
+
+
+def from_domain(exc: CronhubError) -> exceptions.APIException:
+    """The API exception that answers a domain error: its kind's status and the contract's shape."""
+    code = STATUS_OF_KIND[exc.kind]
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    if exc.detail_only:
+        return DetailError(code, exc.text, headers=headers)
+    error = ApiError(code, exc.error, exc.message, **exc.extra)
+    if headers:
+        error.headers = headers
+    return error
+
+
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: every API error leaves through here, as JSON."""
     request = context.get("request")
+    if isinstance(exc, CronhubError):
+        exc = from_domain(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     if isinstance(exc, exceptions.APIException):
