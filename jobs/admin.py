@@ -29,7 +29,7 @@ from cronhub.admin_support import api_error_message
 from jobs import admin_actions, admin_views, cron, dashboard
 from jobs.api.serializers import JobCreateSerializer, JobUpdateSerializer
 from jobs.models import ExecutionStatus, Job, JobExecution, SchedulerState, scheduler_today
-from jobs.writes import job_create, job_update
+from jobs.services.writes import job_create, job_update
 from taxonomy.models import JobCategory, PicTeam
 
 STATUS_COLOURS = {

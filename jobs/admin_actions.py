@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from jobs.models import Job, TriggerType, scheduler_today
 from jobs.services import JobExpired, job_execute
-from jobs.writes import job_update
+from jobs.services.writes import job_update
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import cron
-from jobs.imports import CsvFileError, jobs_import_csv
+from jobs.services.imports import CsvFileError, jobs_import_csv
 
 PREVIEW_COUNT = 5
 

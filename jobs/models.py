@@ -104,6 +104,17 @@ class Job(TimestampedModel):
             return f"{self.github_owner}/{self.github_repo}/{self.github_workflow_name}"
         return self.target_url
 
+    def pause(self) -> bool:
+        """Set an active job inactive; True only for the caller that actually paused it.
+
+        A conditional UPDATE, so of two processes pausing the same job (the
+        scheduler at a fire time, the weekly maintenance) only one announces it.
+        """
+        paused = Job.objects.filter(pk=self.pk, is_active=True).update(
+            is_active=False, updated_at=timezone.now())
+        self.is_active = False
+        return bool(paused)
+
     # --- schedule -------------------------------------------------------------------
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -26,10 +26,10 @@ from jobs import cron, services
 from jobs.api import serializers as s
 from jobs.api.listing import job_list_json
 from jobs.api.schema import errors, path_id
-from jobs.imports import CsvFileError, jobs_import_csv
 from jobs.models import Job, TriggerType
 from jobs.selectors import job_get, job_next_execution_at
-from jobs.writes import job_create, job_delete, job_update
+from jobs.services.imports import CsvFileError, jobs_import_csv
+from jobs.services.writes import job_create, job_delete, job_update
 
 TAG = ["jobs"]
 
@@ -132,18 +132,15 @@ class ExecuteView(APIView):
         job = find_job(job_id)
         ensure_owner_or_admin(request.user, job.created_by_id, error="Insufficient permissions",
                               message="You can only execute your own jobs")
-        try:
-            if job.is_expired():
-                # The expiry check comes before the body's (API.md §4.5): the service
-                # pauses the job and refuses, whatever the body says.
-                services.job_execute(job=job, trigger=TriggerType.MANUAL, overrides={})
-            serializer = s.ExecuteSerializer(data=json_body(request, empty_as_object=True),
-                                             context={"job": job})
-            serializer.is_valid(raise_exception=True)
-            execution = services.job_execute(job=job, trigger=TriggerType.MANUAL,
-                                             overrides=serializer.validated_data)
-        except services.JobExpired as expired:
-            raise bad_request(expired.error, str(expired)) from None
+        if job.is_expired():
+            # The expiry check comes before the body's, whatever the body says: the
+            # service pauses the job and refuses (JobExpired, a 400).
+            services.job_execute(job=job, trigger=TriggerType.MANUAL, overrides={})
+        serializer = s.ExecuteSerializer(data=json_body(request, empty_as_object=True),
+                                         context={"job": job})
+        serializer.is_valid(raise_exception=True)
+        execution = services.job_execute(job=job, trigger=TriggerType.MANUAL,
+                                         overrides=serializer.validated_data)
         # Whatever the dispatch's outcome, the run happened: 200 (the row tells how it went).
         return Response({"message": "Job triggered successfully", "job_id": job.id,
                          "execution_id": execution.id, "status": execution.status})

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role, User
-from jobs.imports import CsvFileError, jobs_import_csv
+from jobs.services.imports import CsvFileError, jobs_import_csv
 
 
 class Command(BaseCommand):

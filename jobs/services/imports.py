@@ -26,7 +26,7 @@ from django.db import transaction
 from jobs import cron
 from jobs.models import Job, scheduler_today
 from jobs.references import ReferenceProblem, Resolver, parse_dispatch_url, parse_shorthand
-from jobs.writes import job_create
+from jobs.services.writes import job_create
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("job name", "name"),

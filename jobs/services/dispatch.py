@@ -1,0 +1,249 @@
+"""What one run sends: a job's configuration (with a manual run's overrides)
+dispatched once to GitHub ``workflow_dispatch`` or a webhook, and the outcome.
+
+Scheduled, manual and test runs all send through here, so they succeed and fail
+alike; ``jobs.services.runs`` records and announces the outcome. Where the
+historical paths disagreed, the choices are in docs/execution.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from integrations import github, webhook
+from integrations import http as outbound
+from jobs.models import OUTPUT_MAX_CHARS, ExecutionStatus, ExecutionType, Job, TriggerType
+
+TEST_RUN_TIMEOUT_RANGE = (1.0, 30.0)
+
+
+def _clean(value) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+@dataclass
+class RunConfig:
+    """The effective dispatch configuration of one run (job + manual overrides)."""
+
+    job_name: str
+    metadata: dict = field(default_factory=dict)
+    target_url: str | None = None
+    github_owner: str | None = None
+    github_repo: str | None = None
+    github_workflow_name: str | None = None
+    github_token: str | None = None
+    # All three GitHub fields were filled in, but some only with blanks.
+    github_blank: bool = False
+
+    @property
+    def execution_type(self) -> str | None:
+        """GitHub wins when all three fields are set, even next to a target URL."""
+        if self.github_owner and self.github_repo and self.github_workflow_name:
+            return ExecutionType.GITHUB_ACTIONS
+        return ExecutionType.WEBHOOK if self.target_url else None
+
+    @property
+    def target(self) -> str | None:
+        if self.execution_type == ExecutionType.GITHUB_ACTIONS:
+            return f"{self.github_owner}/{self.github_repo}/{self.github_workflow_name}"
+        return self.target_url
+
+    @property
+    def ref(self) -> str:
+        return github.dispatch_ref(self.metadata)
+
+
+def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
+    """The job's configuration with the execute request's overrides applied (API §4.5).
+
+    Raises ValueError with the contract's message for an unparsable ``dispatch_url``.
+    The API layer can call this to answer 400 "Missing target configuration" when
+    ``execution_type`` is None, before any row exists.
+    """
+    overrides = overrides or {}
+    config = RunConfig(
+        job_name=job.name,
+        metadata=dict(job.metadata_dict),
+        target_url=_clean(job.target_url),
+        github_owner=_clean(job.github_owner),
+        github_repo=_clean(job.github_repo),
+        github_workflow_name=_clean(job.github_workflow_name),
+    )
+    if isinstance(overrides.get("metadata"), dict):
+        config.metadata = dict(overrides["metadata"])
+    if job.target_url:
+        if _clean(overrides.get("target_url")):
+            config.target_url = _clean(overrides["target_url"])
+    elif _clean(overrides.get("dispatch_url")):
+        config.github_owner, config.github_repo, config.github_workflow_name = (
+            _clean(part) for part in github.parse_dispatch_url(str(overrides["dispatch_url"]))
+        )
+    # Each GitHub key present wins over dispatch_url; an empty value means "the job's".
+    for key in ("github_owner", "github_repo", "github_workflow_name"):
+        if key in overrides:
+            setattr(config, key, _clean(overrides[key]) or _clean(getattr(job, key)))
+    config.github_token = _clean(overrides.get("github_token"))
+    config.github_blank = bool(
+        job.github_owner and job.github_repo and job.github_workflow_name
+        and not (config.github_owner and config.github_repo and config.github_workflow_name)
+    )
+    return config
+
+
+@dataclass
+class Outcome:
+    status: str
+    response_status: int | None = None
+    output: str | None = None
+    error_message: str | None = None
+    notify_error: str | None = None  # the text after 'failed: ' in "Job Failed" (defaults to error_message)
+    target: str | None = None
+    github_run_id: int | None = None
+    github_run_url: str | None = None
+
+
+def _clip(text: str | None) -> str | None:
+    return text[:OUTPUT_MAX_CHARS] if text is not None else None
+
+
+def _network_failure(trigger: str, prefix: str, text: str) -> Outcome:
+    # Texts per trigger as the contract lists them (Q-B9): manual runs say
+    # "Request failed: ..." and their notification drops that prefix.
+    if trigger == TriggerType.MANUAL:
+        return Outcome(ExecutionStatus.FAILED, error_message=f"Request failed: {text}", notify_error=text)
+    return Outcome(ExecutionStatus.FAILED, error_message=f"{prefix}{text}")
+
+
+def _dispatch_github(config: RunConfig, *, trigger: str, timeout=None) -> Outcome:
+    token = config.github_token or settings.GITHUB_TOKEN
+    if not token:
+        return Outcome(ExecutionStatus.FAILED, target=config.target, error_message=(
+            f"GitHub token not configured. Cannot trigger workflow for job '{config.job_name}'"))
+    ref = config.ref
+    result = github.workflow_dispatch(
+        owner=config.github_owner, repo=config.github_repo, workflow=config.github_workflow_name,
+        ref=ref, inputs=config.metadata, token=token, timeout=timeout,
+    )
+    target = f"{config.github_owner}/{config.github_repo}/{result.workflow}"
+    if result.status is None:
+        failure = _network_failure(trigger, "GitHub Actions request failed: ", result.error or "")
+        failure.target = target
+        return failure
+    if result.ok:
+        return Outcome(ExecutionStatus.SUCCESS, response_status=result.status, target=target,
+                       output=f"Workflow triggered successfully on branch {ref}",
+                       github_run_id=result.run_id, github_run_url=result.run_url)
+    message = f"GitHub Actions dispatch failed. Status: {result.status}, Response: {_clip(result.body)}"
+    if result.rate_limit_note:
+        message += f" ({result.rate_limit_note})"
+    return Outcome(ExecutionStatus.FAILED, response_status=result.status, target=target,
+                   output=_clip(result.body), error_message=message)
+
+
+def _dispatch_webhook(config: RunConfig, *, trigger: str, timeout=None) -> Outcome:
+    try:
+        response = webhook.webhook_call(url=config.target_url, metadata=config.metadata, timeout=timeout)
+    except outbound.OutboundError as exc:
+        return _network_failure(trigger, "Webhook call failed: ", str(exc))
+    if response.ok:
+        return Outcome(ExecutionStatus.SUCCESS, response_status=response.status, output=_clip(response.text))
+    return Outcome(ExecutionStatus.FAILED, response_status=response.status, output=_clip(response.text),
+                   error_message=f"Webhook returned status {response.status}")
+
+
+def dispatch(config: RunConfig, *, trigger: str) -> Outcome:
+    mode = config.execution_type
+    if mode == ExecutionType.GITHUB_ACTIONS:
+        return _dispatch_github(config, trigger=trigger)
+    if mode == ExecutionType.WEBHOOK:
+        return _dispatch_webhook(config, trigger=trigger)
+    if config.github_blank:
+        return Outcome(ExecutionStatus.FAILED,
+                       error_message=f"Missing GitHub configuration for job '{config.job_name}'")
+    return Outcome(ExecutionStatus.FAILED, error_message=(
+        f"Job '{config.job_name}' has invalid configuration (neither GitHub Actions nor webhook URL)"))
+
+
+# --- test runs ----------------------------------------------------------------------------------
+@dataclass
+class TestRunResult:
+    """Outcome of an unsaved test run; ``as_response()`` is the API's 200 body (API §4.5)."""
+
+    __test__ = False  # not a pytest test class
+
+    ok: bool
+    type: str  # "webhook" | "github"
+    message: str
+    status_code: int | None = None
+    error: str | None = None
+    github_run_id: int | None = None
+    github_run_url: str | None = None
+    workflow: str | None = None  # the workflow file that answered (after a .yml/.yaml fallback)
+
+    def as_response(self) -> dict:
+        body: dict = {"ok": self.ok, "type": self.type}
+        if self.error is not None:
+            body["error"] = self.error
+        else:
+            body["status_code"] = self.status_code
+        body["message"] = self.message
+        if self.github_run_id is not None:  # additive fields
+            body["github_run_id"] = self.github_run_id
+        if self.github_run_url is not None:
+            body["github_run_url"] = self.github_run_url
+        return body
+
+
+def _test_run_timeout(timeout_seconds) -> tuple[float, float]:
+    low, high = TEST_RUN_TIMEOUT_RANGE
+    seconds = min(high, max(low, float(timeout_seconds if timeout_seconds is not None else 10)))
+    return (min(float(settings.OUTBOUND_CONNECT_TIMEOUT), seconds), seconds)
+
+
+def _request_failed(kind: str, text: str, *, refused: bool) -> TestRunResult:
+    # A refusal by the guard is policy, not an internal detail: always say why.
+    shown = text if (refused or settings.EXPOSE_ERROR_DETAILS) else "Request failed"
+    return TestRunResult(ok=False, type=kind, error="Request failed", message=shown)
+
+
+def job_test_run(*, target_url: str | None = None, github_owner: str | None = None,
+                 github_repo: str | None = None, github_workflow_name: str | None = None,
+                 metadata: dict | None = None, timeout_seconds: float | None = 10,
+                 github_token: str | None = None) -> TestRunResult:
+    """Dispatch an unsaved configuration once, exactly as a real run would; nothing is recorded.
+
+    ``target_url`` wins over the GitHub fields. Raises ValueError when neither a
+    URL nor all three GitHub fields are given (the API answers 400 before that).
+    """
+    metadata = metadata if isinstance(metadata, dict) else {}
+    timeout = _test_run_timeout(timeout_seconds)
+    if _clean(target_url):
+        try:
+            response = webhook.webhook_call(url=_clean(target_url), metadata=metadata, timeout=timeout)
+        except outbound.OutboundError as exc:
+            return _request_failed("webhook", str(exc), refused=exc.refused)
+        return TestRunResult(
+            ok=response.ok, type="webhook", status_code=response.status,
+            message="Webhook test run succeeded." if response.ok else "Webhook test run failed.",
+        )
+    owner, repo, workflow = _clean(github_owner), _clean(github_repo), _clean(github_workflow_name)
+    if not (owner and repo and workflow):
+        raise ValueError(
+            "Provide target_url or GitHub config (github_owner, github_repo, github_workflow_name).")
+    token = _clean(github_token) or settings.GITHUB_TOKEN
+    if not token:
+        return TestRunResult(ok=False, type="github", error="GitHub token not configured",
+                             message="Set GITHUB_TOKEN in backend .env to test-run GitHub workflows.")
+    result = github.workflow_dispatch(owner=owner, repo=repo, workflow=workflow,
+                                      ref=github.dispatch_ref(metadata), inputs=metadata, token=token,
+                                      timeout=timeout)
+    if result.status is None:
+        return _request_failed("github", result.error or "", refused=result.refused)
+    return TestRunResult(
+        ok=result.ok, type="github", status_code=result.status,
+        message="GitHub workflow dispatch triggered." if result.ok else "GitHub workflow dispatch failed.",
+        github_run_id=result.run_id, github_run_url=result.run_url, workflow=result.workflow,
+    )
