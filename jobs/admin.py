@@ -23,11 +23,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import APIException
 
-from cronhub.admin_support import api_error_message
-from jobs import admin_actions, admin_views, cron, dashboard
-from jobs.api.serializers import JobCreateSerializer, JobUpdateSerializer
+from cronhub.errors import CronhubError
+from cronhub.forms import add_domain_error
+from jobs import admin_actions, admin_views, cron, dashboard, rules
 from jobs.models import ExecutionStatus, Job, JobExecution, SchedulerState, scheduler_today
 from jobs.services.writes import job_create, job_update
 from taxonomy.models import JobCategory, PicTeam
@@ -184,26 +183,10 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-# The API's error titles, and the form field each one belongs to.
-ERROR_FIELDS = {
-    "Job name cannot be empty": "name",
-    "Duplicate job name": "name",
-    "Invalid cron expression": "cron_expression",
-    "Invalid timezone": "timezone",
-    "Invalid target_url": "target_url",
-    "Invalid category": "category",
-    "Invalid metadata": "metadata",
-    "Invalid notification_emails": "notification_emails",
-    "Invalid end_date": "end_date",
-    "Invalid PIC team": "pic_team",
-    "Job expired": "is_active",
-    "Missing required fields": "end_date",
-    "Missing target configuration": None,
-}
+# The form's fields in the order an API body lists them.
 API_FIELDS = [
     "name",
     "cron_expression",
-    "timezone",
     "end_date",
     "target_url",
     "github_owner",
@@ -216,13 +199,15 @@ API_FIELDS = [
     "notification_emails",
     "notify_on_success",
     "is_active",
+    *(f.name for f in rules.FIELDS),
 ]
 
 
 class JobAdminForm(forms.ModelForm):
-    """The admin's job form. Its values are checked by the API's own input
-    serializers (same rules, same order, same messages) and saved by
-    ``jobs.writes`` (same notifications), so an admin edit is an API edit."""
+    """The admin's job form. Its values are checked by the job rules (the API's and
+    the CSV import's: same checks, same order, same messages, each on its field)
+    and saved once by ``jobs.services.writes`` (same notifications), so an admin
+    edit is an API edit."""
 
     timezone = forms.ChoiceField(choices=_timezone_choices, initial=lambda: settings.SCHEDULER_TIMEZONE)
     category = forms.ChoiceField(choices=(), initial="general")
@@ -323,15 +308,11 @@ class JobAdminForm(forms.ModelForm):
         body = self.api_body()
         try:
             if self.instance._state.adding:
-                self.api_data = JobCreateSerializer().to_internal_value(body)
+                self.api_data = rules.clean_create(body)
             else:
-                self.api_data = JobUpdateSerializer(context={"job": self.instance}).to_internal_value(body)
-        except APIException as exc:
-            error = exc.body.get("error") if isinstance(getattr(exc, "body", None), dict) else None
-            field = ERROR_FIELDS.get(error)
-            if error not in ERROR_FIELDS:
-                field = next((key for key in API_FIELDS if f'"{key}"' in api_error_message(exc)), None)
-            self.add_error(field if field in self.fields else None, api_error_message(exc))
+                self.api_data = rules.clean_update(self.instance, body)
+        except CronhubError as error:
+            add_domain_error(self, error)
             return data
         owner_changed = self.instance._state.adding or "created_by" in self.changed_data
         if owner_changed and data.get("created_by") is not None:

@@ -18,11 +18,13 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cronhub import values
 from cronhub.api.bodies import json_body
 from cronhub.api.errors import ApiError, bad_request, not_found
 from cronhub.api.formats import iso_zoned, parse_instant
 from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure_owner_or_admin
-from jobs import cron, services
+from cronhub.values import bool_word
+from jobs import cron, rules, services
 from jobs.api import serializers as s
 from jobs.api.listing import job_list_json
 from jobs.api.schema import errors, path_id
@@ -254,7 +256,7 @@ class CronPreviewView(LiteralJobRoute, APIView):
         body = json_body(request)
         expression = _expression(body)
         count = _preview_count(body.get("count"))
-        zone_name = s.check_timezone(body.get("timezone"))
+        zone_name = rules.job_timezone(body.get("timezone"))
         start = timezone.now()
         if body.get("from") not in (None, ""):
             raw = body["from"]
@@ -269,7 +271,7 @@ class CronPreviewView(LiteralJobRoute, APIView):
             schedule = cron.parse(expression)
         except cron.CronError as problem:
             raise bad_request("Invalid cron expression", str(problem)) from None
-        zone = s.zoneinfo.ZoneInfo(zone_name)
+        zone = values.zone(zone_name)
         try:
             runs = schedule.next_fire_times(zone, start, count) if count else []
         except (OverflowError, ValueError):  # a start near year 9999 has no next time
@@ -315,7 +317,7 @@ class BulkUploadView(RoleByMethod, LiteralJobRoute, APIView):
         if upload.size > limit:
             raise too_large
         form = request.POST
-        dry_run = (form.get("dry_run") or "").strip().lower() in {"1", "true", "yes", "y", "on"}
+        dry_run = bool_word(form.get("dry_run") or "") is True
         try:
             report = jobs_import_csv(data=upload.read(), user=request.user, dry_run=dry_run,
                                      default_github_owner=form.get("default_github_owner"),

@@ -8,12 +8,15 @@ historical paths disagreed, the choices are in docs/execution.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from cronhub.errors import InvalidInput
 from integrations import github, webhook
 from integrations import http as outbound
+from jobs import rules
 from jobs.models import OUTPUT_MAX_CHARS, ExecutionStatus, ExecutionType, Job, TriggerType
 
 TEST_RUN_TIMEOUT_RANGE = (1.0, 30.0)
@@ -57,11 +60,10 @@ class RunConfig:
 
 
 def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
-    """The job's configuration with the execute request's overrides applied (API §4.5).
+    """The job's configuration with a manual run's overrides applied.
 
-    Raises ValueError with the contract's message for an unparsable ``dispatch_url``.
-    The API layer can call this to answer 400 "Missing target configuration" when
-    ``execution_type`` is None, before any row exists.
+    Raises InvalidInput for an unparsable ``dispatch_url``; ``execution_type`` is
+    None when the result has no usable target.
     """
     overrides = overrides or {}
     config = RunConfig(
@@ -78,9 +80,8 @@ def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
         if _clean(overrides.get("target_url")):
             config.target_url = _clean(overrides["target_url"])
     elif _clean(overrides.get("dispatch_url")):
-        config.github_owner, config.github_repo, config.github_workflow_name = (
-            _clean(part) for part in github.parse_dispatch_url(str(overrides["dispatch_url"]))
-        )
+        parts = rules.dispatch_url(str(overrides["dispatch_url"]), error="Invalid payload")
+        config.github_owner, config.github_repo, config.github_workflow_name = (_clean(p) for p in parts)
     # Each GitHub key present wins over dispatch_url; an empty value means "the job's".
     for key in ("github_owner", "github_repo", "github_workflow_name"):
         if key in overrides:
@@ -91,6 +92,24 @@ def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
         and not (config.github_owner and config.github_repo and config.github_workflow_name)
     )
     return config
+
+
+OVERRIDE_TEXTS = ("target_url", "dispatch_url", "github_token", *rules.GITHUB_FIELDS)
+
+
+def run_overrides(*, job: Job, body: dict) -> dict:
+    """A manual run's overrides (never saved), checked: they must leave the run a target."""
+    if body.get("metadata") is not None and not isinstance(body["metadata"], dict):
+        raise InvalidInput("Invalid payload", '"metadata" must be a JSON object.', field="metadata")
+    for key in OVERRIDE_TEXTS:
+        value = body.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput("Invalid payload", f'"{key}" must be a string.', field=key)
+    overrides = {key: body[key] for key in ("metadata", *OVERRIDE_TEXTS) if key in body}
+    if run_config(job=job, overrides=overrides).execution_type is None:
+        raise InvalidInput("Missing target configuration",
+                           "Job has no valid target configuration to execute.")
+    return overrides
 
 
 @dataclass
@@ -195,6 +214,26 @@ class TestRunResult:
         if self.github_run_url is not None:
             body["github_run_url"] = self.github_run_url
         return body
+
+
+def test_run_target(body: dict) -> dict:
+    """An unsaved target to test-run, checked like a job's (plus the call's timeout)."""
+    metadata = rules.metadata(body.get("metadata"))
+    values = rules.targets({key: body.get(key) for key in rules.TARGET_FIELDS}, op=rules.Op.TEST_RUN)
+    rules.complete_targets(values, op=rules.Op.TEST_RUN)
+    timeout = body.get("timeout_seconds")
+    if timeout is None:
+        timeout = 10
+    try:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float | str):
+            raise ValueError
+        timeout = float(timeout)
+        if not math.isfinite(timeout):
+            raise ValueError
+    except ValueError:
+        raise InvalidInput("Invalid payload", '"timeout_seconds" must be a number.',
+                           field="timeout_seconds") from None
+    return {**values, "metadata": metadata, "timeout_seconds": timeout}
 
 
 def _test_run_timeout(timeout_seconds) -> tuple[float, float]:

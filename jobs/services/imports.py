@@ -1,21 +1,18 @@
-"""Bulk CSV import of jobs (BEHAVIOR.md §9), shared by ``POST /jobs/bulk-upload``,
-``manage.py import_jobs`` and the admin.
+"""Bulk CSV import of jobs, shared by ``POST /jobs/bulk-upload``, ``manage.py
+import_jobs`` and the admin.
 
-Rows are checked in the contract's order (first failure wins, the row is
-skipped). A real run creates every valid row in one transaction: valid rows are
-created, invalid rows reported, and an unexpected error rolls everything back,
-so no half-created job is ever left. Two recommended fixes are applied: only
-rows that pass every check reserve their name (no false "Duplicate job name in
-CSV" after a failed row) and target URLs must carry a scheme.
+Each row goes through the job rules (``jobs.rules``) in the order the import has
+always reported them (first failure wins, the row is skipped). A real run
+creates every valid row in one transaction: valid rows are created, invalid rows
+reported, and an unexpected error rolls everything back, so no half-created job
+is ever left. Only rows that pass every check reserve their name, so a failed
+row never causes a false "Duplicate job name in CSV".
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import json
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,10 +20,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from jobs import cron
-from jobs.models import Job, scheduler_today
-from jobs.references import ReferenceProblem, Resolver, parse_dispatch_url, parse_shorthand
+from cronhub.errors import InvalidInput
+from cronhub.values import FALSE_WORDS
+from jobs import rules
+from jobs.models import Job
 from jobs.services.writes import job_create
+
+OP = rules.Op.IMPORT
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("job name", "name"),
@@ -42,12 +42,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "pic_team": ("pic team", "pic_team", "pic team slug", "pic_team_slug"),
     "branch": ("branch", "ref"),
     "metadata": ("request body", "request_body", "metadata"),
-    # Addition: a per-job time zone column (default SCHEDULER_TIMEZONE).
-    "timezone": ("timezone", "time zone", "time_zone"),
+    **{f.name: f.csv_headers for f in rules.FIELDS},
 }
-INACTIVE_WORDS = {"disable", "disabled", "inactive", "false", "0", "no", "n", "off"}
-MAX_LENGTHS = {"name": 255, "cron": 100, "target_url": 500, "owner": 255, "repo": 255, "workflow": 255}
-DRY_RUN_WORDS = {"1", "true", "yes", "y", "on"}
+INACTIVE_WORDS = FALSE_WORDS | {"disable", "disabled", "inactive"}
 
 
 class CsvFileError(ValueError):
@@ -146,101 +143,75 @@ def _cell(row: list[str], indexes: list[int]) -> str:
 # --- one row ----------------------------------------------------------------------------------
 
 class RowError(Exception):
-    def __init__(self, error: str, message: str | None = None, *, with_name: bool = True, **extra: Any):
-        super().__init__(message or error)
-        self.body = {"error": error, **({"message": message} if message is not None else {}), **extra}
+    """A row that fails a check: the rule's refusal and what the report adds to it."""
+
+    def __init__(self, problem: InvalidInput, *, with_name: bool = True, **extra: Any):
+        super().__init__(problem.text)
+        self.body = {"error": problem.error, **({"message": problem.message} if problem.message else {}),
+                     **extra}
         self.with_name = with_name
 
 
-def _end_date(raw: str, today: dt.date) -> dt.date:
-    if not raw:
-        raise RowError("Missing required fields", "end_date (YYYY-MM-DD) is required.")
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise RowError("Invalid end_date", "Invalid end_date. Use YYYY-MM-DD.") from None
-    if day < today:
-        raise RowError("Invalid end_date", "end_date must be today or in the future (JST).")
-    return day
+def _error_entry(number: int, cells: dict[str, str], problem: InvalidInput | RowError) -> dict[str, Any]:
+    row_error = problem if isinstance(problem, RowError) else RowError(problem)
+    entry: dict[str, Any] = {"row": number}
+    if row_error.with_name:
+        entry["job_name"] = cells["name"] or None
+    entry.update(row_error.body)
+    return entry
 
 
-def _check_row(cells: dict[str, str], *, resolver: Resolver, today: dt.date, default_owner: str,
+def _check_row(cells: dict[str, str], *, checks: rules.Checks, default_owner: str,
                reserved: set[str], existing: set[str]) -> dict[str, Any]:
     """Model field values for a valid row; raises RowError at the first failed check."""
     target_url = cells["target_url"] or None
     owner, repo, workflow = cells["owner"], cells["repo"], cells["workflow"]
     if cells["dispatch_url"]:
-        try:
-            owner, repo, workflow = parse_dispatch_url(cells["dispatch_url"])
-        except ValueError as problem:
-            raise RowError("Invalid dispatch_url", str(problem)) from None
+        owner, repo, workflow = rules.dispatch_url(cells["dispatch_url"])
         target_url = None
-    elif (shorthand := parse_shorthand(target_url)) is not None:
+    elif (shorthand := rules.parse_shorthand(target_url)) is not None:
         owner, repo, workflow = shorthand
         target_url = None
+    category = checks.resolver.category(cells["category"])
+    end_date = rules.end_date(cells["end_date"], op=OP, today=checks.today)
     try:
-        category = resolver.category(cells["category"])
-    except ReferenceProblem as problem:
-        raise RowError("Invalid category", str(problem)) from None
-    end_date = _end_date(cells["end_date"], today)
-    try:
-        pic_team = resolver.pic_team(cells["pic_team"])
-    except ReferenceProblem as problem:
-        raise RowError("Invalid PIC team", str(problem), pic_team=cells["pic_team"] or None,
-                       pic_team_slug=resolver.pic_team_slug_guess(cells["pic_team"])) from None
+        pic_team = checks.resolver.pic_team(cells["pic_team"])
+    except InvalidInput as problem:
+        raise RowError(problem, pic_team=cells["pic_team"] or None,
+                       pic_team_slug=checks.resolver.pic_team_slug_guess(cells["pic_team"])) from None
     name, expression = cells["name"], cells["cron"]
     if not name or not expression:
-        raise RowError("Missing required fields", "name and cron_expression are required.", with_name=False)
+        raise RowError(InvalidInput("Missing required fields", "name and cron_expression are required."),
+                       with_name=False)
     if name in reserved:
-        raise RowError("Duplicate job name in CSV")
+        raise RowError(InvalidInput("Duplicate job name in CSV", field="name"))
+    name = rules.text(name, "name")
     if name in existing:
-        raise RowError("Duplicate job name", f'A job with the name "{name}" already exists.')
-    problem = cron.validate(expression)
-    if problem is not None:
-        raise RowError("Invalid cron expression", problem)
-    zone = settings.SCHEDULER_TIMEZONE
-    if cells["timezone"]:
-        zone = cells["timezone"]
-        try:
-            zoneinfo.ZoneInfo(zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise RowError("Invalid timezone", f"Unknown time zone {zone!r}: use an IANA name such as "
-                           "Asia/Tokyo.") from None
-    metadata: Any = {}
-    if cells["metadata"]:
-        try:
-            metadata = json.loads(cells["metadata"])
-        except ValueError as exc:
-            raise RowError("Invalid JSON in Request Body", str(exc)) from None
-        if not isinstance(metadata, dict):
-            raise RowError("Invalid Request Body", "Request Body must be a JSON object.")
+        raise rules.duplicate_name(name, op=OP)
+    expression = rules.cron_expression(expression)
+    declared = rules.declared({f.name: cells[f.name] for f in rules.FIELDS if cells[f.name]})
+    metadata = rules.metadata_text(cells["metadata"])
     if cells["branch"] and "branchDetails" not in metadata:
         metadata["branchDetails"] = cells["branch"]
     repo_parts = repo.split("/")
     if len(repo_parts) == 2 and all(part.strip() for part in repo_parts):
         owner, repo = (part.strip() for part in repo_parts)
-    if target_url and "://" not in target_url:
-        raise RowError("Invalid target_url", "target_url must include scheme (http:// or https://).")
-    if not target_url:
-        owner = owner or default_owner
-        if not owner and (repo or workflow):
-            raise RowError("Missing GitHub owner",
-                           'Provide "github_owner" column or default_github_owner.')
-        if not (owner and repo and workflow):
-            raise RowError("Missing target configuration", "Provide target_url or GitHub config "
-                           "(github_owner, github_repo, github_workflow_name).")
-    for key, value in (("name", name), ("cron", expression), ("target_url", target_url or ""),
-                       ("owner", owner), ("repo", repo), ("workflow", workflow)):
-        if len(value) > MAX_LENGTHS[key]:
-            raise RowError("Invalid value", f"{ALIASES[key][0].title()} must be at most "
-                           f"{MAX_LENGTHS[key]} characters.")
-    github = (None, None, None) if target_url else (owner, repo, workflow)
+    rules.check_scheme(target_url, op=OP)
+    values = {"target_url": target_url, "github_owner": owner or default_owner or None,
+              "github_repo": repo or None, "github_workflow_name": workflow or None}
+    if not target_url and not values["github_owner"] and (repo or workflow):
+        raise InvalidInput("Missing GitHub owner", 'Provide "github_owner" column or default_github_owner.',
+                           field="github_owner")
+    rules.complete_targets(values, op=OP)
+    if target_url:
+        values.update(dict.fromkeys(rules.GITHUB_FIELDS))
+    for key in rules.TARGET_FIELDS:
+        values[key] = rules.text(values[key], key) or None
     return {
-        "name": name, "cron_expression": expression, "timezone": zone, "target_url": target_url,
-        "github_owner": github[0], "github_repo": github[1], "github_workflow_name": github[2],
+        "name": name, "cron_expression": expression, **values,
         "metadata": metadata or None, "category": category, "end_date": end_date, "pic_team": pic_team,
         "enable_email_notifications": False, "notification_emails": [], "notify_on_success": False,
-        "is_active": cells["status"].lower() not in INACTIVE_WORDS,
+        "is_active": cells["status"].lower() not in INACTIVE_WORDS, **declared,
     }
 
 
@@ -256,9 +227,8 @@ def jobs_import_csv(*, data: bytes, user, dry_run: bool, default_github_owner: s
     """
     header, rows, stats = read_table(data)
     columns = _column_map(header)
-    default_owner = (default_github_owner or "").strip() or settings.DEFAULT_GITHUB_OWNER or "Pay-Baymax"
-    resolver = Resolver()
-    today = scheduler_today()
+    default_owner = (default_github_owner or "").strip() or settings.DEFAULT_GITHUB_OWNER
+    checks = rules.Checks()
     report = ImportReport(dry_run=dry_run, stats=stats)
     parsed = [{key: _cell(row, indexes) for key, indexes in columns.items()} for row in rows]
     existing = set(Job.objects.filter(name__in={cells["name"] for cells in parsed if cells["name"]})
@@ -267,14 +237,10 @@ def jobs_import_csv(*, data: bytes, user, dry_run: bool, default_github_owner: s
     valid: list[tuple[dict[str, str], dict[str, Any]]] = []
     for number, cells in enumerate(parsed, start=2):
         try:
-            values = _check_row(cells, resolver=resolver, today=today, default_owner=default_owner,
+            values = _check_row(cells, checks=checks, default_owner=default_owner,
                                 reserved=reserved, existing=existing)
-        except RowError as problem:
-            entry: dict[str, Any] = {"row": number}
-            if problem.with_name:
-                entry["job_name"] = cells["name"] or None
-            entry.update(problem.body)
-            report.errors.append(entry)
+        except (InvalidInput, RowError) as problem:
+            report.errors.append(_error_entry(number, cells, problem))
         else:
             reserved.add(values["name"])
             valid.append((cells, values))

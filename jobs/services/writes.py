@@ -1,9 +1,9 @@
 """Creating, changing and deleting jobs: the one place every entry point calls.
 
-Input is validated before it gets here (``jobs/api/serializers.py``); these
-functions save atomically, so a failed write leaves nothing behind (Q-A9), and
-tell every user through ``notify()`` (BEHAVIOR.md §5). The
-scheduler notices the change itself through its change check (DESIGN.md).
+Input is checked before it gets here (``jobs.rules``); these functions save
+atomically, so a failed write leaves nothing behind, and announce the change
+through ``notify()``. The scheduler notices the change itself through its
+change check.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from cronhub.api.errors import bad_request
+from jobs import rules
 from jobs.models import Job
 from notifications.services import Event, notify
 
 
-def _save_unique(job: Job, name: str, **save_kwargs) -> None:
+def _save_unique(job: Job, **save_kwargs) -> None:
     try:
         with transaction.atomic():
             job.save(**save_kwargs)
     except IntegrityError:
         # Two requests raced for the same name; the unique constraint decided.
-        raise bad_request("Duplicate job name", f'A job with the name "{name}" already exists.') from None
+        raise rules.duplicate_name(job.name, op=rules.Op.UPDATE) from None
 
 
 def _assign(job: Job, data: dict[str, Any]) -> None:
@@ -36,11 +36,11 @@ def _assign(job: Job, data: dict[str, Any]) -> None:
 
 @transaction.atomic
 def job_create(*, data: dict[str, Any], user, announce: bool = True) -> Job:
-    """A new, active job owned by ``user`` from validated field values; ``announce=False``
-    for bulk imports, which notify nobody (BEHAVIOR.md §9.4)."""
+    """A new, active job owned by ``user`` from checked field values; ``announce=False``
+    for bulk imports, which would otherwise flood everyone with one notice per row."""
     job = Job(created_by=user, is_active=True)
     _assign(job, data)
-    _save_unique(job, job.name)
+    _save_unique(job)
     if announce:
         notify(event=Event.JOB_CREATED, job=job, actor=user)
     return job
@@ -51,7 +51,7 @@ def job_update(*, job: Job, data: dict[str, Any], user) -> Job:
     """Apply validated changes; the notice says Enabled/Disabled only when ``is_active`` changed."""
     was_active = job.is_active
     _assign(job, data)
-    _save_unique(job, job.name)
+    _save_unique(job)
     if "is_active" in data and job.is_active != was_active:
         event = Event.JOB_ENABLED if job.is_active else Event.JOB_DISABLED
     else:

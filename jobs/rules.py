@@ -1,0 +1,406 @@
+"""Job input: every rule once, for the API, the CSV import and the admin.
+
+A rule reads one loose value (a JSON value, a CSV cell, a form value), returns
+the model value and refuses with :class:`~cronhub.errors.InvalidInput` naming
+the field. The three entry points call the same rules, so they answer alike;
+the order in which a request's fields are checked (the first failure is the
+one reported) belongs to each operation and is written once, below:
+:func:`clean_create`, :func:`clean_update` and, for CSV rows,
+``jobs.services.imports``.
+
+Fields that need no special handling are declared once in :data:`FIELDS`
+(rule, CSV headers, admin section); the API, the CSV import and the admin
+pick them up from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from cronhub.errors import InvalidInput
+from cronhub.values import timezone_name, truthy
+from integrations import github
+from jobs import cron
+from jobs.models import Job, scheduler_today
+from taxonomy.models import JobCategory, PicTeam
+from taxonomy.services import slugify
+
+GITHUB_FIELDS = ("github_owner", "github_repo", "github_workflow_name")
+TARGET_FIELDS = ("target_url", *GITHUB_FIELDS)
+REQUIRED_ON_CREATE = ("name", "cron_expression", "end_date")
+GENERAL = "general"
+
+
+class Op(enum.StrEnum):
+    """Which operation a value is checked for: some refusals are worded per operation."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    IMPORT = "import"
+    TEST_RUN = "test_run"
+
+
+# Texts that differ by operation; existing clients show them as they are.
+DUPLICATE_NAME = {
+    Op.CREATE: 'A job with the name "{name}" already exists. Please use a unique name.',
+    Op.UPDATE: 'A job with the name "{name}" already exists.',
+    Op.IMPORT: 'A job with the name "{name}" already exists.',
+}
+END_DATE_MISSING = {
+    Op.CREATE: ("Missing required fields", '"end_date" is required (YYYY-MM-DD).'),
+    Op.UPDATE: ("Invalid end_date", "end_date is required (YYYY-MM-DD)."),
+    Op.IMPORT: ("Missing required fields", "end_date (YYYY-MM-DD) is required."),
+}
+SCHEME_MISSING = "target_url must include scheme (http:// or https://)."
+SCHEME_MISSING_BY_OP = {
+    Op.CREATE: SCHEME_MISSING + " For GitHub dispatch, use github_owner/github_repo/github_workflow_name "
+               "or provide owner/repo/workflow.",
+    Op.TEST_RUN: "Webhook URL must start with http:// or https://",
+}
+TARGET_MISSING = {
+    Op.CREATE: 'Please provide either "target_url" or GitHub Actions configuration '
+               "(github_owner, github_repo, github_workflow_name)",
+    Op.UPDATE: "Job must have either target_url or complete GitHub Actions configuration",
+    Op.IMPORT: "Provide target_url or GitHub config (github_owner, github_repo, github_workflow_name).",
+    Op.TEST_RUN: "Provide target_url or GitHub config (github_owner, github_repo, github_workflow_name).",
+}
+CATEGORY_UNKNOWN = "Unknown category. Create it in Settings → Categories first, or choose General."
+PIC_REQUIRED = "PIC team is required. Create one in Settings → PIC Teams."
+PIC_UNKNOWN = "Unknown PIC team. Create it in Settings → PIC Teams first."
+PIC_DISABLED = "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
+
+
+def max_length(name: str) -> int:
+    return Job._meta.get_field(name).max_length
+
+
+# --- one value each ---------------------------------------------------------------------
+
+def text(value: Any, name: str, *, error: str = "Invalid payload") -> str:
+    """A trimmed string (null → ""; numbers as their text); other types and overlong text refused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidInput(error, f'"{name}" must be a string.', field=name)
+    value = value.strip()
+    limit = max_length(name)
+    if len(value) > limit:
+        raise InvalidInput(error, f'"{name}" must be at most {limit} characters.', field=name)
+    return value
+
+
+def job_name(value: Any, *, op: Op, job: Job | None = None) -> str:
+    """A non-empty name no other job has (names are case-sensitive)."""
+    name = text(value, "name")
+    if not name:
+        raise InvalidInput("Job name cannot be empty", field="name")
+    taken = Job.objects.filter(name=name)
+    if job is not None:
+        taken = taken.exclude(pk=job.pk)
+    if taken.exists():
+        raise duplicate_name(name, op=op)
+    return name
+
+
+def duplicate_name(name: str, *, op: Op) -> InvalidInput:
+    return InvalidInput("Duplicate job name", DUPLICATE_NAME[op].format(name=name), field="name")
+
+
+def cron_expression(value: Any) -> str:
+    expression = text(value, "cron_expression", error="Invalid cron expression")
+    problem = cron.validate(expression)
+    if problem is not None:
+        raise InvalidInput("Invalid cron expression", problem, field="cron_expression")
+    return expression
+
+
+def job_timezone(value: Any) -> str:
+    """An IANA zone; blank means the scheduler's zone."""
+    return timezone_name(value, default=settings.SCHEDULER_TIMEZONE)
+
+
+def end_date(value: Any, *, op: Op, today: dt.date | None = None) -> dt.date:
+    """A calendar date (YYYY-MM-DD), today or later in the scheduler's zone."""
+    if value is None or value == "" or value is False:
+        error, message = END_DATE_MISSING[op]
+        raise InvalidInput(error, message, field="end_date")
+    if isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput("Invalid end_date", "Invalid end_date. Use YYYY-MM-DD.",
+                               field="end_date") from None
+    else:
+        raise InvalidInput("Invalid end_date", "Invalid end_date. Use YYYY-MM-DD.", field="end_date")
+    if day < (today or scheduler_today()):
+        raise InvalidInput("Invalid end_date", "end_date must be today or in the future (JST).",
+                           field="end_date")
+    return day
+
+
+def metadata(value: Any) -> dict:
+    """The inputs sent with each run: a JSON object (null → {})."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput("Invalid metadata", "metadata must be a JSON object", field="metadata")
+    return value
+
+
+def metadata_text(raw: str) -> dict:
+    """``metadata`` written as JSON text (a CSV cell)."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput("Invalid JSON in Request Body", str(exc), field="metadata") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("Invalid Request Body", "Request Body must be a JSON object.", field="metadata")
+    return value
+
+
+def notification_emails(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidInput("Invalid notification_emails", "notification_emails must be a list",
+                           field="notification_emails")
+    return [item.strip() for item in value if item.strip()]
+
+
+# --- categories and PIC teams -------------------------------------------------------------
+
+class Resolver:
+    """Category and PIC-team references by slug or display name; one query per table
+    for a whole request or CSV file."""
+
+    def __init__(self):
+        self._categories: list[JobCategory] | None = None
+        self._teams: list[PicTeam] = []
+
+    def _load(self) -> None:
+        if self._categories is None:
+            self._categories = list(JobCategory.objects.all())
+            self._teams = list(PicTeam.objects.all())
+
+    @staticmethod
+    def _find(rows, value: str):
+        slug = slugify(value)
+        for row in rows:
+            if slug and row.slug == slug:
+                return slug, row
+        lowered = value.strip().lower()
+        for row in rows:
+            if row.name.strip().lower() == lowered:
+                return row.slug, row
+        return slug, None
+
+    def category(self, value: Any) -> str:
+        """A category slug; ``general`` when blank. Disabled categories stay assignable
+        (existing jobs keep them) and ``general`` is always valid."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return GENERAL
+        if not isinstance(value, str):
+            raise InvalidInput("Invalid category", CATEGORY_UNKNOWN, field="category")
+        self._load()
+        slug, found = self._find(self._categories, value)
+        if slug == GENERAL:
+            return GENERAL
+        if found is None:
+            raise InvalidInput("Invalid category", CATEGORY_UNKNOWN, field="category")
+        return slug
+
+    def pic_team(self, value: Any) -> str:
+        """An active PIC team's slug: every job has an owning team."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise InvalidInput("Invalid PIC team", PIC_REQUIRED, field="pic_team")
+        if not isinstance(value, str):
+            raise InvalidInput("Invalid PIC team", PIC_UNKNOWN, field="pic_team")
+        self._load()
+        slug, found = self._find(self._teams, value)
+        if found is None:
+            raise InvalidInput("Invalid PIC team", PIC_UNKNOWN, field="pic_team")
+        if not found.is_active:
+            raise InvalidInput("Invalid PIC team", PIC_DISABLED, field="pic_team")
+        return slug
+
+    def pic_team_slug_guess(self, value: Any) -> str | None:
+        """The slug a raw PIC-team value resolves to (for error reports), or None."""
+        if not isinstance(value, str) or not value.strip():
+            return None
+        self._load()
+        return self._find(self._teams, value)[0] or None
+
+
+def pic_team_value(body: Mapping) -> Any:
+    """``pic_team``, or ``pic_team_slug`` when that is empty (older clients send the slug)."""
+    value = body.get("pic_team")
+    return body.get("pic_team_slug") if value is None or value == "" else value
+
+
+# --- targets ------------------------------------------------------------------------------
+
+def parse_shorthand(value: str | None) -> tuple[str, str, str] | None:
+    """``owner/repo/workflow`` typed where a URL goes, else None."""
+    if not value or not github.is_shorthand(value):
+        return None
+    owner, repo, workflow = (part for part in value.strip().split("/") if part)
+    return owner, repo, workflow
+
+
+def dispatch_url(value: str, *, error: str = "Invalid dispatch_url", name: str = "dispatch_url"):
+    """(owner, repo, workflow) from a GitHub workflow URL, API URL or path."""
+    try:
+        return github.parse_dispatch_url(value)
+    except ValueError as problem:
+        raise InvalidInput(error, str(problem), field=name) from None
+
+
+def check_scheme(url: str | None, *, op: Op) -> None:
+    """A webhook is called over HTTP(S): its URL says so."""
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise InvalidInput("Invalid target_url", SCHEME_MISSING_BY_OP.get(op, SCHEME_MISSING),
+                           field="target_url")
+
+
+def targets(body: Mapping, *, op: Op) -> dict[str, str | None]:
+    """The target fields present in ``body``, trimmed; shorthand in target_url → GitHub fields."""
+    values: dict[str, str | None] = {}
+    for key in TARGET_FIELDS:
+        if key in body:
+            values[key] = text(body.get(key), key) or None
+    shorthand = parse_shorthand(values.get("target_url"))
+    if shorthand is not None:
+        values.update(zip(GITHUB_FIELDS, shorthand, strict=True))
+        values["target_url"] = None
+    check_scheme(values.get("target_url"), op=op)
+    return values
+
+
+def complete_targets(values: dict[str, str | None], *, op: Op, default_owner: str | None = None) -> None:
+    """A webhook URL or all three GitHub fields; the owner defaults (``DEFAULT_GITHUB_OWNER``)
+    when a repository and workflow are given without one. Completes ``values`` in place."""
+    if values.get("target_url"):
+        return
+    if values.get("github_repo") and values.get("github_workflow_name") and not values.get("github_owner"):
+        values["github_owner"] = default_owner or settings.DEFAULT_GITHUB_OWNER or None
+    if not all(values.get(key) for key in GITHUB_FIELDS):
+        raise InvalidInput("Missing target configuration", TARGET_MISSING[op])
+
+
+# --- fields declared once ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobField:
+    """A job field the API, the CSV import and the admin handle the same way.
+
+    ``clean`` is its rule (a loose value → the model value). ``csv_headers`` are the
+    column names the import accepts (lower case), ``section`` the admin fieldset.
+    """
+
+    name: str
+    clean: Callable[[Any], Any]
+    section: str
+    csv_headers: tuple[str, ...] = ()
+
+
+FIELDS: tuple[JobField, ...] = (
+    JobField("timezone", job_timezone, section="Schedule",
+             csv_headers=("timezone", "time zone", "time_zone")),
+)
+
+
+def declared(body: Mapping) -> dict[str, Any]:
+    """The values of :data:`FIELDS` present in ``body``, each through its rule."""
+    return {f.name: f.clean(body[f.name]) for f in FIELDS if f.name in body}
+
+
+# --- whole requests ---------------------------------------------------------------------------
+
+@dataclass
+class Checks:
+    """What one request or file is checked against."""
+
+    resolver: Resolver = field(default_factory=Resolver)
+    today: dt.date = field(default_factory=scheduler_today)
+
+
+def clean_create(body: Mapping, *, checks: Checks | None = None) -> dict[str, Any]:
+    """A new job's field values from a request body, checked in this order (first failure wins)."""
+    checks = checks or Checks()
+    missing = [key for key in REQUIRED_ON_CREATE if key not in body]
+    if missing:
+        raise InvalidInput("Missing required fields", missing_fields=missing)
+    op = Op.CREATE
+    data: dict[str, Any] = {
+        "name": job_name(body.get("name"), op=op),
+        "cron_expression": cron_expression(body.get("cron_expression")),
+    }
+    target = targets(body, op=op)
+    data["category"] = checks.resolver.category(body.get("category"))
+    data["metadata"] = metadata(body.get("metadata")) or None
+    notify = truthy(body.get("enable_email_notifications"))
+    data["notification_emails"] = notification_emails(body.get("notification_emails", [])) if notify else []
+    data["end_date"] = end_date(body.get("end_date"), op=op, today=checks.today)
+    data["pic_team"] = checks.resolver.pic_team(pic_team_value(body))
+    complete_targets(target, op=op)
+    data.update({key: target.get(key) for key in TARGET_FIELDS})
+    data["enable_email_notifications"] = notify
+    data["notify_on_success"] = notify and truthy(body.get("notify_on_success"))
+    data.update(declared(body))
+    return data
+
+
+def clean_update(job: Job, body: Mapping, *, checks: Checks | None = None) -> dict[str, Any]:
+    """The fields that change (a partial update), checked against the job as it will be."""
+    checks = checks or Checks()
+    op = Op.UPDATE
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        changes["name"] = job_name(body["name"], op=op, job=job)
+    if "cron_expression" in body:
+        changes["cron_expression"] = cron_expression(body["cron_expression"])
+    changes.update(targets(body, op=op))
+    if "metadata" in body:
+        changes["metadata"] = metadata(body["metadata"]) or None
+    if "category" in body:
+        changes["category"] = checks.resolver.category(body["category"])
+    if "end_date" in body:
+        changes["end_date"] = end_date(body["end_date"], op=op, today=checks.today)
+    if "pic_team" in body or "pic_team_slug" in body:
+        changes["pic_team"] = checks.resolver.pic_team(pic_team_value(body))
+    notify = job.enable_email_notifications
+    if "enable_email_notifications" in body:
+        notify = changes["enable_email_notifications"] = truthy(body["enable_email_notifications"])
+        if not notify:
+            changes["notification_emails"] = []
+            changes["notify_on_success"] = False
+    if "notification_emails" in body:
+        value = body["notification_emails"]
+        emails = notification_emails([] if value is None else value)
+        changes["notification_emails"] = emails if notify else []
+    if "notify_on_success" in body:
+        changes["notify_on_success"] = notify and truthy(body["notify_on_success"])
+    if "is_active" in body:
+        changes["is_active"] = truthy(body["is_active"])
+    active = changes.get("is_active", job.is_active)
+    last_day = changes.get("end_date", job.end_date)
+    if active and last_day is not None and last_day < checks.today:
+        raise InvalidInput("Job expired", "Job cannot be enabled after end_date has passed. "
+                           "Update end_date first.", field="is_active")
+    after = {key: changes.get(key, getattr(job, key)) for key in TARGET_FIELDS}
+    complete_targets(after, op=op)
+    if after["github_owner"] != (changes.get("github_owner", job.github_owner)):
+        changes["github_owner"] = after["github_owner"]
+    changes.update(declared(body))
+    return changes
