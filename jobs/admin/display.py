@@ -1,0 +1,66 @@
+"""How executions and their status show across the jobs admin; rows it never edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from jobs.models import ExecutionStatus
+
+STATUS_COLOURS = {
+    ExecutionStatus.SUCCESS: "#2e7d32",
+    ExecutionStatus.FAILED: "#c62828",
+    ExecutionStatus.MISSED: "#ef6c00",
+    ExecutionStatus.SKIPPED: "#757575",
+    ExecutionStatus.RUNNING: "#1565c0",
+}
+
+
+def status_badge(status: str | None):
+    if not status:
+        return format_html('<span class="cronhub-status cronhub-status-none">{}</span>', "never run")
+    return format_html(
+        '<span class="cronhub-status cronhub-status-{}" style="color:{};font-weight:bold">{}</span>',
+        status,
+        STATUS_COLOURS.get(status, "#333"),
+        status,
+    )
+
+
+def format_in_zone(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
+    if moment is None:
+        return "—"
+    if zone is not None:
+        moment = moment.astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
+class ReadOnlyMixin:
+    """Rows written only by the scheduler and the execution service: viewable, never edited here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ExecutionColumnsMixin:
+    """How an execution's status and GitHub run show, in the list and in the job's inline."""
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj.status)
+
+    @admin.display(description="GitHub run")
+    def github_run(self, obj):
+        if obj.github_run_url:
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener">#{}</a>',
+                obj.github_run_url,
+                obj.github_run_id or "run",
+            )
+        return "—"

@@ -1,0 +1,142 @@
+"""The job form: grouped model fields, checked by the job rules and saved once."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+
+from cronhub.errors import CronhubError
+from cronhub.forms import add_domain_error
+from jobs import rules
+from jobs.models import Job
+from taxonomy.models import JobCategory, PicTeam
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+# The form's sections; fields declared in ``jobs.rules.FIELDS`` join the section they name.
+_LAYOUT: list[tuple[str | None, list[str], dict]] = [
+    (None, ["name", "is_active"], {}),
+    ("Schedule", ["cron_expression", "timezone", "end_date"],
+     {"description": "Fire times follow classic cron on the wall clock of the job's time zone."}),
+    ("Target", ["target_url", "github_owner", "github_repo", "github_workflow_name", "metadata"], {}),
+    ("Notifications", ["enable_email_notifications", "notification_emails", "notify_on_success"], {}),
+    ("Ownership", ["category", "pic_team", "created_by"], {}),
+]
+FIELDSETS = [
+    (title, {"fields": [*names, *(f.name for f in rules.FIELDS
+                                  if f.section == title and f.name not in names)], **options})
+    for title, names, options in _LAYOUT
+]
+EDITABLE_FIELDS = [name for _title, options in FIELDSETS for name in options["fields"]]
+# The fields an API body carries (the owner is the request's user there).
+BODY_FIELDS = [name for name in EDITABLE_FIELDS if name != "created_by"]
+
+
+class JobAdminForm(forms.ModelForm):
+    """The admin's job form. Its values are checked by the job rules (the API's and
+    the CSV import's: same checks, same order, same messages, each on its field)
+    and saved once by ``jobs.services.writes`` (same notifications), so an admin
+    edit is an API edit."""
+
+    timezone = forms.ChoiceField(choices=_timezone_choices, initial=lambda: settings.SCHEDULER_TIMEZONE)
+    category = forms.ChoiceField(choices=(), initial="general")
+    pic_team = forms.ChoiceField(choices=(), label="PIC team")
+
+    class Meta:
+        model = Job
+        fields = EDITABLE_FIELDS
+        widgets = {
+            "cron_expression": forms.TextInput(
+                attrs={
+                    "class": "vTextField cronhub-cron-input",
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                    "placeholder": "e.g. 0 9 * * 1-5",
+                }
+            ),
+            "notification_emails": forms.TextInput(attrs={"class": "vTextField"}),
+        }
+        help_texts = {
+            "cron_expression": "Five fields: minute hour day-of-month month day-of-week (classic cron; "
+            "0 and 7 are Sunday).",
+            "target_url": "A webhook URL (http:// or https://), or owner/repo/workflow for GitHub Actions.",
+            "end_date": "The last day the job runs (scheduler time zone).",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.api_data: dict = {}
+        adding = self.instance._state.adding
+        # Empty values reach the API's checks so the messages are the API's, not Django's.
+        for name in ("name", "cron_expression", "end_date"):
+            if name in self.fields:
+                self.fields[name].required = False
+        current_category = None if adding else self.instance.category
+        categories = [(c.slug, c.name) for c in JobCategory.objects.order_by("name")]
+        if not any(slug == "general" for slug, _ in categories):
+            categories.insert(0, ("general", "General"))
+        if current_category and not any(slug == current_category for slug, _ in categories):
+            categories.append((current_category, f"{current_category} (unknown)"))
+        self.fields["category"].choices = categories
+
+        current_team = None if adding else self.instance.pic_team
+        teams = [("", "---------")] + [
+            (t.slug, t.name if t.is_active else f"{t.name} (disabled)")
+            for t in PicTeam.objects.filter(Q(is_active=True) | Q(slug=current_team or "")).order_by("name")
+        ]
+        if current_team and not any(slug == current_team for slug, _ in teams):
+            teams.append((current_team, f"{current_team} (unknown)"))
+        self.fields["pic_team"].choices = teams
+
+    def clean_cron_expression(self):
+        # Checked here too so a bad cron is reported even when another field is also wrong.
+        try:
+            return rules.cron_expression(self.cleaned_data.get("cron_expression"))
+        except CronhubError as error:
+            raise forms.ValidationError(error.text) from None
+
+    def api_body(self) -> dict:
+        """The form as an API request body: every field on create, the changed ones on update."""
+        adding = self.instance._state.adding
+        body = {}
+        for key in BODY_FIELDS:
+            if key not in self.fields or (not adding and key not in self.changed_data):
+                continue
+            value = self.cleaned_data.get(key)
+            if key == "end_date":
+                value = value.isoformat() if value else None
+            elif key == "notification_emails":
+                value = [item.strip() for item in (value or "").split(",") if item.strip()]
+            body[key] = value
+        if not adding and "notification_emails" in body and "enable_email_notifications" not in body:
+            body["enable_email_notifications"] = self.cleaned_data.get("enable_email_notifications")
+        return body
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        body = self.api_body()
+        try:
+            if self.instance._state.adding:
+                self.api_data = rules.clean_create(body)
+            else:
+                self.api_data = rules.clean_update(self.instance, body)
+        except CronhubError as error:
+            add_domain_error(self, error)
+            return data
+        owner_changed = self.instance._state.adding or "created_by" in self.changed_data
+        if owner_changed and data.get("created_by") is not None:
+            self.api_data["created_by"] = data["created_by"]
+        return data
+
+
+class CronHelpMedia:
+    js = ("jobs/admin/cron_help.js",)
+    css = {"all": ("jobs/admin/admin.css",)}
