@@ -267,3 +267,53 @@ def test_the_add_form_has_no_active_switch_because_new_jobs_are_always_active(st
     body = staff.get(ADD).content.decode()
 
     assert 'name="is_active"' not in body
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 256}, "name"),
+        ({"cron_expression": "0 25 * * *"}, "cron_expression"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"end_date": ""}, "end_date"),
+        ({"end_date": "2000-01-01"}, "end_date"),
+        ({"target_url": "ftp://hooks.example.com/run"}, "target_url"),
+        ({"github_owner": "x" * 256, "target_url": ""}, "github_owner"),
+        ({"metadata": '"text"'}, "metadata"),
+        ({"category": "no-such-category"}, "category"),
+        ({"pic_team": ""}, "pic_team"),
+    ],
+)
+def test_each_job_form_error_shows_on_its_own_field_and_only_there(staff, team, overrides, field):
+    response = staff.post(ADD, form_data(**overrides))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field], errors
+    assert not Job.objects.exists()
+
+
+def _job_writes(queries) -> list[str]:
+    return [q["sql"] for q in queries
+            if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+            and ' "jobs"' in q["sql"].replace("`", '"')]
+
+
+def test_an_admin_save_writes_the_job_once_and_never_trials_it_in_a_savepoint(staff, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as added:
+        assert staff.post(ADD, form_data()).status_code == 302
+    job = Job.objects.get()
+    data = form_data(cron_expression="*/5 * * * *")
+    with CaptureQueriesContext(connection) as changed:
+        assert staff.post(reverse("admin:jobs_job_change", args=[job.pk]), data).status_code == 302
+
+    assert [sql.split()[0].upper() for sql in _job_writes(added.captured_queries)] == ["INSERT"]
+    assert [sql.split()[0].upper() for sql in _job_writes(changed.captured_queries)] == ["UPDATE"]
+    everything = [q["sql"].upper() for q in (*added.captured_queries, *changed.captured_queries)]
+    assert not any("ROLLBACK TO SAVEPOINT" in sql for sql in everything)
+    job.refresh_from_db()
+    assert job.cron_expression == "*/5 * * * *"
