@@ -214,23 +214,18 @@ class JobAdmin(admin.ModelAdmin):
         return obj.end_date.isoformat()
 
     # --- actions -------------------------------------------------------------------------
+    def _tell(self, request, jobs, text: str, level=messages.SUCCESS) -> None:
+        """One message naming ``jobs`` (``{count}`` and ``{names}`` in ``text``), if there are any."""
+        if jobs:
+            names = ", ".join(job.name for job in jobs)
+            self.message_user(request, text.format(count=len(jobs), names=names), level)
+
     def _run_now(self, request, jobs):
         result = actions.jobs_run_now(jobs=jobs)
-        if result.started:
-            names = ", ".join(job.name for job in result.started)
-            self.message_user(
-                request,
-                f"Started {len(result.started)} run(s) in the background: {names}. "
-                "Their executions appear below and in Job executions when they finish.",
-                messages.SUCCESS,
-            )
-        if result.refused_expired:
-            names = ", ".join(job.name for job in result.refused_expired)
-            self.message_user(
-                request,
-                f"Not run (past end date, now paused): {names}. Update end_date first.",
-                messages.WARNING,
-            )
+        self._tell(request, result.started, "Started {count} run(s) in the background: {names}. "
+                   "Their executions appear below and in Job executions when they finish.")
+        self._tell(request, result.refused_expired,
+                   "Not run (past end date, now paused): {names}. Update end_date first.", messages.WARNING)
 
     @admin.action(description="Run now (in the background)")
     def run_now(self, request, queryset):
@@ -239,22 +234,13 @@ class JobAdmin(admin.ModelAdmin):
     @admin.action(description="Pause selected jobs")
     def pause_jobs(self, request, queryset):
         result = actions.jobs_set_active(jobs=list(queryset), active=False, user=request.user)
-        self.message_user(
-            request,
-            f"Paused {len(result.changed)} job(s); {len(result.unchanged)} already paused.",
-            messages.SUCCESS,
-        )
+        self.message_user(request, f"Paused {len(result.changed)} job(s); {len(result.unchanged)} already "
+                          "paused.", messages.SUCCESS)
 
     @admin.action(description="Resume selected jobs")
     def resume_jobs(self, request, queryset):
         result = actions.jobs_set_active(jobs=list(queryset), active=True, user=request.user)
-        self.message_user(
-            request,
-            f"Resumed {len(result.changed)} job(s); {len(result.unchanged)} already active.",
-            messages.SUCCESS,
-        )
-        if result.refused_expired:
-            names = ", ".join(job.name for job in result.refused_expired)
-            self.message_user(
-                request, f"Not resumed (past end date): {names}. Update end_date first.", messages.WARNING
-            )
+        self.message_user(request, f"Resumed {len(result.changed)} job(s); {len(result.unchanged)} already "
+                          "active.", messages.SUCCESS)
+        self._tell(request, result.refused_expired,
+                   "Not resumed (past end date): {names}. Update end_date first.", messages.WARNING)
