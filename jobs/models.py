@@ -73,7 +73,7 @@ class Job(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
-    # --- stored-format helpers (DATA_MODEL.md §1.5) ---------------------------
+    # --- stored-format helpers (e-mails stored comma-separated, metadata as JSON) ---
     @property
     def metadata_dict(self) -> dict:
         return self.metadata if isinstance(self.metadata, dict) else {}
@@ -140,7 +140,8 @@ class Job(TimestampedModel):
         return schedule.next_fire_times(self.zone, after or timezone.now(), count)
 
     def next_execution_at(self, *, after: dt.datetime | None = None) -> dt.datetime | None:
-        """Next fire time for an active job (even past its end date: API §3.2), else None."""
+        """Next fire time for an active job (even past its end date, until the scheduler pauses it);
+        None for a paused one."""
         if not self.is_active:
             return None
         times = self.next_fire_times(1, after=after)
@@ -239,7 +240,7 @@ class SchedulerState(models.Model):
     """One row the leading scheduler keeps up to date; web processes read it.
 
     The web app never runs the scheduler, so status and resync requests cross
-    processes through this row (DESIGN.md, "Scheduler status across processes").
+    processes through this row (the web processes read it, the leader writes it).
     """
 
     SINGLETON_ID = "leader"

@@ -59,7 +59,7 @@ def next_fire_after(expression: str, zone_name: str, now: dt.datetime) -> dt.dat
 
 
 def job_next_execution_at(job: Job | dict, now: dt.datetime | None = None) -> dt.datetime | None:
-    """API §3.2: null for inactive jobs; set for active ones even past their end date.
+    """Null for inactive jobs; set for active ones even past their end date (the scheduler pauses those).
     ``job`` is a Job or a column dict of one."""
     if isinstance(job, dict):
         active, expression, zone = job["is_active"], job["cron_expression"], job["timezone"]
@@ -162,7 +162,7 @@ def execution_statistics(filters: ExecutionFilters) -> dict:
 
 
 def job_execution_stats(job: Job) -> dict:
-    """Per-job, all time: the mean duration counts successful runs only (API §4.6)."""
+    """Per-job, all time: the mean duration counts successful runs only (as clients have always shown it)."""
     return job.executions.aggregate(
         total=Count("id"),
         success=Count("id", filter=Q(status="success")),

@@ -1,6 +1,6 @@
-"""Executions API (API.md §4.6): per-job list/detail/stats, global list/detail/statistics.
+"""Executions API: per-job list/detail/stats, global list/detail/statistics.
 
-Readable by every role for every job (Q-A26). Lists run a fixed number of
+Readable by every role for every job (run history is shared knowledge). Lists run a fixed number of
 queries whatever the page size.
 """
 
@@ -32,7 +32,7 @@ TAG = ["executions"]
 
 
 def execution_dict(execution: JobExecution, *, with_job: bool = False) -> dict[str, Any]:
-    """Execution of API.md §3.3 (+ ``scheduled_for`` and GitHub run details, additive);
+    """An execution (with ``scheduled_for`` and GitHub run details, additions to the old shape);
     ExecutionWithJob adds ``job_name`` and the job's current ``github_repo``."""
     data = {
         "id": execution.id,
@@ -139,10 +139,10 @@ class JobExecutionListView(APIView):
                    parameters=[path_id("job_id"), bounded("limit", 1, 200, "default 50"), *FILTER_PARAMS],
                    responses={200: JobExecutionList, **errors(404)})
     def get(self, request, job_id: str):
-        limit = query_int(request.query_params, "limit", 50, minimum=1, maximum=200)  # §0.8: before the 404
+        limit = query_int(request.query_params, "limit", 50, minimum=1, maximum=200)  # checked before the 404
         job = find_job(job_id)
         rows = job_executions(job, _filters(request.query_params), limit=limit)
-        # Q-A21: total_executions is the number returned, not the number matching.
+        # total_executions is the number returned, not the number matching: clients page on it.
         return Response({"job_id": job.id, "job_name": job.name, "total_executions": len(rows),
                          "executions": [execution_dict(row) for row in rows]})
 
@@ -220,7 +220,7 @@ class ExecutionStatisticsView(APIView):
         start, end = query_range(params)
         filters = ExecutionFilters(job_id=params.get("job_id") or None, start=start, end=end)
         totals = execution_statistics(filters)
-        # Q-A22: unrounded rate, and the mean over every execution with a duration.
+        # Unrounded rate, and the mean over every execution with a duration (clients format it).
         return Response({
             "total_executions": totals["total"],
             "successful_executions": totals["success"],

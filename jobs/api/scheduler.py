@@ -1,8 +1,8 @@
-"""Scheduler operations (API.md §4.11) across processes.
+"""Scheduler operations across processes.
 
 The web process never runs the scheduler: status reads the leader's heartbeat
 row, and a resync is a request written into that row which the leader answers
-(BEHAVIOR.md §3.7 recommendation). ``POST /scheduler/resync`` waits up to
+(it may run on another host). ``POST /scheduler/resync`` waits up to
 RESYNC_WAIT_SECONDS for the answer; a leader that is alive but slower than that
 gets ``202`` with the request time, and performs the pass anyway.
 """

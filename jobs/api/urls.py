@@ -1,5 +1,5 @@
 """jobs, executions and scheduler API routes (mounted under /api/v2/). Literal
-segments come before ``{job_id}`` / ``{execution_id}`` (API.md §2, route precedence)."""
+segments come before ``{job_id}`` / ``{execution_id}`` (so they are never read as an id)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Jobs API (API.md §4.5): list, detail, create, update, delete, cron tools, bulk upload.
+"""Jobs API: list, detail, create, update, delete, cron tools, bulk upload.
 
 Each view: role check (permission class) → find the job → ownership → validate
 (serializers) → call a write or selector → envelope.
@@ -37,7 +37,7 @@ TAG = ["jobs"]
 
 
 class RoleByMethod:
-    """Reads for any authenticated role, writes for writers (API.md §1.5).
+    """Reads for any authenticated role, writes for writers.
     Bodies are JSON (read by ``json_body``); the parser list documents it."""
 
     parser_classes = [JSONParser]
@@ -167,7 +167,7 @@ class TestRunView(RoleByMethod, LiteralJobRoute, APIView):
 # --- cron tools -------------------------------------------------------------------------
 
 def _expression(body: dict) -> str:
-    """``expression`` wins when truthy, else ``cron_expression`` (API.md §4.5)."""
+    """``expression`` wins when truthy, else ``cron_expression`` (older clients send that)."""
     key = "expression" if body.get("expression") else "cron_expression"
     value = body.get(key)
     if value is None:

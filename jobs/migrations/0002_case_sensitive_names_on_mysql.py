@@ -1,4 +1,4 @@
-"""Keep job names and usernames case-sensitive on MySQL/MariaDB (DATA_MODEL.md Q-D7).
+"""Keep job names and usernames case-sensitive on MySQL/MariaDB (as on SQLite and PostgreSQL: `Job` and `job` are two jobs).
 
 Their default collations compare case-insensitively, so the unique index would
 refuse "Job" next to "job". Other backends already compare case-sensitively.

@@ -129,7 +129,7 @@ def _clip(text: str | None) -> str | None:
 
 
 def _network_failure(trigger: str, prefix: str, text: str) -> Outcome:
-    # Texts per trigger as the contract lists them (Q-B9): manual runs say
+    # Clients match these texts per trigger, so they stay as they were: manual runs say
     # "Request failed: ..." and their notification drops that prefix.
     if trigger == TriggerType.MANUAL:
         return Outcome(ExecutionStatus.FAILED, error_message=f"Request failed: {text}", notify_error=text)
@@ -189,7 +189,7 @@ def dispatch(config: RunConfig, *, trigger: str) -> Outcome:
 # --- test runs ----------------------------------------------------------------------------------
 @dataclass
 class TestRunResult:
-    """Outcome of an unsaved test run; ``as_response()`` is the API's 200 body (API §4.5)."""
+    """Outcome of an unsaved test run; ``as_response()`` is the API's 200 body."""
 
     __test__ = False  # not a pytest test class
 

@@ -41,7 +41,8 @@ def jobs_auto_pause_expired(*, today: dt.date | None = None, silent: bool = Fals
     """Pause every active job whose end date is before ``today`` (scheduler zone).
 
     Each pause notifies the creator and active admins and posts to Slack, unless
-    ``silent`` (the reconciler's auto-pause is silent, Q-B14).
+    ``silent`` (the reconciler's auto-pause is: it runs every few seconds and the
+    weekly maintenance announces the same pause).
     """
     return _auto_pause_expired(today or scheduler_today(), silent=silent)[0]
 
@@ -74,7 +75,7 @@ def jobs_send_end_date_reminders(*, today: dt.date | None = None) -> int:
 
 
 def end_date_maintenance_run(*, today: dt.date | None = None) -> dict:
-    """The weekly maintenance (BEHAVIOR §8.3): auto-pause, then reminders; returns its summary."""
+    """The weekly maintenance: auto-pause, then reminders; returns its summary."""
     now = timezone.now()
     today = today or scheduler_today(now)
     paused, paused_notes = _auto_pause_expired(today, silent=False)

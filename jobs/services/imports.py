@@ -69,7 +69,7 @@ class ImportReport:
 
     @property
     def failed(self) -> bool:
-        """Nothing valid and at least one error: the upload answers 400 (API.md §4.5)."""
+        """Nothing valid and at least one error: the upload answers 400."""
         return self.created_count == 0 and self.error_count > 0
 
     @property
@@ -92,7 +92,7 @@ class ImportReport:
 # --- reading the file ---------------------------------------------------------------------
 
 def read_table(data: bytes) -> tuple[list[str], list[list[str]], dict[str, int]]:
-    """Decoded, parsed and normalised (BEHAVIOR.md §9.1): (header, rows, stats)."""
+    """Decoded, parsed and normalised (blank columns and rows dropped): (header, rows, stats)."""
     if b"\x00" in data:
         raise CsvFileError("The file is not a CSV text file.")
     try:

@@ -41,7 +41,7 @@ def _dispatch_and_finish(job: Job, execution: JobExecution, config: RunConfig) -
         outcome = Outcome(ExecutionStatus.FAILED,
                           error_message=f"Unexpected error executing job '{job.name}': {exc}")
     if outcome.target:
-        execution.target = outcome.target  # a .yml/.yaml fallback updates the target (Q-B10)
+        execution.target = outcome.target  # a .yml/.yaml fallback: record the workflow that ran
     execution.github_run_id = outcome.github_run_id
     execution.github_run_url = outcome.github_run_url
     execution.finish(status=outcome.status, response_status=outcome.response_status,
@@ -67,7 +67,7 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
     (job, scheduled_for) gets an IntegrityError and dispatches nothing (None).
 
     ``trigger="manual"``: ``overrides`` are the fields of the execute request body
-    (API §4.5), already validated. Inactive jobs run; an expired job is paused
+    already checked (``run_overrides``). Inactive jobs run; an expired job is paused
     silently (committed, so do not call this inside a transaction you roll back)
     and JobExpired is raised.
     """
@@ -135,7 +135,9 @@ def execution_record_skipped(*, job: Job, scheduled_for: dt.datetime, reason: st
 
 
 def executions_close_interrupted(*, started_before: dt.datetime | None = None) -> int:
-    """Close rows a dead scheduler left 'running' as failed (Q-B8); returns how many."""
+    """Close rows a dead scheduler left 'running' as failed, so none stays running forever.
+
+    Returns how many it closed."""
     running = JobExecution.objects.filter(status=ExecutionStatus.RUNNING)
     if started_before is not None:
         running = running.filter(started_at__lt=started_before)
