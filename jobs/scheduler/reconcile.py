@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from cronhub.api.formats import iso_z_micro
+from cronhub.timestamps import utc_rfc3339_micro
 from jobs import cron
 from jobs.models import Job, scheduler_today
 from jobs.scheduler import metrics
@@ -164,7 +164,7 @@ class Reconciler:
                      desired.invalid_cron + invalid, len(self.engine.entries), elapsed)
         return {
             "message": "Scheduler resync completed",
-            "ran_at": iso_z_micro(now),
+            "ran_at": utc_rfc3339_micro(now),
             "db_jobs_total": len(desired.job_ids),
             "db_jobs_active": desired.active,
             "scheduled_now": len(self.engine.entries) + self.extra_entries,
