@@ -286,7 +286,9 @@ class CronSchedule:
 
         cronsim walks the zone's wall clock like Debian cron: in a spring-forward gap a fixed-time
         job runs once right after the jump and a wildcard job has no runs; in a repeated hour a
-        fixed-time job runs once (first pass) and a wildcard job in both passes.
+        fixed-time job runs once (first pass) and a wildcard job in both passes. (cronsim steps
+        hours through UTC, so on the day Lord Howe's clock moves by half an hour an every-minute
+        job's next matching hour can start at :30.)
         """
         if count <= 0:
             return []
