@@ -19,9 +19,9 @@ time it belongs to (so it includes claiming the row and opening the HTTP call).
   entry is measured (5 edits).
 - RSS: the scheduler's resident memory once N jobs are loaded, and its peak.
 
-The scheduler runs on a shifted clock (``CRONHUB_TEST_CLOCK_OFFSET_SECONDS``,
-jobs/scheduler/testclock.py) so the next minute boundary is a few seconds away;
-everything else is the production path.
+The scheduler runs on a shifted clock (started through the test-only
+``jobs.tests.clocked_scheduler``) so the next minute boundary is a few seconds
+away; everything else is the production path.
 """
 
 from __future__ import annotations
@@ -190,11 +190,10 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     )
     log_path = workdir / "scheduler.log"
     env = {**os.environ, "SCHEDULER_MAX_WORKERS": str(workers), "SCHEDULER_LOCK_PATH": str(workdir / "lock"),
-           "CRONHUB_TEST_CLOCK_OFFSET_SECONDS": f"{offset:.6f}", "SCHEDULER_HEARTBEAT_SECONDS": "5",
-           "PYTHONUNBUFFERED": "1"}
+           "SCHEDULER_HEARTBEAT_SECONDS": "5", "PYTHONUNBUFFERED": "1"}
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "manage.py", "runscheduler"], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, "-m", "jobs.tests.clocked_scheduler", f"{offset:.6f}"],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + lead + 30
         while "firing" not in log_path.read_text() and time.time() < deadline:

@@ -1,12 +1,20 @@
-"""Cron maths for cronhub: parse and validate classic (Debian) crontab expressions,
-compute fire times on a zone's wall clock across DST changes, and describe schedules in English."""
+"""Cron for cronhub: classic (Debian) crontab expressions, checked strictly, expanded from
+macros, described in English; every fire time comes from cronsim.
+
+cronsim follows Debian's Vixie cron where other libraries do not: the day-of-month and
+day-of-week fields are ORed unless one starts with "*", 0 and 7 are both Sunday, and DST
+gaps and repeated hours are handled as cron handles them. What it does not do lives here:
+refusing what classic cron would not read (cronsim also accepts seconds, L, W, # and
+"5/10"), the macros, and "next" meaning strictly after an instant.
+"""
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from cronsim import CronSim, CronSimError
 
 __all__ = [
     "FIELD_COUNT_MESSAGE", "MACROS", "MAX_EXPRESSION_LENGTH", "REQUIRED_MESSAGE",
@@ -36,15 +44,10 @@ _DOW_LABELS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
 _FULL_MONTH_NAMES = {label.lower(): name for label, name in zip(_MONTH_LABELS, _MONTH_NAMES, strict=True)}
 _FULL_DOW_NAMES = {label.lower(): name for label, name in zip(_DOW_LABELS, _DOW_NAMES, strict=True)}
 
-# Index 2 is 29 so that "0 0 29 2 *" counts as able to fire (leap years).
-_MAX_MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _FIELD_CHARS = frozenset("0123456789*,-/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
-_ONE_MINUTE = timedelta(minutes=1)
-# Gaps are an hour in practice; the bound only stops a pathological tzdata entry from looping.
-_MAX_GAP_MINUTES = 3 * 24 * 60
-# A schedule that passed the never-fires check fires within one 400-year Gregorian cycle.
-_SEARCH_YEARS = 400
+# parse() builds a CronSim once to expand the fields and run cronsim's own never-fires check.
+_REFERENCE_START = datetime(2000, 1, 1)
 
 
 class CronError(ValueError):
@@ -112,7 +115,9 @@ def _value(token: str, field: _Field, item: str) -> int:
     return value
 
 
-def _parse_field(text: str, field: _Field) -> frozenset[int]:
+def _check_field(text: str, field: _Field) -> str:
+    """Refuse, with a message naming the field, what classic cron would not read (cronsim is laxer);
+    return the field as cronsim should read it."""
     for ch in text:
         if ch not in _FIELD_CHARS:
             if ch in "?#":
@@ -121,50 +126,50 @@ def _parse_field(text: str, field: _Field) -> frozenset[int]:
                     "which classic cron does not support."
                 )
             raise CronError(f'Invalid character "{ch}" in the {field.name} field.')
-    values: set[int] = set()
+    items = []
     for item in text.split(","):
         if not item:
             raise CronError(f'Empty list entry in the {field.name} field ("{text}").')
         base, slash, step_text = item.partition("/")
         if "/" in step_text:
             raise CronError(f'Invalid entry "{item}" in the {field.name} field: only one "/" is allowed.')
-        step = 1
         if slash:
             if not step_text or not set(step_text) <= _DIGITS:
                 raise CronError(
                     f'Invalid step "{step_text}" in the {field.name} field: a step must be a number.'
                 )
-            step = int(step_text)
-            if step == 0:
+            if int(step_text) == 0:
                 raise CronError(f'Step 0 in the {field.name} field ("{item}"): a step must be 1 or more.')
         if base == "*":
-            low, high = field.low, field.high
-        elif "*" in base:
+            items.append(item)
+            continue
+        if "*" in base:
             raise CronError(
                 f'Invalid entry "{item}" in the {field.name} field: '
                 '"*" stands alone or takes a step, e.g. "*/5".'
             )
-        elif "-" in base:
+        if "-" in base:
             start_text, _, end_text = base.partition("-")
             if "-" in end_text:
                 raise CronError(f'Invalid range "{base}" in the {field.name} field.')
-            low = _value(start_text, field, item)
-            high = _value(end_text, field, item)
-            if low > high:
+            if _value(start_text, field, item) > _value(end_text, field, item):
                 raise CronError(
                     f'Reversed range "{base}" in the {field.name} field: '
                     "the start must not be after the end (cron ranges do not wrap)."
                 )
+            if slash and _value(start_text, field, item) == _value(end_text, field, item):
+                # Cron reads "5-5/2" as just 5; cronsim would read it as "5/2" (5 to the maximum).
+                item = start_text
         else:
-            low = high = _value(base, field, item)
+            _value(base, field, item)
             if slash:
-                # Vixie cron only steps through "*" or a range; "5/10" is a croniter/Quartz extension.
+                # Vixie cron only steps through "*" or a range; "5/10" is a cronsim/Quartz extension.
                 raise CronError(
                     f'Invalid step "{item}" in the {field.name} field: a step needs "*" or a range, '
-                    f'e.g. "*/{step}" or "{base}-{field.high}/{step}".'
+                    f'e.g. "*/{step_text}" or "{base}-{field.high}/{step_text}".'
                 )
-        values.update(range(low, high + 1, step))
-    return frozenset(values)
+        items.append(item)
+    return ",".join(items)
 
 
 def _clean(expression: str) -> str:
@@ -216,26 +221,17 @@ def _parse(expression: str) -> CronSchedule:
     parts = fields.split()
     if len(parts) != 5:
         raise CronError(FIELD_COUNT_MESSAGE)
-    sets = [_parse_field(text, field) for text, field in zip(parts, _FIELDS, strict=True)]
-    minutes, hours, days, months, weekdays = sets
-    # Debian cron: a day-of-month or day-of-week field starting with "*" makes the two ANDed.
-    day_and = parts[2].startswith("*") or parts[4].startswith("*")
-    if day_and and min(days) > max(_MAX_MONTH_DAYS[m] for m in months):
+    spec = " ".join(_check_field(text, field) for text, field in zip(parts, _FIELDS, strict=True))
+    try:
+        sim = CronSim(spec, _REFERENCE_START)
+    except CronSimError:
+        # After the checks above, the one thing cronsim still refuses is a day of month that no
+        # month of the month field has, when both day fields must match.
         raise CronError(
             f'Cron expression can never fire: the day-of-month field "{parts[2]}" names no day '
             f'that exists in the month field "{parts[3]}".'
-        )
-    return CronSchedule(
-        expression=trimmed,
-        fields=" ".join(parts),
-        minutes=minutes,
-        hours=hours,
-        days=days,
-        months=months,
-        weekdays=frozenset(d % 7 for d in weekdays),
-        day_and=day_and,
-        is_fixed_time=not (parts[0].startswith("*") or parts[1].startswith("*")),
-    )
+        ) from None
+    return CronSchedule(expression=trimmed, fields=" ".join(parts), spec=spec, sim=sim)
 
 
 def validate(expression: object) -> str | None:
@@ -251,30 +247,30 @@ def _zone(tz: str | tzinfo) -> tzinfo:
     return ZoneInfo(tz) if isinstance(tz, str) else tz
 
 
-def _month_length(year: int, month: int) -> int:
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return _MAX_MONTH_DAYS[month]
-
-
 class CronSchedule:
     """A validated schedule; immutable because parse() shares instances through its cache."""
 
     __slots__ = ("expression", "fields", "is_fixed_time", "minutes", "hours", "days", "months",
-                 "weekdays", "day_and", "_minute_list", "_hour_list")
+                 "weekdays", "day_and", "_spec", "_minute_list", "_hour_list")
 
-    def __init__(self, *, expression, fields, minutes, hours, days, months, weekdays, day_and, is_fixed_time):
+    def __init__(self, *, expression: str, fields: str, spec: str, sim: CronSim):
         self.expression = expression
         self.fields = fields
-        self.minutes = minutes
-        self.hours = hours
-        self.days = days
-        self.months = months
-        self.weekdays = weekdays
-        self.day_and = day_and
-        self.is_fixed_time = is_fixed_time
-        self._minute_list = tuple(sorted(minutes))
-        self._hour_list = tuple(sorted(hours))
+        self._spec = spec
+        # The values each field matches, as cronsim expanded them (for describe()).
+        self.minutes = frozenset(sim.minutes)
+        self.hours = frozenset(sim.hours)
+        self.days = frozenset(sim.days)
+        self.months = frozenset(sim.months)
+        self.weekdays = frozenset(day % 7 for day in sim.weekdays)  # 7 is Sunday too
+        # Debian cron: a day-of-month or day-of-week field starting with "*" makes the two ANDed.
+        self.day_and = sim.day_and
+        # Debian cron (and cronsim) give jobs whose minute and hour fields do not start with "*"
+        # the DST treatment of fixed-time jobs.
+        minute, hour = fields.split()[:2]
+        self.is_fixed_time = not (minute.startswith("*") or hour.startswith("*"))
+        self._minute_list = tuple(sorted(self.minutes))
+        self._hour_list = tuple(sorted(self.hours))
 
     def __repr__(self) -> str:
         return f"CronSchedule({self.expression!r})"
@@ -285,118 +281,39 @@ class CronSchedule:
     def __hash__(self) -> int:
         return hash(self.expression)
 
-    def _matching_days(self, year: int, month: int) -> list[int]:
-        length = _month_length(year, month)
-        days, weekdays = self.days, self.weekdays
-        if len(weekdays) == 7 and self.day_and:
-            return [d for d in range(1, length + 1) if d in days]
-        # Python's Monday=0 becomes cron's Monday=1 (Sunday=0).
-        first = (date(year, month, 1).weekday() + 1) % 7
-        if self.day_and:
-            return [d for d in range(1, length + 1) if d in days and (first + d - 1) % 7 in weekdays]
-        return [d for d in range(1, length + 1) if d in days or (first + d - 1) % 7 in weekdays]
-
-    def _walls(self, start: datetime):
-        """Yield matching wall-clock minutes (naive) at or after `start`, ascending."""
-        minutes, hours = self._minute_list, self._hour_list
-        year, month = start.year, start.month
-        first_day, first_hour, first_minute = start.day, start.hour, start.minute
-        in_first_month = True
-        last_year = min(start.year + _SEARCH_YEARS, 9999)
-        while year <= last_year:
-            if month in self.months:
-                for day in self._matching_days(year, month):
-                    if in_first_month and day <= first_day:
-                        if day < first_day:
-                            continue
-                        for hour in hours[bisect_left(hours, first_hour):]:
-                            start_at = bisect_left(minutes, first_minute) if hour == first_hour else 0
-                            for minute in minutes[start_at:]:
-                                yield datetime(year, month, day, hour, minute)
-                        continue
-                    for hour in hours:
-                        for minute in minutes:
-                            yield datetime(year, month, day, hour, minute)
-            in_first_month = False
-            if month == 12:
-                year, month = year + 1, 1
-            else:
-                month += 1
-
     def next_fire_times(self, tz: str | tzinfo, start: datetime, count: int) -> list[datetime]:
-        """Up to `count` fire times strictly after `start`, aware in `tz`, in increasing instant order."""
+        """Up to `count` fire times strictly after `start`, aware in `tz`, in increasing instant order.
+
+        cronsim walks the zone's wall clock like Debian cron: in a spring-forward gap a fixed-time
+        job runs once right after the jump and a wildcard job has no runs; in a repeated hour a
+        fixed-time job runs once (first pass) and a wildcard job in both passes. (cronsim steps
+        hours through UTC, so on the day Lord Howe's clock moves by half an hour an every-minute
+        job's next matching hour can start at :30.)
+        """
         if count <= 0:
             return []
-        zone = _zone(tz)
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
-        # Everything is compared as naive UTC instants: aware datetimes sharing a tzinfo compare by wall
-        # clock and ignore fold, which gets the repeated hour wrong.
-        start_utc = start.astimezone(UTC)
-        local = start_utc.astimezone(zone)
-        wall = local.replace(tzinfo=None, fold=0)
-        lower = wall.replace(second=0, microsecond=0)
-        offset0 = wall.replace(tzinfo=zone).utcoffset()
-        offset1 = wall.replace(tzinfo=zone, fold=1).utcoffset()
-        if local.fold == 0 and offset0 > offset1:
-            # First pass of a repeated hour: second-pass runs of earlier wall times are still ahead.
-            lower -= offset0 - offset1
-        last = start_utc.replace(tzinfo=None)
-        fixed = self.is_fixed_time
+        # Compare instants, never wall times: aware datetimes sharing a tzinfo compare by wall clock
+        # and ignore fold. cronsim walks fixed-time jobs on the naive wall clock, so from a start in
+        # the second pass of a repeated hour its first answer can be a first-pass time already gone.
+        last = start.astimezone(UTC)
+        zone = _zone(tz)
         result: list[datetime] = []
-        walls = self._walls(lower)
-        held = None
         try:
-            while len(result) < count:
-                candidate = held if held is not None else next(walls, None)
-                held = None
-                if candidate is None:
-                    break
-                aware = candidate.replace(tzinfo=zone)
-                offset0 = aware.utcoffset()
-                offset1 = aware.replace(fold=1).utcoffset()
-                if offset0 == offset1:
-                    runs = [aware]
-                elif offset0 < offset1:
-                    # Spring-forward gap: Debian runs fixed-time jobs once right after the jump and
-                    # simply skips wildcard jobs.
-                    runs = [self._after_gap(candidate, zone)] if fixed else []
-                elif fixed:
-                    # Repeated hour: fixed-time jobs run once, in the first pass.
-                    runs = [aware]
-                else:
-                    # Wildcard jobs run in both passes, so the whole first pass precedes the second.
-                    window = [aware]
-                    for following in walls:
-                        following_aware = following.replace(tzinfo=zone)
-                        if following_aware.utcoffset() > following_aware.replace(fold=1).utcoffset():
-                            window.append(following_aware)
-                        else:
-                            held = following
-                            break
-                    runs = window + [run.replace(fold=1) for run in window]
-                for run in runs:
-                    if run is None:
-                        continue
-                    instant = run.replace(tzinfo=None) - run.utcoffset()
-                    if instant > last:
-                        result.append(run)
-                        last = instant
-                        if len(result) == count:
-                            break
+            for fire in CronSim(self._spec, start.astimezone(zone)):
+                instant = fire.astimezone(UTC)
+                if instant > last:
+                    # Back from the instant: where a zone skips midnight (Santiago), cronsim can name
+                    # the first minute after the jump by the wall time that does not exist.
+                    result.append(instant.astimezone(zone))
+                    last = instant
+                    if len(result) == count:
+                        break
         except OverflowError:
             # Fire times past year 9999 cannot be represented; return what fits.
             pass
         return result
-
-    @staticmethod
-    def _after_gap(wall: datetime, zone: tzinfo) -> datetime | None:
-        for _ in range(_MAX_GAP_MINUTES):
-            wall += _ONE_MINUTE
-            aware = wall.replace(tzinfo=zone)
-            if aware.utcoffset() >= aware.replace(fold=1).utcoffset():
-                return aware
-        return None
 
     def next_fire_time(self, tz: str | tzinfo, start: datetime) -> datetime | None:
         """The first fire time strictly after `start`, or None if the schedule never fires again."""

@@ -10,6 +10,7 @@ import datetime as dt
 import zoneinfo
 
 from cronhub.api.errors import bad_request, validation_error
+from cronhub.timestamps import utc_rfc3339_micro
 
 UTC = dt.UTC
 
@@ -41,11 +42,8 @@ def iso_z_millis(value: dt.datetime | None) -> str | None:
     return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
-def iso_z_micro(value: dt.datetime | None) -> str | None:
-    """``2025-12-18T06:49:31.105845Z`` (health, scheduler status)."""
-    if value is None:
-        return None
-    return _utc(value).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+# ``2025-12-18T06:49:31.105845Z`` (health, scheduler status, the scheduler's resync summary).
+iso_z_micro = utc_rfc3339_micro
 
 
 def iso_offset(value: dt.datetime | None) -> str | None:

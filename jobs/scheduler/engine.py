@@ -90,7 +90,8 @@ def call_with_db_retry(func: Callable, *, what: str, deadline: float | None = No
 class DueJobs:
     """The jobs of the runs handed to the pool, read together when the first run of a fire time starts.
 
-    A run uses its job as it is at the fire time (Q-B5). Reading each job on its own
+    A run uses its job as it is at the fire time (an edit made after it is for the next run).
+    Reading each job on its own
     cost about a quarter of a run's CPU in a burst; one query for the jobs due at a
     fire time (up to ``chunk`` of them), made when the first of those runs starts,
     gives each run its configuration as of that fire time for a fraction of that.
@@ -186,7 +187,7 @@ class DispatchExecutor(BasePoolExecutor):
 
 @dataclass(frozen=True)
 class Entry:
-    """What the engine needs to know about a job; the rest is read at fire time (Q-B5)."""
+    """What the engine needs to know about a job; the rest is read at fire time."""
 
     job_id: str
     name: str
@@ -201,10 +202,9 @@ class Entry:
 class Dispatcher:
     """Runs in the pool: one call per due entry (its fire times, oldest first)."""
 
-    def __init__(self, *, grace_seconds: int, stop: threading.Event, due: DueJobs | None = None):
+    def __init__(self, *, grace_seconds: int, due: DueJobs):
         self.grace = dt.timedelta(seconds=grace_seconds)
-        self.stop = stop
-        self.due = due or DueJobs()
+        self.due = due
 
     def dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
                  missed_since: dt.datetime | None = None) -> None:
@@ -313,14 +313,10 @@ def newest_fire_times(trigger: CronHubTrigger, *, after: dt.datetime, until: dt.
 class Engine:
     """The ``jobs`` APScheduler instance plus what the leader knows about its entries."""
 
-    def __init__(self, *, stop: threading.Event, max_workers: int | None = None,
-                 grace_seconds: int | None = None):
-        self.stop = stop
-        if grace_seconds is None:
-            grace_seconds = settings.SCHEDULER_MISFIRE_GRACE_SECONDS
-        self.grace_seconds = grace_seconds
+    def __init__(self, *, max_workers: int | None = None):
+        self.grace_seconds = settings.SCHEDULER_MISFIRE_GRACE_SECONDS
         due = DueJobs()
-        self.dispatcher = Dispatcher(grace_seconds=self.grace_seconds, stop=stop, due=due)
+        self.dispatcher = Dispatcher(grace_seconds=self.grace_seconds, due=due)
         self.executor = DispatchExecutor(max_workers or settings.SCHEDULER_MAX_WORKERS, due=due)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
@@ -354,9 +350,6 @@ class Engine:
             self.scheduler.shutdown(wait=False)
 
     # --- entries ------------------------------------------------------------------------
-    def signatures(self) -> dict[str, tuple[str, str]]:
-        return {job_id: entry.signature for job_id, entry in self.entries.items()}
-
     def add(self, entry: Entry, trigger: CronHubTrigger, *, now: dt.datetime) -> bool:
         next_run = trigger.get_next_fire_time(None, now)
         if next_run is None:
@@ -370,7 +363,7 @@ class Engine:
 
     def replace(self, entry: Entry, trigger: CronHubTrigger, *, now: dt.datetime) -> bool | None:
         """Swap the trigger. ``None`` = not now: the old entry is due this instant and
-        must fire first (a pass never swallows a due fire, Q-B6)."""
+        must fire first (a reconciliation pass never swallows a due fire)."""
         current = self.scheduler.get_job(entry.job_id)
         if current is None:
             return self.add(entry, trigger, now=now)
@@ -392,9 +385,6 @@ class Engine:
         self.entries.pop(job_id, None)
         if self.scheduler.get_job(job_id) is not None:
             self.scheduler.remove_job(job_id)
-
-    def count(self) -> int:
-        return len(self.scheduler.get_jobs())
 
     def next_runs(self, limit: int = 20) -> list[dict]:
         upcoming = []

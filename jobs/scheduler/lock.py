@@ -4,7 +4,7 @@ Two backends (``SCHEDULER_LOCK_BACKEND``):
 
 - ``file``: ``fcntl.flock`` on ``SCHEDULER_LOCK_PATH``, held for the process
   lifetime. The kernel drops it when the process dies, however it dies, so
-  there is no stale-lock guessing (BEHAVIOR.md Q-B3). One host only.
+  there is no stale-lock guessing. One host only.
 - ``database``: a PostgreSQL session advisory lock or a MySQL/MariaDB
   ``GET_LOCK`` taken on a dedicated connection (never the ORM's per-thread
   connection, which is closed and reopened around every run). The server drops

@@ -4,9 +4,9 @@ A full pass reads every job (id, name, cron, zone, active, end date), works out
 which should be scheduled, and applies only the differences: new entries are
 added, entries whose cron or zone changed are replaced, renamed ones renamed,
 and the rest are left alone, so their next fire time is untouched (re-adding
-everything every pass could swallow a run due at that moment, Q-B6).
+everything every pass could swallow a run due at that moment).
 Expired jobs are auto-paused first, through the one auto-pause service, and
-not silently (unlike the old reconciler, Q-B14): passes run every minute, so a
+not silently: passes run every minute, so a
 silent pause here would always beat the notifying end-date maintenance to it
 and nobody would ever hear that their job stopped. The service's pause is a
 conditional UPDATE, so each job is paused, and announced, once.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from cronhub.api.formats import iso_z_micro
+from cronhub.timestamps import utc_rfc3339_micro
 from jobs import cron
 from jobs.models import Job, scheduler_today
 from jobs.scheduler import metrics
@@ -118,7 +118,7 @@ class Reconciler:
         return self.pending or Fingerprint.read() != self.fingerprint
 
     def full_pass(self, *, now: dt.datetime | None = None) -> dict:
-        """One reconciliation pass; returns the summary API.md §4.11 gives for a resync."""
+        """One reconciliation pass; returns the summary ``POST /scheduler/resync`` answers with."""
         began = time.monotonic()
         now = now or timezone.now()
         today = scheduler_today(now)
@@ -164,7 +164,7 @@ class Reconciler:
                      desired.invalid_cron + invalid, len(self.engine.entries), elapsed)
         return {
             "message": "Scheduler resync completed",
-            "ran_at": iso_z_micro(now),
+            "ran_at": utc_rfc3339_micro(now),
             "db_jobs_total": len(desired.job_ids),
             "db_jobs_active": desired.active,
             "scheduled_now": len(self.engine.entries) + self.extra_entries,

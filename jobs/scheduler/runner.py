@@ -104,7 +104,7 @@ class Leadership:
         self.lock = lock
         self.stop = stop
         self.lost = threading.Event()
-        self.engine = Engine(stop=stop)
+        self.engine = Engine()
         self.internal = maintenance.build_scheduler()
         self.reconciler = Reconciler(self.engine, extra_entries=len(maintenance.internal_jobs()))
         self.drained = True

@@ -2,8 +2,8 @@
 
 APScheduler's own ``CronTrigger.from_crontab`` reads crontab differently from
 classic cron (0 = Monday, no 7, day fields ANDed, an hour late in DST gaps), so
-every fire time the scheduler uses comes from the same engine as the API
-preview and the admin (``cron/SEMANTICS.md``).
+every fire time the scheduler uses comes from the same place as the API preview
+and the admin: ``jobs.cron``, backed by cronsim.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class CronHubTrigger(BaseTrigger):
 
     def get_next_fire_time(self, previous_fire_time, now):
         # APScheduler's contract: without a previous fire time, the first one at or
-        # after `now` (our engine lists fire times strictly after an instant, hence
+        # after `now` (jobs.cron lists fire times strictly after an instant, hence
         # the 1 µs step back); after a fire, the next one strictly after it, even if
         # that is in the past: that is how APScheduler sees the fire times it missed.
         if previous_fire_time is None:

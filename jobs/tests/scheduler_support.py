@@ -168,7 +168,7 @@ def shared_database(request, tmp_path, django_db_blocker):
 
 
 class Clock:
-    """The shifted clock every scheduler process of one test shares (jobs/scheduler/testclock.py):
+    """The shifted clock every scheduler process of one test shares (jobs/tests/clocked_scheduler.py):
     the next minute boundary (``fire_at``) is ``lead`` seconds away in real time."""
 
     def __init__(self, lead: float):
@@ -190,11 +190,13 @@ class Clock:
 
 
 class SchedulerProcess:
-    def __init__(self, env: dict, log_path: Path):
+    """``manage.py runscheduler`` on ``clock`` (through jobs/tests/clocked_scheduler.py)."""
+
+    def __init__(self, clock: Clock, env: dict, log_path: Path):
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.popen = subprocess.Popen(
-            [sys.executable, "manage.py", "runscheduler"], cwd=ROOT, env=env,
+            [sys.executable, "-m", "jobs.tests.clocked_scheduler", f"{clock.offset:.6f}"], cwd=ROOT, env=env,
             stdout=self._log, stderr=subprocess.STDOUT,
         )
 
@@ -224,7 +226,7 @@ class SchedulerProcess:
 
 
 def scheduler_processes(tmp_path: Path, db: SharedDatabase):
-    """Generator for a fixture: ``start(**env)`` launches ``manage.py runscheduler``; all are
+    """Generator for a fixture: ``start(clock=..., **env)`` launches ``manage.py runscheduler``; all are
     stopped at the end, and their logs are printed (pytest shows them when a test fails)."""
     started: list[SchedulerProcess] = []
 
@@ -237,12 +239,11 @@ def scheduler_processes(tmp_path: Path, db: SharedDatabase):
             "SCHEDULER_LOCK_PATH": str(tmp_path / "scheduler.lock"),
             "SCHEDULER_HEARTBEAT_SECONDS": "1",
             "SCHEDULER_SHUTDOWN_GRACE_SECONDS": "10",
-            "CRONHUB_TEST_CLOCK_OFFSET_SECONDS": f"{clock.offset:.6f}",
             "PYTHONUNBUFFERED": "1",
         })
         env.pop("TEST_DATABASE_NAME", None)
         env.update({key: str(value) for key, value in overrides.items()})
-        process = SchedulerProcess(env, tmp_path / f"scheduler-{len(started) + 1}.log")
+        process = SchedulerProcess(clock, env, tmp_path / f"scheduler-{len(started) + 1}.log")
         started.append(process)
         return process
 

@@ -1,7 +1,7 @@
 """One ``runscheduler`` process through its life: edits, restarts, missed runs, shutdown.
 
 Real subprocesses on a shared database, a real webhook receiver, and the
-shifted test clock (jobs/scheduler/testclock.py) so fire times come in seconds.
+shifted test clock (jobs/tests/clocked_scheduler.py) so fire times come in seconds.
 """
 
 import datetime as dt

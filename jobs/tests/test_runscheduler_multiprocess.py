@@ -1,7 +1,7 @@
 """Several ``runscheduler`` processes on one database: each fire time runs exactly once.
 
 Real subprocesses, a real webhook receiver, a real lock. The processes run on a
-shifted clock (``Clock``; jobs/scheduler/testclock.py) so an every-minute job's
+shifted clock (``Clock``; jobs/tests/clocked_scheduler.py) so an every-minute job's
 next fire time is seconds away instead of up to a minute.
 """
 

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import os
-import threading
 import urllib.request
 
 import pytest
@@ -47,7 +46,7 @@ def test_a_beat_publishes_count_next_runs_and_last_reconcile():
 
 def test_the_leader_publishes_the_next_twenty_fire_times_in_order():
     jobs = [JobFactory(cron_expression=f"{minute} * * * *", timezone="UTC") for minute in range(25)]
-    engine = Engine(stop=threading.Event(), max_workers=1)
+    engine = Engine(max_workers=1)
     engine.start()
     try:
         now = timezone.now()

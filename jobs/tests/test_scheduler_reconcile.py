@@ -1,7 +1,6 @@
 """Reconciliation: the database is the truth; only differences are applied."""
 
 import datetime as dt
-import threading
 
 import pytest
 from django.utils import timezone
@@ -69,7 +68,7 @@ def test_the_diff_touches_only_what_changed():
 
 @pytest.fixture
 def engine():
-    engine = Engine(stop=threading.Event(), max_workers=2)
+    engine = Engine(max_workers=2)
     engine.start()  # paused: nothing fires during these tests
     yield engine
     engine.shutdown()

@@ -1,4 +1,4 @@
-"""Fire times come from SEMANTICS.md, through the APScheduler trigger the scheduler uses."""
+"""Classic cron fire times, through the APScheduler trigger the scheduler uses."""
 
 import datetime as dt
 import json
@@ -14,15 +14,13 @@ from jobs import cron
 from jobs.scheduler.engine import newest_fire_times
 from jobs.scheduler.trigger import CronHubTrigger
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "cron" / "examples.json"
+EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "cron_examples.json"
 UTC = dt.UTC
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
 
 def _examples(kind):
-    if not EXAMPLES.exists():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{EXAMPLES} not found beside the repo"))]
     return [pytest.param(case, id=case["id"]) for case in json.loads(EXAMPLES.read_text())[kind]]
 
 

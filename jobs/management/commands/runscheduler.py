@@ -18,7 +18,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from jobs.scheduler import metrics, runner, testclock
+from jobs.scheduler import metrics, runner
 from jobs.scheduler.lock import make_lock
 
 log = logging.getLogger("cronhub.scheduler")
@@ -36,7 +36,6 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        testclock.apply_from_environment()
 
         if not settings.SCHEDULER_ENABLED:
             # Stay up (idle) so a supervisor or scripts/dev.sh does not restart or stop everything.

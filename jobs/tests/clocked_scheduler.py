@@ -1,0 +1,35 @@
+"""Test-only: ``manage.py runscheduler`` on a shifted clock.
+
+    python -m jobs.tests.clocked_scheduler OFFSET_SECONDS
+
+Cron has minute resolution, so a multi-process test would wait up to a minute
+for each fire time. Instead the test starts every scheduler process through
+this module with the same offset: the process's wall clock (every
+``datetime.now``/``time.time``, so APScheduler, the trigger, the claim rows and
+the heartbeat alike) runs that many seconds ahead, chosen so the next minute
+boundary is a few seconds away. Then the production command runs unchanged:
+the real trigger, engine, lock and claim path fire at that boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 2:
+        sys.exit(f"usage: python -m jobs.tests.clocked_scheduler OFFSET_SECONDS (got {argv[1:]!r})")
+    offset = float(argv[1])
+    import time_machine  # a test dependency (requirements-dev.txt)
+
+    time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset), tick=True).start()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cronhub.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["manage.py", "runscheduler"])
+
+
+if __name__ == "__main__":
+    main(sys.argv)
