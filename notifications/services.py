@@ -1,13 +1,17 @@
 """``notify(...)``: the one entry point that tells people about a job event.
 
-It writes the in-app rows of BEHAVIOR §5 (titles and messages verbatim), posts to
-Slack for the end-date events (§7) and for run results, and sends the run e-mails
-(§6) according to the job's settings, filtered by each user's notification
+It writes the in-app rows (titles and messages are what clients already show),
+posts to Slack for the end-date events and for run results, and sends the run
+e-mails according to the job's settings, filtered by each user's notification
 preferences. Run results reach Slack because that is where teams watch: a failure
 always (with the PIC team's mention), a success only when the job asks for
 success notices (``notify_on_success``), the same rule as e-mail. Delivery
 problems are logged and never raised: a failed notification must not fail the
 run or the request that caused it.
+
+Users are reached through Django's user model (``get_user_model()``) and its
+relations, not through the accounts app: notifications sit below the apps that
+call them.
 
     notify(event=Event.JOB_CREATED, job=job, actor=request.user)
     notify(event=Event.JOB_DELETED, job=job, actor=request.user)   # before or after job.delete()
@@ -20,9 +24,9 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from accounts.models import NotificationPreferences, Role, User
 from integrations import email as email_client
 from integrations import slack as slack_client
 from notifications.models import Notification, NotificationType
@@ -45,6 +49,7 @@ class Event(StrEnum):
 
 ALL_USERS = "all users"
 CREATOR_AND_ADMINS = "creator + active admins"
+ADMIN_ROLE = "admin"  # the user model's ``role`` of administrators (also the API's word for it)
 
 
 @dataclass(frozen=True)
@@ -95,12 +100,13 @@ def actor_label(actor) -> str:
 
 def recipient_ids(job, audience: str) -> list[str]:
     """The users told about an event, as primary keys (every run notifies them: no model building)."""
+    users = get_user_model().objects
     if audience == ALL_USERS:
-        # Every user row, active or not, every role (Q-B16: kept).
-        return list(User.objects.values_list("pk", flat=True))
-    ids = list(User.objects.filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True))
+        # Every user row, active or not, every role: deactivated users keep their inbox as before.
+        return list(users.values_list("pk", flat=True))
+    ids = list(users.filter(role=ADMIN_ROLE, is_active=True).values_list("pk", flat=True))
     creator = job.created_by_id
-    if creator and creator not in ids and User.objects.filter(pk=creator).exists():
+    if creator and creator not in ids and users.filter(pk=creator).exists():
         ids.insert(0, creator)
     return ids
 
@@ -126,16 +132,16 @@ def _email_addresses(job, *, switch: str) -> list[str]:
     """The job's list, minus users who switched this kind of e-mail off in their preferences.
 
     Addresses that belong to no user, and users who never saved preferences, keep
-    receiving mail: the stored defaults reproduce today's deliveries (Q-B12).
+    receiving mail: the stored defaults reproduce the deliveries of before preferences existed.
     """
     addresses = email_client.clean_recipients(job.notification_email_list)
     if not addresses:
         return []
     opted_out = {
         email.lower()
-        for email in NotificationPreferences.objects.filter(
-            **{switch: False}, user__email__in=[a.lower() for a in addresses]
-        ).values_list("user__email", flat=True)
+        for email in get_user_model().objects.filter(
+            **{f"notification_preferences__{switch}": False}, email__in=[a.lower() for a in addresses]
+        ).values_list("email", flat=True)
     }
     return [a for a in addresses if a.lower() not in opted_out]
 

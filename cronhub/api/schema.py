@@ -1,4 +1,4 @@
-"""OpenAPI pieces shared by every app's views: the error bodies of API.md §0.7.
+"""OpenAPI pieces shared by every app's views: the error bodies and the usual parameters.
 
 Views list them in ``@extend_schema(responses=...)`` so the published document
 describes every status an endpoint can answer, and fuzzers can hold the server
@@ -7,7 +7,7 @@ to it.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -60,3 +60,41 @@ def validation_failed(description: str = "The body or query failed validation") 
 
 UNAUTHORIZED = error_b("Missing, invalid or expired token; unknown or deactivated user")
 ADMIN_ONLY = error_b("Admin access required")
+
+
+class ErrorOrDetailSerializer(serializers.Serializer):
+    """A 403 is shape B from the role check (``detail``) or shape A from the ownership check."""
+
+    error = serializers.CharField(required=False)
+    message = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+
+
+_BY_CODE = {
+    400: error_a("Invalid input (validation errors also carry a `detail` list)"),
+    401: UNAUTHORIZED,
+    403: OpenApiResponse(ErrorOrDetailSerializer, description="Role (B) or ownership (A) refused"),
+    404: error_a("Not found"),
+    409: error_b("Conflict"),
+    413: error_a("The upload is too large"),
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error responses of an endpoint that needs a token (401) and reads input (400), plus ``codes``."""
+    return {code: _BY_CODE[code] for code in sorted({400, 401, *codes})}
+
+
+def path_id(name: str) -> OpenApiParameter:
+    return OpenApiParameter(name, str, OpenApiParameter.PATH, description="Any string; unknown ids are 404.")
+
+
+def query(name: str, type_=str, description: str = "", **kwargs) -> OpenApiParameter:
+    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, required=False, description=description,
+                            **kwargs)
+
+
+def bounded(name: str, low: int, high: int | None, description: str) -> OpenApiParameter:
+    """An integer query parameter with the bounds the endpoint enforces."""
+    schema = {"type": "integer", "minimum": low, **({"maximum": high} if high is not None else {})}
+    return query(name, schema, description)

@@ -1,5 +1,13 @@
-"""The shared sample bulk-upload CSV, with its end dates moved into the future
-(they are in early 2026 and the import refuses past end dates)."""
+"""The sample bulk-upload CSV (``fixtures/sample_bulk_upload.csv``) and the helper
+that moves its end dates into the future.
+
+The file has the shape of a real team's upload, with project names and Slack ids
+made up: GitHub ``workflow_dispatch`` jobs with multi-line JSON request bodies,
+weekday crons (some with a trailing space), Enable/Disable statuses and five PIC
+teams. 108 rows name 46 jobs (62 rows repeat a name for another weekday, which the
+import refuses as duplicates); 25 of the 46 are enabled. Its end dates are in early
+2026, so an unmodified upload fails on them.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +16,17 @@ import datetime as dt
 import io
 from pathlib import Path
 
-import pytest
-
 from jobs.models import scheduler_today
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sample_bulk_upload.csv"
+SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample_bulk_upload.csv"
 TEAMS = ("PAM", "CAG", "QA Tech", "O2O", "FSBP")
 
 
 def sample_path() -> Path:
-    if not SAMPLE.exists():
-        pytest.skip(f"the shared fixtures are not beside the repository ({SAMPLE} is missing)")
     return SAMPLE
 
 
-def moved_forward(path: Path) -> bytes:
+def moved_forward(path: Path = SAMPLE) -> bytes:
     """The file with every End Date shifted by whole years so the earliest is after today."""
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     column = rows[0].index("End Date")

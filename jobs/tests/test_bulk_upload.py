@@ -1,18 +1,15 @@
-"""POST /api/v2/jobs/bulk-upload and the import service (BEHAVIOR.md §9)."""
+"""POST /api/v2/jobs/bulk-upload and the import service."""
 
-import csv
 import datetime as dt
-import io
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cronhub.testing.factories import JobFactory, PicTeamFactory
 from jobs.models import Job, scheduler_today
+from jobs.tests.sample_csv import SAMPLE, TEAMS, moved_forward
 from notifications.models import Notification
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sample_bulk_upload.csv"
 URL = "/api/v2/jobs/bulk-upload"
 HEADER = "Job Name,Repo,Workflow Name,Branch,Cron schedule (JST),Status,End Date,PIC Team,Request Body"
 
@@ -29,30 +26,17 @@ def upload(client, text: str | bytes, name: str = "jobs.csv", **form):
     )
 
 
-def sample_with_future_end_dates() -> bytes:
-    """The real upload, with every end date moved one year past today's year (its own are past)."""
-    rows = list(csv.reader(io.StringIO(SAMPLE.read_text(encoding="utf-8-sig"), newline="")))
-    year = scheduler_today().year + 1
-    for row in rows[1:]:
-        if len(row) > 6 and row[6].strip():
-            row[6] = f"{year}{row[6].strip()[4:]}"
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue().encode()
-
-
 @pytest.fixture
 def sample_teams(db):
-    for name in ("PAM", "CAG", "QA Tech", "O2O", "FSBP"):
+    for name in TEAMS:
         PicTeamFactory(name=name, slug=name.lower().replace(" ", "-"))
 
 
 # --- the sample file ------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="shared/fixtures/sample_bulk_upload.csv not beside the repo")
 def test_a_dry_run_of_the_sample_gives_the_documented_counts_and_writes_nothing(api, owner, sample_teams):
-    response = upload(api(owner), sample_with_future_end_dates(), dry_run="true")
+    response = upload(api(owner), moved_forward(), dry_run="true")
     assert response.status_code == 200
     body = response.json()
     assert body["message"] == "CSV validated successfully" and body["dry_run"] is True
@@ -64,12 +48,11 @@ def test_a_dry_run_of_the_sample_gives_the_documented_counts_and_writes_nothing(
     assert not Job.objects.exists()
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="shared/fixtures/sample_bulk_upload.csv not beside the repo")
 @pytest.mark.dbcompat
 def test_a_real_upload_of_the_sample_creates_the_46_jobs_with_the_default_owner(
     api, owner, other_user, sample_teams
 ):
-    response = upload(api(owner), sample_with_future_end_dates(), default_github_owner="acme")
+    response = upload(api(owner), moved_forward(), default_github_owner="acme")
     assert response.status_code == 200
     body = response.json()
     assert body["message"] == "Bulk upload processed" and body["created_count"] == 46
@@ -77,8 +60,8 @@ def test_a_real_upload_of_the_sample_creates_the_46_jobs_with_the_default_owner(
     job = Job.objects.get(name="For Testing")
     assert (job.github_owner, job.github_repo, job.github_workflow_name) == (
         "acme",
-        "qa-automate-apiqa",
-        "Parallelism_Testing_Launcher",
+        "qa-automation",
+        "Parallel_Test_Launcher",
     )
     assert job.metadata["branchDetails"] == "optimize-tests-distribution"
     assert job.pic_team == "pam" and job.created_by == owner and job.is_active is False
@@ -86,7 +69,6 @@ def test_a_real_upload_of_the_sample_creates_the_46_jobs_with_the_default_owner(
     assert not Notification.objects.exists()  # bulk-created jobs broadcast nothing
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="shared/fixtures/sample_bulk_upload.csv not beside the repo")
 def test_the_unmodified_sample_fails_on_its_past_end_dates(api, owner, sample_teams):
     response = upload(api(owner), SAMPLE.read_bytes())
     assert response.status_code == 400

@@ -1,4 +1,4 @@
-"""Notifications API (API.md §4.7): every endpoint acts on the caller's own rows only."""
+"""Notifications API: every endpoint acts on the caller's own rows only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from cronhub.api.errors import ApiError, not_found
 from cronhub.api.formats import iso_offset, iso_z, query_bool, query_int, query_range
 from cronhub.api.permissions import IsAuthenticatedUser
-from jobs.api.schema import bounded, errors, path_id, query
+from cronhub.api.schema import bounded, errors, path_id, query
 from notifications import inbox
 from notifications.models import Notification
 
