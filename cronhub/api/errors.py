@@ -1,4 +1,4 @@
-"""The one place that builds the API's error bodies (see docs/api-errors.md).
+"""The one place that builds the API's error bodies (see docs/api.md).
 
 Services and rules raise the project's own errors (``cronhub.errors``); views
 may raise :class:`ApiError` (``{"error", "message"}``) or :class:`DetailError`
