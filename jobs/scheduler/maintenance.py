@@ -18,7 +18,7 @@ from django.db import close_old_connections
 from django_apscheduler.jobstores import DjangoJobStore
 from django_apscheduler.models import DjangoJobExecution
 
-from jobs.scheduler.engine import services
+from jobs import services
 from jobs.scheduler.trigger import CronHubTrigger
 
 log = logging.getLogger("cronhub.scheduler.maintenance")
@@ -36,17 +36,17 @@ def _in_fresh_connection(func) -> None:
 
 
 def auto_pause_expired() -> None:
-    paused = services().jobs_auto_pause_expired()
+    paused = services.jobs_auto_pause_expired()
     log.info("maintenance: auto-paused %d expired job(s)", len(paused))
 
 
 def send_end_date_reminders() -> None:
-    sent = services().jobs_send_end_date_reminders()
+    sent = services.jobs_send_end_date_reminders()
     log.info("maintenance: %d end-date reminder notification(s)", sent)
 
 
 def prune_executions() -> None:
-    deleted = services().executions_prune(older_than_days=settings.EXECUTION_RETENTION_DAYS)
+    deleted = services.executions_prune(older_than_days=settings.EXECUTION_RETENTION_DAYS)
     log.info("maintenance: pruned %d execution(s) older than %d days", deleted,
              settings.EXECUTION_RETENTION_DAYS)
 

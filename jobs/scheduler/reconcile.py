@@ -27,10 +27,10 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from cronhub.timestamps import utc_rfc3339_micro
-from jobs import cron
+from jobs import cron, services
 from jobs.models import Job, scheduler_today
 from jobs.scheduler import metrics
-from jobs.scheduler.engine import Engine, Entry, services
+from jobs.scheduler.engine import Engine, Entry
 from jobs.scheduler.trigger import CronHubTrigger
 
 log = logging.getLogger("cronhub.scheduler.reconcile")
@@ -123,7 +123,7 @@ class Reconciler:
         now = now or timezone.now()
         today = scheduler_today(now)
         fingerprint = Fingerprint.read()
-        paused = services().jobs_auto_pause_expired(today=today, silent=False)
+        paused = services.jobs_auto_pause_expired(today=today, silent=False)
         if paused:
             fingerprint = Fingerprint.read()
             log.info("auto-paused %d expired job(s): %s", len(paused), ", ".join(str(j.pk) for j in paused))

@@ -29,9 +29,11 @@ from django.db import DatabaseError, close_old_connections, connection, connecti
 from django.db.models import Max
 from django.utils import timezone
 
+from jobs import services
 from jobs.models import Job, JobExecution
 from jobs.scheduler import heartbeat, maintenance, metrics
-from jobs.scheduler.engine import Engine, call_with_db_retry, services
+from jobs.scheduler.db import call_with_db_retry
+from jobs.scheduler.engine import Engine
 from jobs.scheduler.lock import LeaderLock
 from jobs.scheduler.reconcile import Reconciler
 
@@ -114,7 +116,7 @@ class Leadership:
         previous = self._db(lambda: heartbeat.leadership_started(since=since), "claim heartbeat row")
         if previous is None:
             return
-        closed = self._db(lambda: services().executions_close_interrupted(started_before=since),
+        closed = self._db(lambda: services.executions_close_interrupted(started_before=since),
                           "close interrupted runs")
         if closed:
             log.warning("leader: closed %d run(s) left running by a previous scheduler", closed)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cronhub.testing.factories import JobFactory
 from jobs.models import ExecutionStatus, JobExecution
-from jobs.scheduler.engine import DueJobs
+from jobs.scheduler.dispatcher import DueJobs
 from jobs.services import job_execute
 
 FIRE = dt.datetime(2025, 6, 15, 3, 0, tzinfo=dt.UTC)

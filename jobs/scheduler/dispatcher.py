@@ -1,0 +1,222 @@
+"""Runs in the dispatch pool: each due fire time claimed, sent, recorded.
+
+APScheduler calls a job function without telling it which fire time it is for,
+but the claim row needs it, so ``DispatchExecutor`` passes the fire times to
+``Dispatcher.dispatch`` itself. ``DueJobs`` reads the jobs due at one fire time
+in one query. Fire times past the misfire grace become ``missed`` rows, fires
+that come while the previous run is busy ``skipped`` rows: never silently lost.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import logging
+import threading
+import time
+
+from apscheduler.executors.pool import BasePoolExecutor
+from django.db import close_old_connections
+from django.utils import timezone
+
+from jobs.models import Job
+from jobs.scheduler import metrics
+from jobs.scheduler.db import call_with_db_retry
+from jobs.services import runs
+
+log = logging.getLogger("cronhub.scheduler")
+
+# At most this many missed fire times are recorded one by one per job and
+# outage (the newest ones); the oldest recorded row says when the gap began.
+MAX_MISSED_RECORDED = 100
+
+
+class DueJobs:
+    """The jobs of the runs handed to the pool, read together when the first run of a fire time starts.
+
+    A run uses its job as it is at the fire time (an edit made after it is for the next run).
+    Reading each job on its own
+    cost about a quarter of a run's CPU in a burst; one query for the jobs due at a
+    fire time (up to ``chunk`` of them), made when the first of those runs starts,
+    gives each run its configuration as of that fire time for a fraction of that.
+    """
+
+    def __init__(self, chunk: int = 1000):
+        self.chunk = chunk
+        self._lock = threading.Lock()
+        self._expected: dict[dt.datetime, dict[str, None]] = {}  # insertion order = start order
+        self._read: dict[tuple[str, dt.datetime], Job | None] = {}
+
+    def expect(self, job_id: str, fire_time: dt.datetime) -> None:
+        with self._lock:
+            self._expected.setdefault(fire_time, {})[job_id] = None
+
+    def take(self, job_id: str, fire_time: dt.datetime) -> Job | None:
+        """The job as read at ``fire_time`` (None if deleted); reads it with the others due then."""
+        with self._lock:  # held while reading: the runs waiting here need this very read
+            if (job_id, fire_time) in self._read:
+                return self._read.pop((job_id, fire_time))
+            expected = self._expected.get(fire_time, {})
+            expected.pop(job_id, None)
+            ids = [job_id, *list(expected)[: self.chunk - 1]]
+            jobs = Job.objects.in_bulk(ids)  # raises on a database error: nothing consumed
+            for other in ids[1:]:
+                expected.pop(other)
+                self._read[(other, fire_time)] = jobs.get(other)
+            if not expected:
+                self._expected.pop(fire_time, None)
+            return jobs.get(job_id)
+
+    def forget(self, job_id: str, fire_time: dt.datetime) -> None:
+        """A run that will not start (cancelled while queued)."""
+        with self._lock:
+            self._read.pop((job_id, fire_time), None)
+            self._expected.get(fire_time, {}).pop(job_id, None)
+
+
+class DispatchExecutor(BasePoolExecutor):
+    """A bounded thread pool that hands the fire times to the job function.
+
+    The job function is called as ``func(*args, fire_times=[...])``. The pool has
+    ``max_workers`` threads; runs beyond that queue (their lateness grows, and
+    the dispatcher records them as missed once past the misfire grace).
+    """
+
+    def __init__(self, max_workers: int, *, due: DueJobs):
+        pool = concurrent.futures.ThreadPoolExecutor(int(max_workers), thread_name_prefix="dispatch")
+        super().__init__(pool)
+        self.due = due
+        self._futures: set[concurrent.futures.Future] = set()
+        self._futures_lock = threading.Lock()
+
+    def _do_submit_job(self, job, run_times, **extra):
+        self.due.expect(job.id, run_times[-1])
+        future = self._pool.submit(job.func, *job.args, fire_times=list(run_times), **extra)
+        with self._futures_lock:
+            self._futures.add(future)
+
+        def done(f: concurrent.futures.Future):
+            with self._futures_lock:
+                self._futures.discard(f)
+            if f.cancelled():
+                self.due.forget(job.id, run_times[-1])
+            if f.cancelled() or f.exception() is None:
+                self._run_job_success(job.id, [])
+            else:
+                exc = f.exception()
+                self._run_job_error(job.id, exc, exc.__traceback__)
+
+        future.add_done_callback(done)
+
+    def submit_catch_up(self, job, run_times, **extra) -> None:
+        """Like APScheduler's ``submit_job`` (same instance count, so no overlap), with extra arguments."""
+        with self._lock:
+            self._do_submit_job(job, run_times, **extra)
+            self._instances[job.id] += 1
+
+    def busy(self) -> int:
+        with self._futures_lock:
+            return len(self._futures)
+
+    def drain(self, timeout: float) -> bool:
+        """Cancel runs not started yet, wait up to ``timeout`` s for the running ones."""
+        with self._futures_lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()  # only succeeds for queued runs: they never claimed their fire time
+        running = [f for f in futures if not f.cancelled()]
+        _done, not_done = concurrent.futures.wait(running, timeout=timeout)
+        return not not_done
+
+
+class Dispatcher:
+    """Runs in the pool: one call per due entry (its fire times, oldest first)."""
+
+    def __init__(self, *, grace_seconds: int, due: DueJobs):
+        self.grace = dt.timedelta(seconds=grace_seconds)
+        self.due = due
+
+    def dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
+                 missed_since: dt.datetime | None = None) -> None:
+        # fire_times has a default only because APScheduler checks the job function's
+        # signature against the arguments it stores; DispatchExecutor always passes it.
+        *older, newest = fire_times
+        started = time.monotonic()
+        # Claims are retried while a run is still inside the grace window: a
+        # database blip must not lose a fire time.
+        deadline = started + max(self.grace.total_seconds() - (timezone.now() - newest).total_seconds(), 5.0)
+        try:
+            job = call_with_db_retry(lambda: self.due.take(job_id, newest),
+                                     what=f"load job {job_id}", deadline=deadline)
+            lateness = (timezone.now() - newest).total_seconds()
+            if job is None:
+                log.info("dispatch job=%s scheduled_for=%s outcome=not-run (job deleted)",
+                         job_id, newest.isoformat())
+                return
+            if older:
+                self._record_missed(job, older, missed_since=missed_since, deadline=deadline,
+                                    reason="the scheduler was not running at this fire time")
+            if lateness > self.grace.total_seconds():
+                self._record_missed(job, [newest], missed_since=None if older else missed_since,
+                                    deadline=deadline, reason=(
+                                        f"started {lateness:.1f} s late, beyond the misfire grace of "
+                                        f"{self.grace.total_seconds():.0f} s"))
+                return
+            metrics.DISPATCH_LATENESS.observe(max(lateness, 0.0))
+            execution = call_with_db_retry(
+                lambda: runs.job_execute(job=job, trigger="scheduled", scheduled_for=newest,
+                                               read_at_fire_time=True),
+                what=f"dispatch job {job_id}", deadline=deadline,
+            )
+            if execution is None:
+                outcome, run_id = "not-run (claimed elsewhere, or job deleted/inactive/expired)", None
+            else:
+                outcome, run_id = execution.status, execution.github_run_id
+                metrics.EXECUTIONS.labels(status=execution.status).inc()
+            log.info(
+                "dispatch job=%s scheduled_for=%s lateness=%.3fs outcome=%s%s",
+                job_id, newest.isoformat(), lateness, outcome,
+                f" github_run_id={run_id}" if run_id else "",
+            )
+        except Exception:
+            log.exception("dispatch job=%s scheduled_for=%s outcome=error", job_id, newest.isoformat())
+        finally:
+            close_old_connections()
+
+    def _record_missed(self, job: Job, times: list[dt.datetime], *, missed_since, deadline, reason: str):
+        recorded = times[-MAX_MISSED_RECORDED:]
+        for index, fire_time in enumerate(recorded):
+            why = reason
+            if index == 0 and (missed_since is not None or len(recorded) < len(times)):
+                since = missed_since or times[0]
+                why += f"; earlier fire times since {since.isoformat()} were missed too and are not listed"
+            row = call_with_db_retry(
+                lambda t=fire_time, w=why: runs.execution_record_missed(
+                    job=job, scheduled_for=t, reason=w),
+                what=f"record missed run of job {job.pk}", deadline=deadline,
+            )
+            if row is not None:
+                metrics.MISSED_RUNS.inc()
+                metrics.EXECUTIONS.labels(status="missed").inc()
+            log.warning("dispatch job=%s scheduled_for=%s outcome=missed reason=%s",
+                        job.pk, fire_time.isoformat(), why)
+
+    def record_overlap(self, job_id: str, fire_times: list[dt.datetime]) -> None:
+        """A fire came while the previous run of the job is still going: record it as skipped."""
+        close_old_connections()
+        try:
+            job = Job.objects.filter(pk=job_id).first()
+            if job is None:
+                return
+            for fire_time in fire_times:
+                runs.execution_record_skipped(
+                    job=job, scheduled_for=fire_time,
+                    reason="the previous run of this job was still in progress",
+                )
+                metrics.EXECUTIONS.labels(status="skipped").inc()
+                log.warning("dispatch job=%s scheduled_for=%s outcome=skipped-overlap",
+                            job_id, fire_time.isoformat())
+        except Exception:
+            log.exception("could not record the skipped run of job %s", job_id)
+        finally:
+            close_old_connections()
