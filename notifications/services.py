@@ -1,8 +1,8 @@
 """``notify(...)``: the one entry point that tells people about a job event.
 
-It writes the in-app rows of BEHAVIOR §5 (titles and messages verbatim), posts to
-Slack for the end-date events (§7) and for run results, and sends the run e-mails
-(§6) according to the job's settings, filtered by each user's notification
+It writes the in-app rows (titles and messages as clients have always shown them),
+posts to Slack for the end-date events and for run results, and sends the run
+e-mails according to the job's settings, filtered by each user's notification
 preferences. Run results reach Slack because that is where teams watch: a failure
 always (with the PIC team's mention), a success only when the job asks for
 success notices (``notify_on_success``), the same rule as e-mail. Delivery
@@ -25,6 +25,7 @@ from django.db import transaction
 from accounts.models import NotificationPreferences, Role, User
 from integrations import email as email_client
 from integrations import slack as slack_client
+from notifications import slack_texts
 from notifications.models import Notification, NotificationType
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def actor_label(actor) -> str:
 def recipient_ids(job, audience: str) -> list[str]:
     """The users told about an event, as primary keys (every run notifies them: no model building)."""
     if audience == ALL_USERS:
-        # Every user row, active or not, every role (Q-B16: kept).
+        # Every user row, active or not, every role: clients show these to everyone who signs in.
         return list(User.objects.values_list("pk", flat=True))
     ids = list(User.objects.filter(role=Role.ADMIN, is_active=True).values_list("pk", flat=True))
     creator = job.created_by_id
@@ -126,7 +127,7 @@ def _email_addresses(job, *, switch: str) -> list[str]:
     """The job's list, minus users who switched this kind of e-mail off in their preferences.
 
     Addresses that belong to no user, and users who never saved preferences, keep
-    receiving mail: the stored defaults reproduce today's deliveries (Q-B12).
+    receiving mail: the stored defaults reproduce the deliveries people already get.
     """
     addresses = email_client.clean_recipients(job.notification_email_list)
     if not addresses:
@@ -156,13 +157,13 @@ def _send_run_email(event: Event, job, execution, error: str | None) -> None:
 
 def _slack_text(event: Event, job, *, error: str | None, days_left: int | None) -> str | None:
     if event == Event.JOB_EXPIRED_MAINTENANCE:
-        return slack_client.auto_paused_text(job)
+        return slack_texts.auto_paused_text(job)
     if event == Event.JOB_ENDING_SOON:
-        return slack_client.ending_soon_text(job, days_left=days_left or 0)
+        return slack_texts.ending_soon_text(job, days_left=days_left or 0)
     if event == Event.EXECUTION_FAILED:
-        return slack_client.run_failed_text(job, error=error)
+        return slack_texts.run_failed_text(job, error=error)
     if event == Event.EXECUTION_SUCCEEDED and job.notify_on_success:
-        return slack_client.run_succeeded_text(job)
+        return slack_texts.run_succeeded_text(job)
     return None
 
 
