@@ -202,9 +202,12 @@ class LoginFormSerializer(serializers.Serializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.CharField(help_text="3 to 80 letters, digits, _ or -; stored lowercased")
+    username = serializers.CharField(
+        help_text=f"{rules.USERNAME_MIN_LENGTH} to {rules.max_length('username')} letters, digits, _ or -; "
+        "stored lowercased")
     email = serializers.CharField(help_text="Stored lowercased")
-    password = serializers.CharField(trim_whitespace=False, help_text="At least 6 characters")
+    password = serializers.CharField(trim_whitespace=False,
+                                     help_text=f"At least {rules.PASSWORD_MIN_LENGTH} characters")
     role = RoleField(default=Role.VIEWER)
     is_active = serializers.BooleanField(default=True)
 
@@ -220,7 +223,8 @@ class UserUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True,
                                    help_text="Empty or null: left unchanged")
     password = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                     help_text="At least 6 characters; empty or null: left unchanged")
+                                     help_text=f"At least {rules.PASSWORD_MIN_LENGTH} characters; "
+                                               "empty or null: left unchanged")
     role = RoleField(required=False, help_text="Admins only")
     is_active = serializers.BooleanField(required=False, help_text="Admins only")
 
