@@ -10,11 +10,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
 
-from accounts import services
+from accounts import rules, services
 from accounts.models import NotificationPreferences, Role, UiPreferences, User
-from cronhub.admin_support import service_check
-
-MIN_PASSWORD_LENGTH = 6  # the API's rule
+from cronhub.errors import CronhubError
+from cronhub.forms import add_domain_error
 
 # Access is by role, not by group or permission: the Groups page would only mislead.
 if admin.site.is_registered(Group):
@@ -22,13 +21,17 @@ if admin.site.is_registered(Group):
 
 
 class UserAdminForm(forms.ModelForm):
+    """The API's rules (``accounts.rules``) decide, not the model's field limits, so
+    both refuse the same input with the same message; saving calls the service once."""
+
+    username = forms.CharField()
+    email = forms.CharField(label="Email")
     new_password = forms.CharField(
         label="Password",
         required=False,
         strip=False,
-        min_length=MIN_PASSWORD_LENGTH,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=f"At least {MIN_PASSWORD_LENGTH} characters. "
+        help_text=f"At least {rules.PASSWORD_MIN_LENGTH} characters. "
         "When editing, leave empty to keep the current one.",
     )
 
@@ -42,8 +45,47 @@ class UserAdminForm(forms.ModelForm):
         if self.instance._state.adding:
             self.fields["new_password"].required = True
 
-    def service_call(self):
-        """What saving runs: the API's register or update, with this form's values."""
+    def _apply(self, name: str, rule) -> None:
+        """Replace the cleaned value of ``name`` by what ``rule`` makes of it, or show its refusal."""
+        if name not in self.cleaned_data:
+            return  # missing, read-only, or already refused by the field itself
+        try:
+            self.cleaned_data[name] = rule(self.cleaned_data[name])
+        except CronhubError as error:
+            add_domain_error(self, error)
+
+    def clean(self):
+        data = super().clean()
+        editing_self = self.request_user is not None and self.instance.pk == self.request_user.pk
+        if editing_self and (data.get("role") != Role.ADMIN or not data.get("is_active")):
+            raise forms.ValidationError("You cannot remove your own admin access.")
+        adding = self.instance._state.adding
+
+        def free_username(value):
+            value = rules.username(value)
+            rules.username_free(value)
+            return value
+
+        def free_email(value):
+            value = rules.email(value)
+            rules.email_free(value, exclude_pk=None if adding else self.instance.pk)
+            return value
+
+        if adding:
+            self._apply("username", free_username)
+        if adding or "email" in self.changed_data:
+            self._apply("email", free_email)
+        if data.get("new_password"):
+            self._apply("new_password", lambda value: rules.password(value, field="new_password"))
+        self._apply("role", rules.role)
+        return data
+
+    def validate_unique(self):
+        # Whether a username or e-mail is taken is a rule above, compared lowercased.
+        pass
+
+    def save_through_service(self) -> User:
+        """What saving runs, once: the API's register or update, with this form's values."""
         data = self.cleaned_data
         if self.instance._state.adding:
             return services.user_register(
@@ -60,31 +102,6 @@ class UserAdminForm(forms.ModelForm):
             return self.instance
         user, _updated = services.user_update(actor=self.request_user, user=self.instance, changes=changes)
         return user
-
-    def clean(self):
-        data = super().clean()
-        editing_self = self.request_user is not None and self.instance.pk == self.request_user.pk
-        if editing_self and (data.get("role") != Role.ADMIN or not data.get("is_active")):
-            raise forms.ValidationError("You cannot remove your own admin access.")
-        if not self.errors:
-            problem = service_check(self.service_call)
-            if problem:
-                lowered = problem.lower()
-                field = next(
-                    (
-                        name
-                        for word, name in (
-                            ("email", "email"),
-                            ("username", "username"),
-                            ("password", "new_password"),
-                            ("role", "role"),
-                        )
-                        if word in lowered
-                    ),
-                    None,
-                )
-                self.add_error(field, problem)
-        return data
 
 
 @admin.register(User)
@@ -121,7 +138,7 @@ class UserAdmin(admin.ModelAdmin):
         return [*self.readonly_fields, "username"] if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        saved = form.service_call()
+        saved = form.save_through_service()
         for field in saved._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False

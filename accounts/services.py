@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from rest_framework import status
 
-from accounts.authentication import unauthorized
+from accounts import rules
 from accounts.models import (
     DEFAULT_JOBS_TABLE_COLUMNS,
     NotificationPreferences,
@@ -28,8 +25,7 @@ from accounts.tokens import (
     token_decode,
     token_identifier,
 )
-from cronhub.api.bodies import truthy
-from cronhub.api.errors import ApiError, DetailError, bad_request, not_found
+from cronhub.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +42,8 @@ def admin_ensure(*, username: str, email: str, password: str) -> AdminBootstrapR
     """Create an active admin unless the username exists (idempotent).
 
     An e-mail already used by another account is skipped with a warning rather
-    than failing start-up (DATA_MODEL.md §5, recommendation).
+    than failing start-up: a deployment must come up even when the configured
+    admin e-mail is taken.
     """
     existing = User.objects.filter(username=username).first()
     if existing is not None:
@@ -68,21 +65,22 @@ ACCOUNT_INACTIVE = "Account is inactive. Contact administrator."
 def login_authenticate(*, identifier: str, password: str, address: str) -> User:
     """The user whose username or e-mail is exactly ``identifier`` (trimmed) and whose password matches.
 
-    Shape-B 401s with the contract's texts (API.md §4.2); the inactive check comes
-    first, as clients expect (Q-A5). Failed attempts feed the login throttle.
+    Refusals are 401s whose text clients show as is; an inactive account is told
+    so even before its password is checked, as clients expect. Failed attempts
+    feed the login throttle.
     """
     identifier = identifier.strip()
     login_throttle_check(username=identifier, address=address)
     user = User.objects.filter(Q(username=identifier) | Q(email=identifier)).order_by("created_at").first()
     if user is None:
         login_failure_record(username=identifier, address=address)
-        raise unauthorized(INVALID_CREDENTIALS)
+        raise Unauthenticated(INVALID_CREDENTIALS)
     if not user.is_active:
         login_failure_record(username=identifier, address=address)
-        raise unauthorized(ACCOUNT_INACTIVE)
+        raise Unauthenticated(ACCOUNT_INACTIVE)
     if not user.check_password(password):
         login_failure_record(username=identifier, address=address)
-        raise unauthorized(INVALID_CREDENTIALS)
+        raise Unauthenticated(INVALID_CREDENTIALS)
     login_success_record(username=identifier)
     return user
 
@@ -91,7 +89,7 @@ def session_logout(*, user: User, access_payload: dict, refresh_token: str | Non
     """Blacklist the refresh token of the caller's session (and an explicitly sent one of theirs).
 
     Returns how many refresh tokens were blacklisted. The access token itself keeps
-    working until it expires (API.md §4.2): clients discard it.
+    working until it expires (it is not stored anywhere to revoke): clients discard it.
     """
     count = 0
     session = session_of_access_token(access_payload)
@@ -114,75 +112,57 @@ def session_logout(*, user: User, access_payload: dict, refresh_token: str | Non
 
 # --- users -----------------------------------------------------------------------------
 
-MIN_PASSWORD_LENGTH = 6
-
 
 @transaction.atomic
 def user_register(*, username: str, email: str, password: str, role: str = Role.VIEWER,
                   is_active: bool = True) -> User:
-    """Create a user (username and e-mail stored lowercased); shape-B 409 on duplicates."""
-    username = username.lower()
-    email = email.lower()
-    if User.objects.filter(username=username).exists():
-        raise DetailError(status.HTTP_409_CONFLICT, "Username already exists")
-    if User.objects.filter(email=email).exists():
-        raise DetailError(status.HTTP_409_CONFLICT, "Email already exists")
+    """Create a user (username and e-mail stored lowercased); 409 on duplicates, username first."""
+    username = rules.username(username)
+    email = rules.email(email)
+    password = rules.password(password)
+    role = rules.role(role)
+    rules.username_free(username, detail_only=True)
+    rules.email_free(email, detail_only=True)
     try:
         with transaction.atomic():
             return User.objects.create_user(username=username, email=email, password=password, role=role,
-                                            is_active=is_active)
+                                            is_active=rules.active_flag(is_active))
     except IntegrityError:  # a concurrent registration won the race
-        raise DetailError(status.HTTP_409_CONFLICT, "Username already exists") from None
-
-
-def _require_string(value, error: str, message: str) -> str:
-    if not isinstance(value, str):
-        raise bad_request(error, message)
-    return value
+        raise Conflict("Username already exists", field="username", detail_only=True) from None
 
 
 @transaction.atomic
 def user_update(*, actor: User, user: User, changes: dict) -> tuple[User, list[str]]:
-    """Apply ``changes`` (email, password, role, is_active) or nothing at all (Q-A9).
+    """Apply ``changes`` (email, password, role, is_active) or nothing at all.
 
-    Checks run in the contract's order (API.md §4.3) and the first failure wins;
-    only then is anything saved. Unknown keys (``username``...) are ignored.
+    Checks run in a fixed order (email, password, role, active flag) and the first
+    failure wins; only then is anything saved, so a refused request changes
+    nothing. Unknown keys (``username``...) are ignored; an empty or null e-mail
+    or password means "unchanged".
     """
     updated: list[str] = []
     new_values: dict = {}
-    email = changes.get("email")
-    if email:
-        email = _require_string(email, "Invalid email", "email must be a string.").strip().lower()
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            raise bad_request("Invalid email", "email must be a valid e-mail address.") from None
-        if len(email) > User._meta.get_field("email").max_length:
-            raise bad_request("Invalid email", "email must be at most 120 characters.")
-        if User.objects.filter(email=email).exclude(pk=user.pk).exists():
-            raise ApiError(status.HTTP_409_CONFLICT, "Email already exists")
+    if changes.get("email"):
+        email = rules.email(changes["email"])
+        rules.email_free(email, exclude_pk=user.pk)
         new_values["email"] = email
         updated.append("email")
     password = changes.get("password")
     if password:
-        password = _require_string(password, "Invalid password", "password must be a string.")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise bad_request("Password must be at least 6 characters long")
+        password = rules.password(password)
         updated.append("password")
     if "role" in changes:
         if not actor.is_admin:
-            raise ApiError(status.HTTP_403_FORBIDDEN, "Only admins can change user roles")
-        if changes["role"] not in Role.values:
-            raise bad_request("Invalid role", "Role must be one of: admin, user, viewer")
-        new_values["role"] = changes["role"]
+            raise Forbidden("Only admins can change user roles", field="role")
+        new_values["role"] = rules.role(changes["role"])
         updated.append("role")
     if "is_active" in changes:
         if not actor.is_admin:
-            raise ApiError(status.HTTP_403_FORBIDDEN, "Only admins can change user active status")
-        new_values["is_active"] = truthy(changes["is_active"])
+            raise Forbidden("Only admins can change user active status", field="is_active")
+        new_values["is_active"] = rules.active_flag(changes["is_active"])
         updated.append("is_active")
     if not updated:
-        raise bad_request("No valid fields to update")
+        raise InvalidInput("No valid fields to update")
 
     user = User.objects.select_for_update().get(pk=user.pk)
     for field, value in new_values.items():
@@ -193,7 +173,7 @@ def user_update(*, actor: User, user: User, changes: dict) -> tuple[User, list[s
         with transaction.atomic():
             user.save()
     except IntegrityError:  # the e-mail was taken concurrently
-        raise ApiError(status.HTTP_409_CONFLICT, "Email already exists") from None
+        raise Conflict("Email already exists", field="email") from None
     return user, updated
 
 
@@ -201,10 +181,10 @@ def user_update(*, actor: User, user: User, changes: dict) -> tuple[User, list[s
 def user_delete(*, actor: User, user_id: str) -> User:
     """Delete a user with their notifications and preferences; their jobs lose ``created_by``."""
     if user_id == actor.pk:
-        raise bad_request("Cannot delete your own account")
+        raise InvalidInput("Cannot delete your own account")
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        raise not_found("User not found")
+        raise NotFound("User not found")
     user.delete()
     user.id = user_id  # delete() clears the pk; callers report what was deleted
     return user
@@ -212,29 +192,20 @@ def user_delete(*, actor: User, user_id: str) -> User:
 
 # --- preferences -----------------------------------------------------------------------
 
-NOTIFICATION_PREFERENCE_FIELDS = (
-    "email_on_job_success",
-    "email_on_job_failure",
-    "email_on_job_disabled",
-    "browser_notifications",
-    "daily_digest",
-    "weekly_report",
-)
-
 
 def notification_preferences_get(*, user: User) -> NotificationPreferences:
-    """The user's row, created with the GET defaults when missing (the model's defaults, Q-A11)."""
+    """The user's row, created with the model's defaults when missing (a first read shows them)."""
     prefs, _ = NotificationPreferences.objects.get_or_create(user=user)
     return prefs
 
 
 @transaction.atomic
 def notification_preferences_update(*, user: User, changes: dict) -> NotificationPreferences:
-    """Partial update: each of the six switches present in ``changes`` is set by truthiness."""
+    """Partial update: each of the six switches present in ``changes`` is set as a flag."""
+    switches = rules.notification_switches(changes)
     prefs, _ = NotificationPreferences.objects.select_for_update().get_or_create(user=user)
-    for field in NOTIFICATION_PREFERENCE_FIELDS:
-        if field in changes:
-            setattr(prefs, field, truthy(changes[field]))
+    for field, value in switches.items():
+        setattr(prefs, field, value)
     prefs.save()
     return prefs
 
@@ -248,13 +219,8 @@ def ui_preferences_get(*, user: User) -> UiPreferences:
 
 @transaction.atomic
 def ui_preferences_update(*, user: User, columns) -> UiPreferences:
-    """Store the five column switches: known keys by truthiness, unsent keys back to defaults (Q-A12)."""
-    if columns is None:
-        raise bad_request("Missing required fields", '"jobs_table_columns" is required.')
-    if not isinstance(columns, dict):
-        raise bad_request("Invalid payload", '"jobs_table_columns" must be an object.')
-    normalised = {key: truthy(columns[key]) if key in columns else default
-                  for key, default in DEFAULT_JOBS_TABLE_COLUMNS.items()}
+    """Store the five column switches: known keys as flags, keys not sent back to their defaults."""
+    normalised = rules.jobs_table_columns(columns)
     prefs, _ = UiPreferences.objects.select_for_update().get_or_create(user=user)
     prefs.jobs_table_columns = normalised
     prefs.save()

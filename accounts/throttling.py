@@ -15,9 +15,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework import status
 
-from cronhub.api.errors import ApiError
+from cronhub.errors import Throttled
 
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
             "d": 86400, "day": 86400}
@@ -48,10 +47,6 @@ def _keys(username: str, address: str) -> list[str]:
     return keys
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def _counters(username: str, address: str):
     """(key, entry, limit, period, now) per counter, nothing when throttling is off;
     an entry is (failures, window start) or None."""
@@ -72,14 +67,9 @@ def login_throttle_check(*, username: str, address: str) -> None:
     for _, entry, limit, period, now in _counters(username, address):
         if entry and entry[0] >= limit:
             wait = _seconds_left(entry[1], period, now)
-            error = ApiError(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                "Too many login attempts",
-                f"Too many failed login attempts. Try again in {wait} seconds.",
-                detail=f"Too many failed login attempts. Try again in {wait} seconds.",
-            )
-            error.headers = {"Retry-After": str(wait)}
-            raise error
+            message = f"Too many failed login attempts. Try again in {wait} seconds."
+            # ``detail`` repeats the message for clients that read DRF's throttle key.
+            raise Throttled("Too many login attempts", message, retry_after=wait, detail=message)
 
 
 def login_failure_record(*, username: str, address: str) -> None:

@@ -2,8 +2,8 @@
 
 A `.env` file in the project directory is loaded into the environment once at
 start-up, so every variable behaves the same whether it comes from the file or
-the process environment (BEHAVIOR.md Q-B20). A bad value stops start-up with a
-message naming the variable.
+the process environment (none is read from the raw environment only). A bad
+value stops start-up with a message naming the variable.
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ SIMPLE_JWT = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.BearerTokenAuthentication",
+        "accounts.api.authentication.BearerTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -247,7 +247,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.models.Role"},
 }
 
-# --- CORS (API.md §0.9) -------------------------------------------------------
+# --- CORS (browser clients on other origins) -----------------------------------
 CORS_ORIGINS = env.list("CORS_ORIGINS", "*")
 CORS_ALLOW_ALL_ORIGINS = "*" in CORS_ORIGINS
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CORS_ORIGINS

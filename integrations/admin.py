@@ -8,7 +8,9 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from cronhub.admin_support import service_check
+from cronhub.errors import CronhubError
+from cronhub.forms import add_domain_error
+from integrations import rules
 from integrations.models import SlackSettings
 from integrations.services import slack_settings_update
 
@@ -20,6 +22,8 @@ class SlackSettingsForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"class": "vTextField", "autocomplete": "off"}),
         help_text="Shown masked. Leave the masked value to keep the stored URL; clear it to remove it.",
     )
+    # No length limit here: ``integrations.rules`` answers, with the API's message.
+    channel = forms.CharField(required=False)
 
     class Meta:
         model = SlackSettings
@@ -36,9 +40,10 @@ class SlackSettingsForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not self.errors:
-            problem = service_check(lambda: slack_settings_update(changes=self.changes()))
-            if problem:
-                self.add_error("webhook_url" if "webhook_url" in problem else None, problem)
+            try:
+                rules.slack_settings(self.instance, self.changes())
+            except CronhubError as error:
+                add_domain_error(self, error)
         return data
 
 

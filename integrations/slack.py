@@ -1,4 +1,4 @@
-"""Slack incoming-webhook client and the message texts: end dates (BEHAVIOR §7) and run results.
+"""Slack incoming-webhook client: posts a text it is given (the wording is notifications').
 
 Slack counts as enabled when ``SlackSettings.is_enabled`` and a webhook URL is set.
 The URL must be https (plain http is accepted only for loopback hosts: local relays
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
-
-from django.conf import settings
 
 from integrations import http
 from integrations.models import SlackSettings
@@ -47,37 +45,3 @@ def slack_post(*, text: str, slack: SlackSettings | None = None) -> bool:
     if not response.ok:
         log.warning("Slack message not delivered: status %s %s", response.status, response.text[:200])
     return response.ok
-
-
-def job_link(job) -> str:
-    return f"<{settings.FRONTEND_BASE_URL.rstrip('/')}/jobs/{job.pk}/edit|{job.name}>"
-
-
-def pic_mention(job) -> str:
-    """The PIC team's handle (looked up by slug, active or not) followed by one space, or ''."""
-    from taxonomy.models import PicTeam
-
-    if not job.pic_team:
-        return ""
-    handle = PicTeam.objects.filter(slug=job.pic_team).values_list("slack_handle", flat=True).first()
-    handle = (handle or "").strip()
-    return f"{handle} " if handle else ""
-
-
-def auto_paused_text(job) -> str:
-    return (f":warning: {pic_mention(job)}Job auto-paused (end date passed): {job_link(job)} "
-            f"(end_date {job.end_date:%Y-%m-%d} JST)")
-
-
-def ending_soon_text(job, *, days_left: int) -> str:
-    return (f":warning: {pic_mention(job)}Job ending soon ({days_left}d): {job_link(job)} "
-            f"(end_date {job.end_date:%Y-%m-%d} JST)")
-
-
-def run_failed_text(job, *, error: str | None) -> str:
-    detail = f": {error[:300]}" if error else ""
-    return f":x: {pic_mention(job)}Job failed: {job_link(job)}{detail}"
-
-
-def run_succeeded_text(job) -> str:
-    return f":white_check_mark: {pic_mention(job)}Job completed: {job_link(job)}"

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from cronhub.db import TimestampedModel, UUIDModel
+from taxonomy.models import PicTeam
 
 
 def default_timezone() -> str:
@@ -86,6 +87,17 @@ class Job(TimestampedModel):
     def notification_email_list(self, emails) -> None:
         cleaned = [str(item).strip() for item in (emails or []) if str(item).strip()]
         self.notification_emails = ",".join(cleaned) or None
+
+    @property
+    def pic_slack_handle(self) -> str:
+        """The PIC team's Slack handle, '' when the job has no team or the team no handle.
+
+        Looked up by slug whether the team is active or not, so a retired team is still paged.
+        """
+        if not self.pic_team:
+            return ""
+        handle = PicTeam.objects.filter(slug=self.pic_team).values_list("slack_handle", flat=True).first()
+        return (handle or "").strip()
 
     # --- targets ------------------------------------------------------------------
     @property

@@ -29,6 +29,7 @@ from django.db import transaction
 
 from integrations import email as email_client
 from integrations import slack as slack_client
+from notifications import slack_texts
 from notifications.models import Notification, NotificationType
 
 log = logging.getLogger(__name__)
@@ -162,13 +163,13 @@ def _send_run_email(event: Event, job, execution, error: str | None) -> None:
 
 def _slack_text(event: Event, job, *, error: str | None, days_left: int | None) -> str | None:
     if event == Event.JOB_EXPIRED_MAINTENANCE:
-        return slack_client.auto_paused_text(job)
+        return slack_texts.auto_paused_text(job)
     if event == Event.JOB_ENDING_SOON:
-        return slack_client.ending_soon_text(job, days_left=days_left or 0)
+        return slack_texts.ending_soon_text(job, days_left=days_left or 0)
     if event == Event.EXECUTION_FAILED:
-        return slack_client.run_failed_text(job, error=error)
+        return slack_texts.run_failed_text(job, error=error)
     if event == Event.EXECUTION_SUCCEEDED and job.notify_on_success:
-        return slack_client.run_succeeded_text(job)
+        return slack_texts.run_succeeded_text(job)
     return None
 
 

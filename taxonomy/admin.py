@@ -1,22 +1,28 @@
-"""Categories and PIC teams: the slug is derived from the name, and create,
-rename and disable go through ``taxonomy.services`` exactly as in the API (a
-rename rewrites the slug in every job). "Delete" is not offered: disabling is
-how a category or team retires, and jobs keep the slug."""
+"""Categories and PIC teams: the slug is derived from the name. The form checks
+with ``taxonomy.rules`` (what the API asks too) and saving calls
+``taxonomy.services`` once, exactly as the API does (a rename makes jobs follow
+the new slug). "Delete" is not offered: disabling is how a category or team
+retires, and jobs keep the slug."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 
-from cronhub.admin_support import service_check
-from taxonomy import services
+from cronhub.errors import CronhubError
+from cronhub.forms import add_domain_error
+from taxonomy import rules, services
 from taxonomy.models import JobCategory, PicTeam
 
 
 class SlugNamedForm(forms.ModelForm):
-    """Field checks are the service's; ``service_call(data)`` is what saving will run."""
+    """The rules answer for every field (same message as the API), not the model's limits;
+    ``save_through_service(data)`` is what saving runs."""
 
-    def service_call(self, data: dict):
+    # Not required and no length limit here: ``taxonomy.rules`` says what is missing or too long.
+    name = forms.CharField(required=False)
+
+    def save_through_service(self, data: dict):
         raise NotImplementedError
 
     def api_data(self) -> dict:
@@ -29,11 +35,13 @@ class SlugNamedForm(forms.ModelForm):
         cleaned = super().clean()
         if not self.errors:
             data = self.api_data()
-            if data or self.instance._state.adding:
-                problem = service_check(lambda: self.service_call(data))
-                if problem:
-                    field = "slack_handle" if "slack_handle" in problem else "name"
-                    self.add_error(field if field in self.fields else None, problem)
+            try:
+                if self.instance._state.adding:
+                    rules.creation(self._meta.model, data)
+                elif data:
+                    rules.changes(self.instance, data)
+            except CronhubError as error:
+                add_domain_error(self, error)
         return cleaned
 
 
@@ -42,18 +50,20 @@ class JobCategoryForm(SlugNamedForm):
         model = JobCategory
         fields = ["name", "is_active"]
 
-    def service_call(self, data):
+    def save_through_service(self, data):
         if not self.instance._state.adding:
             return services.category_update(category_id=self.instance.pk, data=data)
         return services.category_create(data=data)
 
 
 class PicTeamForm(SlugNamedForm):
+    slack_handle = forms.CharField(required=False, help_text="e.g. @qa-team or <!subteam^S123ABC>")
+
     class Meta:
         model = PicTeam
         fields = ["name", "slack_handle", "is_active"]
 
-    def service_call(self, data):
+    def save_through_service(self, data):
         if not self.instance._state.adding:
             return services.pic_team_update(team_id=self.instance.pk, data=data)
         return services.pic_team_create(data=data)
@@ -76,7 +86,7 @@ class SlugNamedAdmin(admin.ModelAdmin):
         data = form.api_data()
         if not data:
             return
-        result = form.service_call(data)
+        result = form.save_through_service(data)
         saved = result.item if hasattr(result, "item") else result
         # The admin goes on with ``obj`` (log entry, redirect): give it the saved state.
         for field in saved._meta.concrete_fields:

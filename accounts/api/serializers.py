@@ -1,17 +1,22 @@
-"""Shapes of the accounts API (API.md §3.1, §3.8, §3.9, §4.2–4.4).
+"""Shapes of the accounts API: users, tokens and preferences.
 
 Output serializers are used both to render responses and to describe them in
 the OpenAPI document; input serializers validate the schema-checked bodies
-(login, register), whose failures are 400s with a ``detail`` list.
+(login, register), whose failures are 400s with a ``detail`` list. Register
+checks its fields with the rules of ``accounts.rules``, as the admin does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rest_framework import serializers
 
+from accounts import rules
 from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, NotificationPreferences, Role, User
-from accounts.services import NOTIFICATION_PREFERENCE_FIELDS
+from accounts.rules import NOTIFICATION_PREFERENCE_FIELDS
 from cronhub.api.fields import TimestampField
+from cronhub.errors import InvalidInput
 
 # --- output -------------------------------------------------------------------------
 
@@ -135,11 +140,34 @@ class UiPreferencesEnvelopeSerializer(serializers.Serializer):
 # --- input ----------------------------------------------------------------------------
 
 
+def _by_rule(rule: Callable) -> Callable:
+    """A ``validate_<field>`` method that asks ``rule`` and reports its refusal on the field."""
+
+    def validate(self, value):
+        try:
+            return rule(value)
+        except InvalidInput as error:
+            raise serializers.ValidationError(error.text) from None
+
+    return validate
+
+
+class RoleField(serializers.ChoiceField):
+    """A role name, documented with the roles; which names pass is ``accounts.rules.role``'s to say."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Role.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        return data
+
+
 class LoginSerializer(serializers.Serializer):
-    # Optional and nullable: null means "not sent", as in the schema the contract describes.
-    username = serializers.CharField(required=False, allow_null=True, min_length=3, max_length=80)
+    # Optional and nullable: null means "not sent", as clients send it.
+    username = serializers.CharField(required=False, allow_null=True, min_length=rules.USERNAME_MIN_LENGTH,
+                                     max_length=rules.max_length("username"))
     email = serializers.EmailField(required=False, allow_null=True)
-    password = serializers.CharField(min_length=6, trim_whitespace=False)
+    password = serializers.CharField(min_length=rules.PASSWORD_MIN_LENGTH, trim_whitespace=False)
 
     def validate_password(self, value: str) -> str:
         if not value.strip():
@@ -159,8 +187,9 @@ class LoginSerializer(serializers.Serializer):
 class LoginFormSerializer(serializers.Serializer):
     """OAuth2 password form: ``username`` is a username or an e-mail."""
 
-    username = serializers.CharField(min_length=3, max_length=80, help_text="Username or e-mail")
-    password = serializers.CharField(min_length=6, trim_whitespace=False)
+    username = serializers.CharField(min_length=rules.USERNAME_MIN_LENGTH,
+                                     max_length=rules.max_length("username"), help_text="Username or e-mail")
+    password = serializers.CharField(min_length=rules.PASSWORD_MIN_LENGTH, trim_whitespace=False)
     grant_type = serializers.CharField(required=False, allow_blank=True)
     scope = serializers.CharField(required=False, allow_blank=True)
     client_id = serializers.CharField(required=False, allow_blank=True)
@@ -173,11 +202,19 @@ class LoginFormSerializer(serializers.Serializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[a-zA-Z0-9_-]+$", min_length=3, max_length=80)
-    email = serializers.EmailField(max_length=120)
-    password = serializers.CharField(min_length=6, trim_whitespace=False)
-    role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+    username = serializers.CharField(
+        help_text=f"{rules.USERNAME_MIN_LENGTH} to {rules.max_length('username')} letters, digits, _ or -; "
+        "stored lowercased")
+    email = serializers.CharField(help_text="Stored lowercased")
+    password = serializers.CharField(trim_whitespace=False,
+                                     help_text=f"At least {rules.PASSWORD_MIN_LENGTH} characters")
+    role = RoleField(default=Role.VIEWER)
     is_active = serializers.BooleanField(default=True)
+
+    validate_username = _by_rule(rules.username)
+    validate_email = _by_rule(rules.email)
+    validate_password = _by_rule(rules.password)
+    validate_role = _by_rule(rules.role)
 
 
 class UserUpdateSerializer(serializers.Serializer):
@@ -186,8 +223,9 @@ class UserUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True,
                                    help_text="Empty or null: left unchanged")
     password = serializers.CharField(required=False, allow_blank=True, allow_null=True,
-                                     help_text="At least 6 characters; empty or null: left unchanged")
-    role = serializers.ChoiceField(choices=Role.choices, required=False, help_text="Admins only")
+                                     help_text=f"At least {rules.PASSWORD_MIN_LENGTH} characters; "
+                                               "empty or null: left unchanged")
+    role = RoleField(required=False, help_text="Admins only")
     is_active = serializers.BooleanField(required=False, help_text="Admins only")
 
 

@@ -1,7 +1,7 @@
-"""Authentication, users and preferences (API.md §4.2–4.4).
+"""Authentication, users and preferences.
 
-Each view: authenticate → role → the endpoint's checks in the contract's order
-→ a service call → the envelope.
+Each view: authenticate → role → the endpoint's checks in a fixed order (clients
+rely on which refusal wins) → a service call → the envelope.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.api import serializers as s
-from accounts.authentication import RefreshTokenAuthentication
+from accounts.api.authentication import RefreshTokenAuthentication
 from accounts.models import User
-from accounts.throttling import client_address
 from accounts.tokens import access_lifetime_seconds, access_token_for_refresh, token_pair_for
 from cronhub.api.base import JsonApiView, PublicApiView
 from cronhub.api.bodies import json_object, require_json_content_type
@@ -38,8 +37,13 @@ PREFERENCES = ["preferences"]
 NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
 
 
+def client_address(request) -> str:
+    """The address the login throttle counts failures for."""
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
 def _schema_body(request) -> dict:
-    """A JSON object for the schema-validated endpoints, whose failures are shape-C lists (§0.7 C)."""
+    """A JSON object for the schema-validated endpoints, whose failures are ``detail`` lists."""
     if "application/json" not in (request.content_type or "").lower():
         raise validation_error(["body"], NOT_AN_OBJECT, type="model_attributes_type")
     try:
@@ -241,7 +245,7 @@ PREFS_PUT_ERRORS = {
 }
 
 
-# GET/PUT of one user's preferences, checks in the contract's order: 403 unless self or admin,
+# GET/PUT of one user's preferences, checks in this order: 403 unless self or admin,
 # then (PUT) the Content-Type, then 404 for an unknown user, then the body. (A comment, not a
 # docstring: the OpenAPI document takes a view's docstring as the operations' description.)
 class _PreferencesView(JsonApiView):

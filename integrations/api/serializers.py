@@ -1,4 +1,4 @@
-"""Shapes of the Slack settings API (API.md §3.7, §4.10)."""
+"""Shapes of the Slack settings API (one global row, the webhook URL masked)."""
 
 from __future__ import annotations
 
@@ -35,4 +35,5 @@ class SlackSettingsUpdateSerializer(serializers.Serializer):
     webhook_url = serializers.CharField(required=False, allow_null=True, allow_blank=True,
                                         help_text="Slack incoming-webhook URL; empty or null clears it; "
                                                   "the masked value read back keeps the stored URL")
-    channel = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=255)
+    channel = serializers.CharField(required=False, allow_null=True, allow_blank=True,
+                                    max_length=SlackSettings._meta.get_field("channel").max_length)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from cronhub.testing.factories import JobFactory, PicTeamFactory, SlackSettingsFactory
-from integrations.slack import auto_paused_text, ending_soon_text, slack_post
+from cronhub.testing.factories import SlackSettingsFactory
+from integrations.slack import slack_post
 
 pytestmark = pytest.mark.django_db
 
@@ -50,23 +50,3 @@ def test_a_failing_slack_answer_is_reported_but_never_raised(slack_server):
     slack_server.reply(status=500, body="invalid_payload")
 
     assert slack_post(text="hello") is False
-
-
-def test_texts_mention_the_pic_team_even_when_disabled(settings):
-    settings.FRONTEND_BASE_URL = "https://cron.example.com"
-    PicTeamFactory(slug="qa", slack_handle="@qa-team", is_active=False)
-    job = JobFactory(name="Nightly", pic_team="qa", end_date="2026-03-15")
-    job.refresh_from_db()
-
-    assert ending_soon_text(job, days_left=6) == (
-        f":warning: @qa-team Job ending soon (6d): <https://cron.example.com/jobs/{job.pk}/edit|Nightly> "
-        "(end_date 2026-03-15 JST)")
-    assert auto_paused_text(job).startswith(":warning: @qa-team Job auto-paused (end date passed): <https://")
-
-
-def test_no_mention_without_a_handle():
-    PicTeamFactory(slug="quiet", slack_handle="")
-    job = JobFactory(name="Nightly", pic_team="quiet", end_date="2026-03-15")
-    job.refresh_from_db()
-
-    assert ending_soon_text(job, days_left=0).startswith(":warning: Job ending soon (0d): <")

@@ -6,7 +6,8 @@
 - ``dispatch``: what one run sends (GitHub or webhook), test runs;
 - ``end_dates``: auto-pause of expired jobs and end-date reminders;
 - ``retention``: pruning old executions;
-- ``imports``: the bulk CSV import.
+- ``imports``: the bulk CSV import;
+- ``renames``: jobs follow a renamed category or PIC team.
 
 The names below are the package's public surface, so callers can write
 ``from jobs.services import job_execute``.

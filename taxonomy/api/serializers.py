@@ -1,4 +1,4 @@
-"""Shapes of the taxonomy API (API.md §3.5, §3.6, §4.8, §4.9)."""
+"""Shapes of the taxonomy API: categories and PIC teams, and their request bodies."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from cronhub.api.fields import TimestampField
 from taxonomy.models import JobCategory, PicTeam
+from taxonomy.rules import max_length
 
 
 class JobCategorySerializer(serializers.ModelSerializer):
@@ -54,26 +55,28 @@ class PicTeamUpdateEnvelopeSerializer(PicTeamEnvelopeSerializer):
     jobs_updated = serializers.IntegerField(help_text="Jobs whose pic_team slug was rewritten by a rename")
 
 
-# --- request bodies (documentation; the services check them in the contract's order) ---
+# --- request bodies (documentation; taxonomy.rules checks them, in a fixed order) ---
 
 class CategoryCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
+    name = serializers.CharField(max_length=max_length(JobCategory, "name"))
     slug = serializers.CharField(required=False, allow_blank=True,
                                  help_text="Optional, slugified; defaults to the name's slug")
 
 
 class CategoryUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=255, help_text="Renames and re-slugs")
+    name = serializers.CharField(required=False, max_length=max_length(JobCategory, "name"),
+                                 help_text="Renames and re-slugs")
     is_active = serializers.BooleanField(required=False)
 
 
 class PicTeamCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
-    slack_handle = serializers.CharField(max_length=255, help_text="e.g. @qa-team or <!subteam^S123ABC>")
+    name = serializers.CharField(max_length=max_length(PicTeam, "name"))
+    slack_handle = serializers.CharField(max_length=max_length(PicTeam, "slack_handle"),
+                                         help_text="e.g. @qa-team or <!subteam^S123ABC>")
     slug = serializers.CharField(required=False, allow_blank=True)
 
 
 class PicTeamUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=255)
+    name = serializers.CharField(required=False, max_length=max_length(PicTeam, "name"))
     is_active = serializers.BooleanField(required=False)
-    slack_handle = serializers.CharField(required=False, max_length=255)
+    slack_handle = serializers.CharField(required=False, max_length=max_length(PicTeam, "slack_handle"))

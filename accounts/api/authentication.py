@@ -1,9 +1,10 @@
-"""Bearer-token authentication with the contract's 401 texts (API.md §1.1, §1.4).
+"""Bearer-token authentication for the API, with the 401 texts clients show.
 
 No header, another scheme, or ``Bearer`` with nothing after it is "not
 authenticated" (DRF then answers 401 ``Not authenticated``); a token that is
 present but unusable is rejected here with its own ``detail``. Authorization
-uses the user row loaded here, never the ``role`` claim (§1.5).
+uses the user row loaded here, never the ``role`` claim, so a role change takes
+effect before the token expires.
 """
 
 from __future__ import annotations

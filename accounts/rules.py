@@ -1,0 +1,120 @@
+"""The input rules of accounts, once: the API and the admin both ask these.
+
+Each rule takes a raw value, returns it normalised (trimmed, lowercased...) or
+raises :class:`~cronhub.errors.InvalidInput` / :class:`~cronhub.errors.Conflict`
+naming the input field. ``field=`` lets a form that calls the input differently
+(the admin's ``new_password``) have the error on its own field. Lengths come
+from the model, so a rule cannot allow what the column cannot store.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+
+from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, Role, User
+from cronhub.errors import Conflict, InvalidInput
+from cronhub.values import truthy
+
+USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
+USERNAME_MIN_LENGTH = 3
+PASSWORD_MIN_LENGTH = 6
+
+NOTIFICATION_PREFERENCE_FIELDS = (
+    "email_on_job_success",
+    "email_on_job_failure",
+    "email_on_job_disabled",
+    "browser_notifications",
+    "daily_digest",
+    "weekly_report",
+)
+
+
+def max_length(name: str) -> int:
+    """The length of the ``users`` column ``name``."""
+    return User._meta.get_field(name).max_length
+
+
+def _text(value: Any, *, error: str, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(error, f"{field} must be a string.", field=field)
+    return value
+
+
+def username(value: Any, *, field: str = "username") -> str:
+    """3 to 80 letters, digits, ``_`` or ``-``; stored lowercased."""
+    text = _text(value, error="Invalid username", field=field)
+    longest = max_length("username")
+    if not USERNAME_MIN_LENGTH <= len(text) <= longest:
+        message = f"username must be {USERNAME_MIN_LENGTH} to {longest} characters long."
+        raise InvalidInput("Invalid username", message, field=field)
+    if not USERNAME_PATTERN.match(text):
+        raise InvalidInput("Invalid username", "username may only contain letters, digits, _ and -.",
+                           field=field)
+    return text.lower()
+
+
+def email(value: Any, *, field: str = "email") -> str:
+    """A valid e-mail address, trimmed and lowercased (addresses are compared that way)."""
+    text = _text(value, error="Invalid email", field=field).strip().lower()
+    try:
+        validate_email(text)
+    except DjangoValidationError:
+        raise InvalidInput("Invalid email", "email must be a valid e-mail address.", field=field) from None
+    longest = max_length("email")
+    if len(text) > longest:
+        raise InvalidInput("Invalid email", f"email must be at most {longest} characters.", field=field)
+    return text
+
+
+def password(value: Any, *, field: str = "password") -> str:
+    """At least six characters, kept exactly as typed (spaces count)."""
+    text = _text(value, error="Invalid password", field=field)
+    if len(text) < PASSWORD_MIN_LENGTH:
+        raise InvalidInput(f"Password must be at least {PASSWORD_MIN_LENGTH} characters long", field=field)
+    return text
+
+
+def role(value: Any, *, field: str = "role") -> str:
+    if value not in Role.values:
+        raise InvalidInput("Invalid role", f"Role must be one of: {', '.join(Role.values)}", field=field)
+    return value
+
+
+def active_flag(value: Any) -> bool:
+    return truthy(value)
+
+
+def username_free(name: str, *, detail_only: bool = False) -> None:
+    """409 when ``name`` (already lowercased) belongs to an account."""
+    if User.objects.filter(username=name).exists():
+        raise Conflict("Username already exists", field="username", detail_only=detail_only)
+
+
+def email_free(address: str, *, exclude_pk: str | None = None, detail_only: bool = False) -> None:
+    """409 when ``address`` (already lowercased) belongs to another account."""
+    others = User.objects.filter(email=address)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        raise Conflict("Email already exists", field="email", detail_only=detail_only)
+
+
+def notification_switches(changes: dict) -> dict[str, bool]:
+    """The switches present in ``changes``, each read as a flag; other keys are ignored."""
+    return {name: truthy(changes[name]) for name in NOTIFICATION_PREFERENCE_FIELDS if name in changes}
+
+
+def jobs_table_columns(columns: Any) -> dict[str, bool]:
+    """All five column switches: sent keys as flags, keys not sent back to their defaults."""
+    if columns is None:
+        raise InvalidInput("Missing required fields", '"jobs_table_columns" is required.',
+                           field="jobs_table_columns")
+    if not isinstance(columns, dict):
+        raise InvalidInput("Invalid payload", '"jobs_table_columns" must be an object.',
+                           field="jobs_table_columns")
+    return {key: truthy(columns[key]) if key in columns else default
+            for key, default in DEFAULT_JOBS_TABLE_COLUMNS.items()}
