@@ -8,13 +8,11 @@ a message an operator can act on. Secrets may come from ``NAME_FILE`` instead of
 from __future__ import annotations
 
 import os
-import zoneinfo
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-TRUE_WORDS = {"1", "true", "yes", "on", "y", "t"}
-FALSE_WORDS = {"0", "false", "no", "off", "n", "f"}
+from cronhub.values import bool_word, zone
 
 
 class Settings:
@@ -45,11 +43,9 @@ class Settings:
         value = self.raw(name, None, **kw)
         if value is None or value.strip() == "":
             return default
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
+        flag = bool_word(value)
+        if flag is not None:
+            return flag
         raise ImproperlyConfigured(
             f"{name}: expected a boolean (1/true/yes/on or 0/false/no/off), got {value!r}"
         )
@@ -84,10 +80,8 @@ class Settings:
 
     def timezone(self, name: str, default: str) -> str:
         value = self.str(name, default) or default
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ImproperlyConfigured(f"{name}: unknown IANA time zone {value!r}") from None
+        if zone(value) is None:
+            raise ImproperlyConfigured(f"{name}: unknown IANA time zone {value!r}")
         return value
 
     def list(self, name: str, default: str = "", **kw) -> list[str]:

@@ -23,8 +23,6 @@ from rest_framework import exceptions
 
 from cronhub.api.errors import bad_request
 
-FALSE_STRINGS = {"false", "0", "no", "off"}
-
 
 def require_json_content_type(request) -> None:
     """400 ``Content-Type must be application/json`` unless the header contains it."""
@@ -89,22 +87,3 @@ def json_body(request, *, empty_as_object: bool = False, require_object: bool = 
         _require_object(body)
     _check_storable(body)
     return body
-
-
-def truthy(value: Any) -> bool:
-    """JSON booleans by truthiness (Q-A2), except that the strings "false"/"0"/"no"/"off" are false."""
-    if isinstance(value, str) and value.strip().lower() in FALSE_STRINGS:
-        return False
-    return bool(value)
-
-
-def optional_text(value: Any, *, field: str, error: str, max_length: int | None = None) -> str | None:
-    """A trimmed string, ``None`` for null/blank; 400 ``error`` for other types or overlong text."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise bad_request(error, f"{field} must be a string.")
-    text = value.strip()
-    if max_length is not None and len(text) > max_length:
-        raise bad_request(error, f"{field} must be at most {max_length} characters.")
-    return text or None

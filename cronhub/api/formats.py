@@ -11,11 +11,10 @@ import zoneinfo
 
 from cronhub.api.errors import bad_request, validation_error
 from cronhub.timestamps import utc_rfc3339_micro
+from cronhub.values import bool_word
 
 UTC = dt.UTC
 
-TRUE_WORDS = {"true", "1", "yes", "on", "t", "y"}
-FALSE_WORDS = {"false", "0", "no", "off", "f", "n"}
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -74,11 +73,9 @@ def query_bool(params, name: str, default: bool = False) -> bool:
     raw = params.get(name)
     if raw is None:
         return default
-    word = raw.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
+    flag = bool_word(raw)
+    if flag is not None:
+        return flag
     raise validation_error(["query", name], "Input should be a valid boolean, unable to interpret input",
                            input=raw, type="bool_parsing")
 
