@@ -1,13 +1,14 @@
 """OpenAPI helpers for the jobs and notifications views: which error bodies
 (``cronhub.api.schema``) each status carries, so the document lists every
-response a client can get (the fuzz script holds the server to it)."""
+response a client can get (the fuzz script and the response-schema tests hold
+the server to it)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from cronhub.api.schema import UNAUTHORIZED, error_a, error_b
+from cronhub.api.schema import UNAUTHORIZED, ValidationItemSerializer, error_a, error_b
 
 
 class ErrorOrDetailSerializer(serializers.Serializer):
@@ -18,9 +19,19 @@ class ErrorOrDetailSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False)
 
 
+class BadRequestSerializer(serializers.Serializer):
+    """A refused input: ``error`` and usually ``message``; a query or body field that failed
+    validation adds the ``detail`` list, a job created without its required fields ``missing_fields``."""
+
+    error = serializers.CharField()
+    message = serializers.CharField(required=False)
+    detail = ValidationItemSerializer(many=True, required=False)
+    missing_fields = serializers.ListField(child=serializers.CharField(), required=False)
+
+
 ERROR = error_a("Not found, or refused input")
 _BY_CODE = {
-    400: error_a("Invalid input (validation errors also carry a `detail` list)"),
+    400: OpenApiResponse(BadRequestSerializer, description="Invalid input"),
     401: UNAUTHORIZED,
     403: OpenApiResponse(ErrorOrDetailSerializer, description="Role (B) or ownership (A) refused"),
     404: error_a("Not found"),
