@@ -1,5 +1,5 @@
 """notifications API routes (mounted under /api/v2/). Literal segments come before
-``{notification_id}`` (API.md §2, route precedence)."""
+``{notification_id}`` so that they are never read as an id."""
 
 from django.urls import path
 
