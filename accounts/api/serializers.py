@@ -1,8 +1,9 @@
-"""Shapes of the accounts API (API.md §3.1, §3.8, §3.9, §4.2–4.4).
+"""Shapes of the accounts API.
 
-Output serializers are used both to render responses and to describe them in
-the OpenAPI document; input serializers validate the schema-checked bodies
-(login, register), whose failures are 400s with a ``detail`` list.
+Output serializers are the one declaration of each response: views render
+bodies with them (``cronhub.api.shapes.render``) and the OpenAPI document
+describes them. Input serializers validate the schema-checked bodies (login,
+register), whose failures are 400s with a ``detail`` list.
 """
 
 from __future__ import annotations
