@@ -1,4 +1,5 @@
-"""Shapes of the taxonomy API (API.md §3.5, §3.6, §4.8, §4.9)."""
+"""Shapes of the taxonomy API: the output serializers render the bodies
+(``cronhub.api.shapes.render``) and document them."""
 
 from __future__ import annotations
 
