@@ -1,4 +1,4 @@
-"""OpenAPI pieces shared by every app's views: the error bodies of API.md §0.7.
+"""OpenAPI pieces shared by every app's views: the error bodies every endpoint may answer.
 
 Views list them in ``@extend_schema(responses=...)`` so the published document
 describes every status an endpoint can answer, and fuzzers can hold the server
@@ -7,7 +7,7 @@ to it.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 
@@ -24,9 +24,14 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+class LocationPartField(serializers.JSONField):
+    """One step of a validation error's location: a field name or a list index."""
+
+
 class ValidationItemSerializer(serializers.Serializer):
     type = serializers.CharField()
-    loc = serializers.ListField(child=serializers.JSONField())
+    loc = serializers.ListField(child=LocationPartField())
     msg = serializers.CharField()
     input = serializers.JSONField(allow_null=True)
     ctx = serializers.DictField(required=False)
