@@ -1,7 +1,8 @@
 """Shapes of the accounts API: users, tokens and preferences.
 
-Output serializers are used both to render responses and to describe them in
-the OpenAPI document; input serializers validate the schema-checked bodies
+Output serializers are the one declaration of each response: views render
+bodies with them (``cronhub.api.shapes.render``) and the OpenAPI document
+describes them; input serializers validate the schema-checked bodies
 (login, register), whose failures are 400s with a ``detail`` list. Register
 checks its fields with the rules of ``accounts.rules``, as the admin does.
 """

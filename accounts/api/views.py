@@ -28,6 +28,7 @@ from cronhub.api.schema import (
     error_b,
     validation_failed,
 )
+from cronhub.api.shapes import render
 
 AUTH = ["auth"]
 USERS = ["users"]
@@ -57,14 +58,14 @@ def _schema_body(request) -> dict:
 
 def _login_response(user: User) -> Response:
     tokens = token_pair_for(user)
-    return Response({
+    return Response(render(s.LoginResponseSerializer, {
         "success": True,
         "message": "Login successful",
-        "user": s.UserSerializer(user).data,
+        "user": user,
         "access_token": tokens.access,
         "refresh_token": tokens.refresh,
         "token_type": "bearer",
-    })
+    }))
 
 
 def _target_user(user_id: str) -> User:
@@ -126,12 +127,12 @@ class RefreshView(JsonApiView):
     @extend_schema(tags=AUTH, request=None, responses={200: s.RefreshResponseSerializer, 401: UNAUTHORIZED},
                    summary="A new access token for the refresh token in the Authorization header")
     def post(self, request):
-        return Response({
+        return Response(render(s.RefreshResponseSerializer, {
             "access_token": access_token_for_refresh(request.auth, request.raw_token, request.user),
             "refresh_token": None,
             "token_type": "bearer",
             "expires_in": access_lifetime_seconds(),
-        })
+        }))
 
 
 class MeView(JsonApiView):
@@ -140,7 +141,7 @@ class MeView(JsonApiView):
     @extend_schema(tags=AUTH, responses={200: s.UserSerializer, 401: UNAUTHORIZED},
                    summary="The caller's user record (no envelope)")
     def get(self, request):
-        return Response(s.UserSerializer(request.user).data)
+        return Response(render(s.UserSerializer, request.user))
 
 
 class VerifyView(JsonApiView):
@@ -150,8 +151,9 @@ class VerifyView(JsonApiView):
                    summary="Check that the access token is valid")
     def get(self, request):
         user = request.user
-        return Response({"valid": True, "user_id": user.pk, "username": user.username, "role": user.role,
-                         "message": "Token is valid"})
+        return Response(render(s.VerifyResponseSerializer, {
+            "valid": True, "user_id": user.pk, "username": user.username, "role": user.role,
+            "message": "Token is valid"}))
 
 
 class LogoutView(JsonApiView):
@@ -169,8 +171,9 @@ class LogoutView(JsonApiView):
         if isinstance(data, dict) and isinstance(data.get("refresh_token"), str):
             refresh_token = data["refresh_token"]
         services.session_logout(user=request.user, access_payload=request.auth, refresh_token=refresh_token)
-        return Response({"success": True, "message": "Logout successful",
-                         "detail": "Please discard your tokens on the client side"})
+        return Response(render(s.LogoutResponseSerializer, {
+            "success": True, "message": "Logout successful",
+            "detail": "Please discard your tokens on the client side"}))
 
 
 class RegisterView(JsonApiView):
@@ -185,8 +188,9 @@ class RegisterView(JsonApiView):
         body = s.RegisterSerializer(data=_schema_body(request))
         body.is_valid(raise_exception=True)
         user = services.user_register(**body.validated_data)
-        return Response({"success": True, "message": "User created successfully",
-                         "user": s.UserSerializer(user).data}, status=status.HTTP_201_CREATED)
+        return Response(render(s.RegisterResponseSerializer, {
+            "success": True, "message": "User created successfully", "user": user}),
+            status=status.HTTP_201_CREATED)
 
 
 class UserListView(JsonApiView):
@@ -197,7 +201,7 @@ class UserListView(JsonApiView):
                    summary="All users, in creation order (admin)")
     def get(self, request):
         users = list(User.objects.order_by("created_at", "id"))
-        return Response({"count": len(users), "users": s.UserSerializer(users, many=True).data})
+        return Response(render(s.UserListSerializer, {"count": len(users), "users": users}))
 
 
 class UserDetailView(JsonApiView):
@@ -210,7 +214,7 @@ class UserDetailView(JsonApiView):
         summary="One user (admin, or the user themself)")
     def get(self, request, user_id: str):
         _forbid_unless_self(request, user_id, "Forbidden. You can only view your own profile.")
-        return Response({"user": s.UserSerializer(_target_user(user_id)).data})
+        return Response(render(s.UserEnvelopeSerializer, {"user": _target_user(user_id)}))
 
     @extend_schema(tags=USERS, request=s.UserUpdateSerializer, responses={
         200: s.UserUpdateResponseSerializer,
@@ -224,8 +228,8 @@ class UserDetailView(JsonApiView):
         _forbid_unless_self(request, user_id, "Forbidden. You can only update your own profile.")
         user = _target_user(user_id)
         user, updated = services.user_update(actor=request.user, user=user, changes=json_object(request))
-        return Response({"message": "User updated successfully", "updated_fields": updated,
-                         "user": s.UserSerializer(user).data})
+        return Response(render(s.UserUpdateResponseSerializer, {
+            "message": "User updated successfully", "updated_fields": updated, "user": user}))
 
     @extend_schema(tags=USERS, responses={
         200: s.UserDeleteResponseSerializer, 400: error_a("Cannot delete your own account"),
@@ -233,8 +237,8 @@ class UserDetailView(JsonApiView):
         summary="Delete a user with their notifications and preferences (admin)")
     def delete(self, request, user_id: str):
         user = services.user_delete(actor=request.user, user_id=user_id)
-        return Response({"message": "User deleted successfully",
-                         "deleted_user": {"id": user.pk, "username": user.username}})
+        return Response(render(s.UserDeleteResponseSerializer, {
+            "message": "User deleted successfully", "deleted_user": user}))
 
 
 FORBID_READ_PREFS = "Forbidden: Cannot access other users preferences"
@@ -285,8 +289,8 @@ class NotificationPreferencesView(_PreferencesView):
         return services.notification_preferences_update(user=user, changes=body)
 
     def envelope(self, prefs, verb):
-        return {"message": f"Notification preferences {verb} successfully",
-                "preferences": s.NotificationPreferencesSerializer(prefs).data}
+        return render(s.NotificationPreferencesEnvelopeSerializer, {
+            "message": f"Notification preferences {verb} successfully", "preferences": prefs})
 
 
 @extend_schema_view(
@@ -306,4 +310,5 @@ class UiPreferencesView(_PreferencesView):
         return services.ui_preferences_update(user=user, columns=body.get("jobs_table_columns"))
 
     def envelope(self, prefs, verb):
-        return {"preferences": {"jobs_table_columns": prefs.effective_columns}}
+        return render(s.UiPreferencesEnvelopeSerializer,
+                      {"preferences": {"jobs_table_columns": prefs.effective_columns}})

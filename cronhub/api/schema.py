@@ -7,7 +7,7 @@ to it.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 
@@ -24,9 +24,14 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+class LocationPartField(serializers.JSONField):
+    """One step of a validation error's location: a field name or a list index."""
+
+
 class ValidationItemSerializer(serializers.Serializer):
     type = serializers.CharField()
-    loc = serializers.ListField(child=serializers.JSONField())
+    loc = serializers.ListField(child=LocationPartField())
     msg = serializers.CharField()
     input = serializers.JSONField(allow_null=True)
     ctx = serializers.DictField(required=False)
@@ -70,8 +75,18 @@ class ErrorOrDetailSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False)
 
 
+class BadRequestSerializer(serializers.Serializer):
+    """A refused input: ``error`` and usually ``message``; a query or body field that failed
+    validation adds the ``detail`` list, a job created without its required fields ``missing_fields``."""
+
+    error = serializers.CharField()
+    message = serializers.CharField(required=False)
+    detail = ValidationItemSerializer(many=True, required=False)
+    missing_fields = serializers.ListField(child=serializers.CharField(), required=False)
+
+
 _BY_CODE = {
-    400: error_a("Invalid input (validation errors also carry a `detail` list)"),
+    400: OpenApiResponse(BadRequestSerializer, description="Invalid input"),
     401: UNAUTHORIZED,
     403: OpenApiResponse(ErrorOrDetailSerializer, description="Role (B) or ownership (A) refused"),
     404: error_a("Not found"),

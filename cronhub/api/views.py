@@ -1,4 +1,4 @@
-"""The public, app-independent routes: health (API.md §4.1) and the welcome document (§0.1)."""
+"""The public, app-independent routes: health and the welcome document."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from cronhub.api.base import PublicApiView
+from cronhub.api.fields import TimestampField
 from cronhub.api.formats import iso_z_micro
+from cronhub.api.shapes import render
 from jobs.models import SchedulerState
 
-# Clients assert this literal (API.md §4.1), whatever serves the API now.
+# Existing clients check this literal, whatever serves the API now.
 SERVICE_NAME = "cron-job-scheduler-fastapi"
 
 
@@ -20,7 +22,7 @@ class HealthSerializer(serializers.Serializer):
     status = serializers.CharField()
     service = serializers.CharField()
     version = serializers.CharField()
-    timestamp = serializers.DateTimeField()
+    timestamp = TimestampField(iso_z_micro)
     api = serializers.CharField()
     scheduler_running = serializers.BooleanField(help_text="A scheduler leader's heartbeat is recent")
     scheduled_jobs_count = serializers.IntegerField(help_text="Jobs the leader schedules (0 if none runs)")
@@ -42,20 +44,21 @@ class HealthView(PublicApiView):
         # without creating it (a health check should not write).
         state = SchedulerState.objects.filter(pk=SchedulerState.SINGLETON_ID).first()
         running = bool(state and state.is_alive())
-        return Response({
+        return Response(render(HealthSerializer, {
             "status": "healthy",
             "service": SERVICE_NAME,
             "version": settings.APP_VERSION,
-            "timestamp": iso_z_micro(timezone.now()),
+            "timestamp": timezone.now(),
             "api": "v2",
             "scheduler_running": running,
             "scheduled_jobs_count": state.scheduled_jobs_count if running else 0,
             "docs_url": f"http://localhost:{settings.PORT}/docs",
-        })
+        }))
 
 
 class WelcomeView(PublicApiView):
     @extend_schema(exclude=True)
     def get(self, request):
-        return Response({"message": "Welcome to Cron Job Scheduler API v2", "docs": "/docs",
-                         "redoc": "/redoc", "health": "/api/v2/health"})
+        return Response(render(WelcomeSerializer, {
+            "message": "Welcome to Cron Job Scheduler API v2", "docs": "/docs", "redoc": "/redoc",
+            "health": "/api/v2/health"}))

@@ -1,4 +1,5 @@
-"""Shapes of the Slack settings API (one global row, the webhook URL masked)."""
+"""Shapes of the Slack settings API: the output serializers render the bodies
+(``cronhub.api.shapes.render``) and document them."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ class SlackSettingsEnvelopeSerializer(serializers.Serializer):
     slack_settings = SlackSettingsSerializer()
 
 
-class SlackSettingsUpdateEnvelopeSerializer(SlackSettingsEnvelopeSerializer):
+class SlackSettingsUpdateEnvelopeSerializer(serializers.Serializer):
     message = serializers.CharField()
+    slack_settings = SlackSettingsSerializer()
 
 
 class SlackSettingsUpdateSerializer(serializers.Serializer):

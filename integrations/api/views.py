@@ -1,4 +1,5 @@
-"""Slack settings, the single global row (API.md §4.10), admin only."""
+"""Slack settings, the single global row, admin only. Bodies are rendered by the
+serializers that document them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from cronhub.api.base import JsonApiView
 from cronhub.api.bodies import json_object, require_json_content_type
 from cronhub.api.permissions import IsAdmin
 from cronhub.api.schema import ADMIN_ONLY, UNAUTHORIZED, error_a
+from cronhub.api.shapes import render
 from integrations.api import serializers as s
 from integrations.models import SlackSettings
 from integrations.services import slack_settings_update
@@ -21,7 +23,7 @@ class SlackSettingsView(JsonApiView):
         200: s.SlackSettingsEnvelopeSerializer, 401: UNAUTHORIZED, 403: ADMIN_ONLY},
         summary="Slack settings, with the webhook URL masked (admin)")
     def get(self, request):
-        return Response({"slack_settings": s.SlackSettingsSerializer(SlackSettings.load()).data})
+        return Response(render(s.SlackSettingsEnvelopeSerializer, {"slack_settings": SlackSettings.load()}))
 
     @extend_schema(tags=["settings"], request=s.SlackSettingsUpdateSerializer, responses={
         200: s.SlackSettingsUpdateEnvelopeSerializer,
@@ -30,5 +32,5 @@ class SlackSettingsView(JsonApiView):
     def put(self, request):
         require_json_content_type(request)
         row = slack_settings_update(changes=json_object(request))
-        return Response({"message": "Slack settings updated",
-                         "slack_settings": s.SlackSettingsSerializer(row).data})
+        return Response(render(s.SlackSettingsUpdateEnvelopeSerializer,
+                               {"message": "Slack settings updated", "slack_settings": row}))

@@ -1,7 +1,9 @@
-"""Job categories and PIC teams (API.md §4.8–4.9): read by anyone signed in, written by admins.
+"""Job categories and PIC teams: read by anyone signed in, written by admins.
 
-Both resources behave alike; a ``_Kind`` names what differs (model, serializer,
-envelope keys, the label in messages and the service functions).
+Both resources behave alike; a ``_Kind`` names what differs (model, the
+serializers of its list and envelopes, the envelope key, the label in messages
+and the service functions). Bodies are rendered by the serializers that
+document them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cronhub.api.bodies import json_object, require_json_content_type
 from cronhub.api.formats import query_bool
 from cronhub.api.permissions import IsAdmin, IsAuthenticatedUser
 from cronhub.api.schema import ADMIN_ONLY, UNAUTHORIZED, error_a, validation_failed
+from cronhub.api.shapes import render
 from taxonomy import services
 from taxonomy.api import serializers as s
 from taxonomy.models import JobCategory, PicTeam, SlugNamed
@@ -33,9 +36,11 @@ WRITE_ERRORS = {401: UNAUTHORIZED, 403: ADMIN_ONLY}
 @dataclass(frozen=True)
 class _Kind:
     model: type[SlugNamed]
-    serializer: type[serializers.ModelSerializer]
-    list_key: str  # "categories": [...]
-    key: str  # "category": {...}
+    list_shape: type[serializers.Serializer]  # {"categories": [...]}
+    envelope: type[serializers.Serializer]  # {"message", "category": {...}}
+    update_envelope: type[serializers.Serializer]  # the envelope + "jobs_updated"
+    list_key: str  # "categories"
+    key: str  # "category"
     label: str  # "Category created"
     id_kwarg: str  # the URL's id parameter
     create: Callable[[dict], SlugNamed]
@@ -44,14 +49,16 @@ class _Kind:
 
 
 CATEGORY = _Kind(
-    model=JobCategory, serializer=s.JobCategorySerializer, list_key="categories", key="category",
+    model=JobCategory, list_shape=s.CategoryListSerializer, envelope=s.CategoryEnvelopeSerializer,
+    update_envelope=s.CategoryUpdateEnvelopeSerializer, list_key="categories", key="category",
     label="Category", id_kwarg="category_id",
     create=lambda data: services.category_create(data=data),
     update=lambda item_id, data: services.category_update(category_id=item_id, data=data),
     disable=lambda item_id: services.category_disable(category_id=item_id),
 )
 PIC_TEAM = _Kind(
-    model=PicTeam, serializer=s.PicTeamSerializer, list_key="pic_teams", key="pic_team",
+    model=PicTeam, list_shape=s.PicTeamListSerializer, envelope=s.PicTeamEnvelopeSerializer,
+    update_envelope=s.PicTeamUpdateEnvelopeSerializer, list_key="pic_teams", key="pic_team",
     label="PIC team", id_kwarg="team_id",
     create=lambda data: services.pic_team_create(data=data),
     update=lambda item_id, data: services.pic_team_update(team_id=item_id, data=data),
@@ -65,9 +72,9 @@ class _ReadOrAdminWrite(JsonApiView):
     def get_permissions(self):
         return [IsAuthenticatedUser()] if self.request.method == "GET" else [IsAdmin()]
 
-    def envelope(self, verb: str, item: SlugNamed, **extra: Any) -> dict[str, Any]:
+    def envelope(self, verb: str, item: SlugNamed, *, shape=None, **extra: Any) -> dict[str, Any]:
         kind = self.kind
-        return {"message": f"{kind.label} {verb}", kind.key: kind.serializer(item).data, **extra}
+        return render(shape or kind.envelope, {"message": f"{kind.label} {verb}", kind.key: item, **extra})
 
 
 class _ListView(_ReadOrAdminWrite):
@@ -76,7 +83,7 @@ class _ListView(_ReadOrAdminWrite):
         include_inactive = query_bool(request.query_params, "include_inactive") and request.user.is_admin
         rows = model.objects.all() if include_inactive else model.objects.filter(is_active=True)
         rows = rows.order_by(Lower("name"), "name", "id")
-        return Response({self.kind.list_key: self.kind.serializer(rows, many=True).data})
+        return Response(render(self.kind.list_shape, {self.kind.list_key: rows}))
 
     def post(self, request):
         require_json_content_type(request)
@@ -88,7 +95,8 @@ class _DetailView(_ReadOrAdminWrite):
     def put(self, request, **kwargs):
         require_json_content_type(request)
         result = self.kind.update(kwargs[self.kind.id_kwarg], json_object(request))
-        return Response(self.envelope("updated", result.item, jobs_updated=result.jobs_updated))
+        return Response(self.envelope("updated", result.item, shape=self.kind.update_envelope,
+                                      jobs_updated=result.jobs_updated))
 
     def delete(self, request, **kwargs):
         item = self.kind.disable(kwargs[self.kind.id_kwarg])
