@@ -1,4 +1,4 @@
-"""GitHub Actions ``workflow_dispatch`` client, and the dispatch-URL parser of BEHAVIOR §11.
+"""GitHub Actions ``workflow_dispatch`` client.
 
 ``POST {GITHUB_API_URL}/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches``
 with ``return_run_details: true``: GitHub answers 200 with the run id and URL
@@ -10,7 +10,7 @@ run with the advertised wait; nothing here ever retries on them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -18,12 +18,6 @@ from integrations import http
 
 SUCCESS_STATUSES = {200, 201, 204}
 API_VERSION = "2022-11-28"
-
-DISPATCH_URL_FORMAT_ERROR = (
-    "Invalid dispatch URL format. Expected one of: <owner>/<repo>/<workflow>, "
-    "/<owner>/<repo>/actions/workflows/<workflow>, or https://github.com/<owner>/<repo>/actions/workflows/<workflow>."
-)
-
 
 @dataclass
 class DispatchResult:
@@ -39,15 +33,6 @@ class DispatchResult:
     @property
     def ok(self) -> bool:
         return self.status in SUCCESS_STATUSES
-
-
-def dispatch_ref(metadata: dict) -> str:
-    """The branch a dispatch runs on: ``branchDetails``, then ``ref``, then ``branch``, else master."""
-    for key in ("branchDetails", "ref", "branch"):
-        value = metadata.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return "master"
 
 
 def _fallback_names(workflow: str) -> list[str]:
@@ -114,37 +99,3 @@ def workflow_dispatch(*, owner: str, repo: str, workflow: str, ref: str, inputs:
         if response.status != 404:
             break
     return result
-
-
-def parse_dispatch_url(value: str) -> tuple[str, str, str]:
-    """(owner, repo, workflow) from any form BEHAVIOR §11 accepts; ValueError with the contract's text.
-
-    The path-only form ``/<owner>/<repo>/actions/workflows/<workflow>`` that the
-    error message advertises is accepted (Q-B18).
-    """
-    text = (value or "").strip()
-    if "://" in text:
-        path = urlsplit(text).path
-    elif text.startswith("/"):
-        path = text
-    else:
-        path = urlsplit("https://" + text).path
-    segments = [s for s in path.split("/") if s]
-    if segments[:1] == ["repos"]:
-        segments = segments[1:]
-    if len(segments) >= 5 and segments[2:4] == ["actions", "workflows"]:
-        return segments[0], segments[1], segments[4]
-    if "://" not in text:
-        parts = [s for s in text.split("/") if s]
-        if len(parts) == 3:
-            return parts[0], parts[1], parts[2]
-    raise ValueError(DISPATCH_URL_FORMAT_ERROR)
-
-
-def is_shorthand(value: str) -> bool:
-    """``owner/repo/workflow`` typed into target_url (BEHAVIOR §11)."""
-    text = (value or "").strip()
-    if "://" in text:
-        return False
-    segments = [s for s in text.split("/") if s]
-    return len(segments) == 3 and "." not in segments[0]

@@ -21,12 +21,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from cronhub.errors import InvalidInput
 from cronhub.values import timezone_name, truthy
-from integrations import github
 from jobs import cron
 from jobs.models import Job, scheduler_today
 from taxonomy.models import JobCategory, PicTeam
@@ -250,20 +250,44 @@ def pic_team_value(body: Mapping) -> Any:
 
 # --- targets ------------------------------------------------------------------------------
 
+DISPATCH_URL_FORMAT = (
+    "Invalid dispatch URL format. Expected one of: <owner>/<repo>/<workflow>, "
+    "/<owner>/<repo>/actions/workflows/<workflow>, or https://github.com/<owner>/<repo>/actions/workflows/<workflow>."
+)
+
+
 def parse_shorthand(value: str | None) -> tuple[str, str, str] | None:
-    """``owner/repo/workflow`` typed where a URL goes, else None."""
-    if not value or not github.is_shorthand(value):
+    """``owner/repo/workflow`` typed where a URL goes (no scheme, no dot in the owner), else None."""
+    text = (value or "").strip()
+    if "://" in text:
         return None
-    owner, repo, workflow = (part for part in value.strip().split("/") if part)
+    segments = [s for s in text.split("/") if s]
+    if len(segments) != 3 or "." in segments[0]:
+        return None
+    owner, repo, workflow = segments
     return owner, repo, workflow
 
 
 def dispatch_url(value: str, *, error: str = "Invalid dispatch_url", name: str = "dispatch_url"):
-    """(owner, repo, workflow) from a GitHub workflow URL, API URL or path."""
-    try:
-        return github.parse_dispatch_url(value)
-    except ValueError as problem:
-        raise InvalidInput(error, str(problem), field=name) from None
+    """(owner, repo, workflow) from a workflow's page URL, its API dispatch URL, the path of
+    either, or the ``owner/repo/workflow`` shorthand; GitHub Enterprise hosts too."""
+    text = (value or "").strip()
+    if "://" in text:
+        path = urlsplit(text).path
+    elif text.startswith("/"):
+        path = text
+    else:
+        path = urlsplit("https://" + text).path
+    segments = [s for s in path.split("/") if s]
+    if segments[:1] == ["repos"]:
+        segments = segments[1:]
+    if len(segments) >= 5 and segments[2:4] == ["actions", "workflows"]:
+        return segments[0], segments[1], segments[4]
+    if "://" not in text:
+        parts = [s for s in text.split("/") if s]
+        if len(parts) == 3:
+            return parts[0], parts[1], parts[2]
+    raise InvalidInput(error, DISPATCH_URL_FORMAT, field=name)
 
 
 def check_scheme(url: str | None, *, op: Op) -> None:

@@ -56,7 +56,7 @@ class RunConfig:
 
     @property
     def ref(self) -> str:
-        return github.dispatch_ref(self.metadata)
+        return dispatch_ref(self.metadata)
 
 
 def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
@@ -92,6 +92,15 @@ def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
         and not (config.github_owner and config.github_repo and config.github_workflow_name)
     )
     return config
+
+
+def dispatch_ref(metadata: dict) -> str:
+    """The branch a dispatch runs on: ``branchDetails``, then ``ref``, then ``branch``, else master."""
+    for key in ("branchDetails", "ref", "branch"):
+        value = metadata.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return "master"
 
 
 OVERRIDE_TEXTS = ("target_url", "dispatch_url", "github_token", *rules.GITHUB_FIELDS)
@@ -277,7 +286,7 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
         return TestRunResult(ok=False, type="github", error="GitHub token not configured",
                              message="Set GITHUB_TOKEN in backend .env to test-run GitHub workflows.")
     result = github.workflow_dispatch(owner=owner, repo=repo, workflow=workflow,
-                                      ref=github.dispatch_ref(metadata), inputs=metadata, token=token,
+                                      ref=dispatch_ref(metadata), inputs=metadata, token=token,
                                       timeout=timeout)
     if result.status is None:
         return _request_failed("github", result.error or "", refused=result.refused)

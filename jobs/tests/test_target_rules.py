@@ -1,8 +1,11 @@
-"""Dispatch-URL parsing (BEHAVIOR §11) and the dispatch ref rule."""
+"""Where a job's target is written: dispatch URLs, the owner/repo/workflow shorthand, the branch."""
 
 import pytest
 
-from integrations.github import DISPATCH_URL_FORMAT_ERROR, dispatch_ref, is_shorthand, parse_dispatch_url
+from cronhub.errors import InvalidInput
+from jobs.rules import DISPATCH_URL_FORMAT, parse_shorthand
+from jobs.rules import dispatch_url as parse_dispatch_url
+from jobs.services.dispatch import dispatch_ref
 
 
 @pytest.mark.parametrize("value", [
@@ -20,16 +23,17 @@ def test_every_documented_form_gives_owner_repo_workflow(value):
 
 @pytest.mark.parametrize("value", ["", "acme-qa/api-tests", "https://github.com/acme-qa/api-tests",
                                    "a/b/c/d"])
-def test_anything_else_gets_the_contract_message(value):
-    with pytest.raises(ValueError) as caught:
+def test_anything_else_is_refused_with_the_forms_it_accepts(value):
+    with pytest.raises(InvalidInput) as caught:
         parse_dispatch_url(value)
-    assert str(caught.value) == DISPATCH_URL_FORMAT_ERROR
+    assert caught.value.message == DISPATCH_URL_FORMAT
+    assert caught.value.field == "dispatch_url"
 
 
 def test_shorthand_detection():
-    assert is_shorthand("acme-qa/api-tests/nightly.yml")
-    assert not is_shorthand("www.example.com/a/b")
-    assert not is_shorthand("https://acme/a/b")
+    assert parse_shorthand(" acme-qa/api-tests/nightly.yml ") == ("acme-qa", "api-tests", "nightly.yml")
+    assert parse_shorthand("www.example.com/a/b") is None
+    assert parse_shorthand("https://acme/a/b") is None
 
 
 def test_blank_branch_values_fall_through_to_master():
