@@ -6,16 +6,16 @@ queries whatever the page size.
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cronhub.api.errors import not_found
+from cronhub.api.fields import TimestampField
 from cronhub.api.formats import iso_offset, iso_z_millis, query_int, query_range
 from cronhub.api.permissions import IsAuthenticatedUser
+from cronhub.api.shapes import render, render_many
 from jobs.api.schema import bounded, errors, path_id, query
 from jobs.models import Job, JobExecution
 from jobs.selectors import (
@@ -31,53 +31,32 @@ from jobs.selectors import (
 TAG = ["executions"]
 
 
-def execution_dict(execution: JobExecution, *, with_job: bool = False) -> dict[str, Any]:
-    """An execution (with ``scheduled_for`` and GitHub run details, additions to the old shape);
-    ExecutionWithJob adds ``job_name`` and the job's current ``github_repo``."""
-    data = {
-        "id": execution.id,
-        "job_id": execution.job_id,
-        "status": execution.status,
-        "trigger_type": execution.trigger_type,
-        "started_at": iso_z_millis(execution.started_at),
-        "completed_at": iso_z_millis(execution.completed_at),
-        "duration_seconds": execution.duration_seconds,
-        "execution_type": execution.execution_type,
-        "target": execution.target,
-        "response_status": execution.response_status,
-        "error_message": execution.error_message,
-        "output": execution.output,
-        "scheduled_for": iso_z_millis(execution.scheduled_for),
-        "github_run_id": execution.github_run_id,
-        "github_run_url": execution.github_run_url,
-    }
-    if with_job:
-        data["job_name"] = execution.job.name
-        data["github_repo"] = execution.job.github_repo
-    return data
-
-
 class ExecutionSerializer(serializers.Serializer):
+    """An execution: the one declaration of its body and its documented schema (with
+    ``scheduled_for`` and the GitHub run, additions to the historical shape)."""
+
     id = serializers.CharField()
     job_id = serializers.CharField()
     status = serializers.CharField()
     trigger_type = serializers.CharField()
-    started_at = serializers.CharField()
-    completed_at = serializers.CharField(allow_null=True)
+    started_at = TimestampField(iso_z_millis)
+    completed_at = TimestampField(iso_z_millis, allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
     execution_type = serializers.CharField(allow_null=True)
     target = serializers.CharField(allow_null=True)
     response_status = serializers.IntegerField(allow_null=True)
     error_message = serializers.CharField(allow_null=True)
     output = serializers.CharField(allow_null=True)
-    scheduled_for = serializers.CharField(allow_null=True)
+    scheduled_for = TimestampField(iso_z_millis, allow_null=True)
     github_run_id = serializers.IntegerField(allow_null=True)
     github_run_url = serializers.CharField(allow_null=True)
 
 
 class ExecutionWithJobSerializer(ExecutionSerializer):
-    job_name = serializers.CharField()
-    github_repo = serializers.CharField(allow_null=True)
+    """Plus the job's name and its current repository (global lists show them)."""
+
+    job_name = serializers.CharField(source="job.name")
+    github_repo = serializers.CharField(source="job.github_repo", allow_null=True)
 
 
 JobRef = inline_serializer("JobRef", {"id": serializers.CharField(), "name": serializers.CharField()})
@@ -144,7 +123,7 @@ class JobExecutionListView(APIView):
         rows = job_executions(job, _filters(request.query_params), limit=limit)
         # total_executions is the number returned, not the number matching: clients page on it.
         return Response({"job_id": job.id, "job_name": job.name, "total_executions": len(rows),
-                         "executions": [execution_dict(row) for row in rows]})
+                         "executions": render_many(ExecutionSerializer, rows)})
 
 
 class JobExecutionStatsView(APIView):
@@ -169,7 +148,7 @@ class JobExecutionStatsView(APIView):
                 "success_rate": round(_rate(totals["success"], totals["total"]), 2),
                 "average_duration_seconds": round(average, 2) if average is not None else None,
             },
-            "latest_execution": execution_dict(latest) if latest is not None else None,
+            "latest_execution": render(ExecutionSerializer, latest) if latest is not None else None,
         })
 
 
@@ -185,7 +164,8 @@ class JobExecutionDetailView(APIView):
         if execution is None:
             raise not_found("Execution not found",
                             f"No execution found with ID: {execution_id} for job: {job_id}")
-        return Response({"job": {"id": job.id, "name": job.name}, "execution": execution_dict(execution)})
+        return Response({"job": {"id": job.id, "name": job.name},
+                         "execution": render(ExecutionSerializer, execution)})
 
 
 class ExecutionListView(APIView):
@@ -203,7 +183,7 @@ class ExecutionListView(APIView):
         filters = _filters(params, job_id=params.get("job_id") or None,
                            execution_type=params.get("execution_type") or None)
         result = execution_page(filters, page=page, limit=limit)
-        return Response({"executions": [execution_dict(row, with_job=True) for row in result.executions],
+        return Response({"executions": render_many(ExecutionWithJobSerializer, result.executions),
                          "total": result.total, "page": page, "limit": limit,
                          "total_pages": result.total_pages})
 
@@ -242,4 +222,4 @@ class ExecutionDetailView(APIView):
         execution = JobExecution.objects.select_related("job").filter(pk=execution_id).first()
         if execution is None:
             raise not_found("Execution not found", f"No execution found with ID: {execution_id}")
-        return Response({"execution": execution_dict(execution, with_job=True)})
+        return Response({"execution": render(ExecutionWithJobSerializer, execution)})

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cronhub.api.errors import DetailError
+from cronhub.api.fields import TimestampField
 from cronhub.api.formats import iso_z_micro
 from cronhub.api.permissions import IsAdmin
 from jobs.api.schema import errors
@@ -28,6 +29,12 @@ RESYNC_WAIT_SECONDS = 5.0
 RESYNC_POLL_SECONDS = 0.1
 RESULT_KEYS = ("ran_at", "db_jobs_total", "db_jobs_active", "scheduled_now", "scheduled_added",
                "scheduled_removed", "expired_auto_paused", "orphaned_removed", "invalid_cron")
+
+
+def _result_fields(*, allow_null: bool) -> dict[str, serializers.Field]:
+    """What a reconciliation pass reports: when it ran, then counts."""
+    return {key: TimestampField(allow_null=allow_null) if key == "ran_at"
+            else serializers.IntegerField(allow_null=allow_null) for key in RESULT_KEYS}
 
 
 def status_dict(state: SchedulerState) -> dict:
@@ -61,9 +68,17 @@ class SchedulerStatusView(APIView):
                        "scheduled_jobs_count": serializers.IntegerField(),
                        "last_resync_at": serializers.CharField(allow_null=True),
                        "message": serializers.CharField(),
-                       "leader": serializers.DictField(),
-                       "next_runs": serializers.ListField(),
-                       "last_resync_result": serializers.DictField(allow_null=True),
+                       "leader": inline_serializer("SchedulerLeader", {
+                           "host": serializers.CharField(allow_null=True),
+                           "pid": serializers.IntegerField(allow_null=True),
+                           "since": TimestampField(allow_null=True),
+                           "heartbeat_at": TimestampField(allow_null=True),
+                           "stopped_at": TimestampField(allow_null=True)}),
+                       "next_runs": inline_serializer("SchedulerNextRun", {
+                           "job_id": serializers.CharField(), "name": serializers.CharField(),
+                           "fire_at": TimestampField()}, many=True),
+                       "last_resync_result": inline_serializer(
+                           "ResyncSummary", _result_fields(allow_null=False), allow_null=True),
                    }), **errors(403)})
     def get(self, request):
         return Response(status_dict(SchedulerState.load()))
@@ -82,8 +97,7 @@ class SchedulerResyncView(APIView):
     @extend_schema(tags=TAG, summary="Ask the leader for a reconciliation pass and wait for it",
                    request=None, responses={
                        200: inline_serializer("ResyncResult", {
-                           "message": serializers.CharField(), **{key: serializers.JSONField() for key in
-                                                                  RESULT_KEYS}}),
+                           "message": serializers.CharField(), **_result_fields(allow_null=True)}),
                        202: inline_serializer("ResyncPending", {
                            "message": serializers.CharField(), "requested_at": serializers.CharField()}),
                        **errors(403, 409)})

@@ -178,9 +178,14 @@ class JobEnvelopeSerializer(serializers.Serializer):
     job = JobSerializer()
 
 
+class DeletedJobRefSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
 class DeletedJobSerializer(serializers.Serializer):
     message = serializers.CharField()
-    deleted_job = serializers.DictField(child=serializers.CharField())
+    deleted_job = DeletedJobRefSerializer()
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -214,3 +219,47 @@ class TestRunSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> dict:
         return test_run_target(data)
+
+
+# --- bulk upload -------------------------------------------------------------------------------
+
+class ImportStatsSerializer(serializers.Serializer):
+    original_column_count = serializers.IntegerField()
+    original_row_count = serializers.IntegerField()
+    removed_column_count = serializers.IntegerField()
+    removed_empty_row_count = serializers.IntegerField()
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    """A refused row: its number in the file (the header is row 1) and the rule's refusal."""
+
+    row = serializers.IntegerField()
+    job_name = serializers.CharField(required=False, allow_null=True)
+    error = serializers.CharField()
+    message = serializers.CharField(required=False)
+    pic_team = serializers.CharField(required=False, allow_null=True)
+    pic_team_slug = serializers.CharField(required=False, allow_null=True)
+
+
+class ImportedJobSerializer(serializers.Serializer):
+    """A valid row: created (``id``) or, on a dry run, what would be created."""
+
+    id = serializers.CharField(required=False)
+    name = serializers.CharField()
+    is_active = serializers.BooleanField()
+    cron_expression = serializers.CharField(required=False)
+    end_date = serializers.CharField(required=False)
+    pic_team = serializers.CharField(required=False)
+
+
+class ImportReportSerializer(serializers.Serializer):
+    """The import's report; ``error`` only when no row was valid (then the answer is a 400)."""
+
+    error = serializers.CharField(required=False)
+    message = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    stats = ImportStatsSerializer()
+    created_count = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    errors = ImportRowErrorSerializer(many=True)
+    jobs = ImportedJobSerializer(many=True)
