@@ -9,6 +9,19 @@ from cronhub.testing.factories import AdminFactory, UserFactory, ViewerFactory
 pytest_plugins = ["cronhub.testing.servers"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """On SQLite, leave out the tests that need a database server (marker ``server_db``):
+    they cannot run there, and .ci/run runs them on PostgreSQL and MariaDB."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    needs_server = [item for item in items if item.get_closest_marker("server_db")]
+    if needs_server:
+        config.hook.pytest_deselected(items=needs_server)
+        items[:] = [item for item in items if not item.get_closest_marker("server_db")]
+
+
 @pytest.fixture
 def admin_user(db):
     return AdminFactory(username="alice_admin", email="alice@example.com")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import importlib
 import math
 import os
 import shutil
@@ -18,27 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from django.db import connections
-
-SERVICE_FUNCTIONS = (
-    "job_execute", "execution_record_missed", "execution_record_skipped", "executions_close_interrupted",
-    "jobs_auto_pause_expired", "jobs_send_end_date_reminders", "executions_prune",
-)
-
-
-def _execution_service_missing() -> bool:
-    try:
-        services = importlib.import_module("jobs.services")
-    except ImportError:
-        return True
-    return not all(hasattr(services, name) for name in SERVICE_FUNCTIONS)
-
-
-needs_execution_service = pytest.mark.skipif(
-    _execution_service_missing(),
-    reason="needs the execution service (jobs.services.job_execute & co.), which has not landed here yet",
-)
 
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.1, message: str = "condition"):

@@ -15,9 +15,9 @@ from django.utils import timezone
 from jobs.models import Job, JobExecution, SchedulerState
 from jobs.scheduler.lock import FileLock
 from jobs.tests import scheduler_support as support
-from jobs.tests.scheduler_support import Clock, WebhookReceiver, needs_execution_service, wait_until
+from jobs.tests.scheduler_support import Clock, WebhookReceiver, wait_until
 
-pytestmark = [needs_execution_service, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RESYNC_KEYS = {
     "message", "ran_at", "db_jobs_total", "db_jobs_active", "scheduled_now", "scheduled_added",

@@ -13,9 +13,9 @@ from django.db import connections
 
 from jobs.models import Job, JobExecution, SchedulerState
 from jobs.tests import scheduler_support as support
-from jobs.tests.scheduler_support import Clock, WebhookReceiver, needs_execution_service, wait_until
+from jobs.tests.scheduler_support import Clock, WebhookReceiver, wait_until
 
-pytestmark = [needs_execution_service, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -55,15 +55,13 @@ def runs_for(db, fire_at):
 
 
 def backend_param(backend):
-    marks = [pytest.mark.dbcompat]
+    marks = [pytest.mark.dbcompat, *([pytest.mark.server_db] if backend == "database" else [])]
     return pytest.param(backend, id=backend, marks=marks)
 
 
 @pytest.mark.parametrize("backend", [backend_param("file"), backend_param("database")])
 def test_three_schedulers_fire_once_and_a_standby_takes_over_from_a_killed_leader(
         backend, db_shared, start_scheduler, receiver):
-    if backend == "database" and db_shared.vendor == "sqlite":
-        pytest.skip("the database lock backend needs PostgreSQL or MySQL/MariaDB")
     jobs = make_jobs(db_shared, receiver, 4)
     clock = Clock(lead=10)
     processes = [start_scheduler(clock=clock, SCHEDULER_LOCK_BACKEND=backend) for _ in range(3)]
@@ -138,11 +136,10 @@ def _terminate_other_sessions(db):
 
 
 @pytest.mark.dbcompat
+@pytest.mark.server_db  # it terminates PostgreSQL/MariaDB sessions
 @pytest.mark.parametrize("backend", ["file", "database"])
 def test_the_scheduler_survives_its_database_connections_being_killed(
         backend, db_shared, start_scheduler, receiver):
-    if db_shared.vendor == "sqlite":
-        pytest.skip("terminates PostgreSQL/MariaDB sessions")
     jobs = make_jobs(db_shared, receiver, 2)
     clock = Clock(lead=12)
     process = start_scheduler(clock=clock, SCHEDULER_LOCK_BACKEND=backend)

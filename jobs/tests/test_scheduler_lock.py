@@ -74,8 +74,6 @@ def test_the_database_lock_backend_refuses_sqlite(db):
 
 @pytest.fixture
 def server_lock(db):
-    if connection.vendor == "sqlite":
-        pytest.skip("the database lock backend needs PostgreSQL or MySQL/MariaDB")
     locks = []
 
     def make():
@@ -96,6 +94,7 @@ def _terminate(session_id):
 
 
 @pytest.mark.dbcompat
+@pytest.mark.server_db
 def test_only_one_database_lock_holder_at_a_time_and_release_hands_it_over(server_lock):
     leader, standby = server_lock(), server_lock()
 
@@ -113,6 +112,7 @@ def test_only_one_database_lock_holder_at_a_time_and_release_hands_it_over(serve
 
 
 @pytest.mark.dbcompat
+@pytest.mark.server_db
 def test_a_leader_whose_lock_connection_dies_steps_down_and_a_standby_takes_over(server_lock):
     leader, standby = server_lock(), server_lock()
     assert leader.try_acquire()

@@ -9,7 +9,6 @@ from cronhub.testing.factories import JobFactory
 from jobs.models import Job
 from jobs.scheduler.engine import Engine, Entry
 from jobs.scheduler.reconcile import Desired, Fingerprint, Reconciler, desired_state, diff
-from jobs.tests.scheduler_support import needs_execution_service
 
 TODAY = dt.date(2025, 6, 15)
 RESYNC_KEYS = {
@@ -78,7 +77,6 @@ def next_run(engine, job):
     return engine.scheduler.get_job(str(job.pk)).next_run_time
 
 
-@needs_execution_service
 @pytest.mark.django_db
 def test_a_full_pass_schedules_active_jobs_and_reports_the_resync_summary(engine):
     active = JobFactory(cron_expression="0 9 * * 1-5")
@@ -102,7 +100,6 @@ def test_a_full_pass_schedules_active_jobs_and_reports_the_resync_summary(engine
     assert expired.is_active is False
 
 
-@needs_execution_service
 @pytest.mark.django_db
 def test_a_pass_without_changes_leaves_every_next_run_time_alone(engine):
     jobs = [JobFactory(cron_expression="*/5 * * * *") for _ in range(3)]
@@ -116,7 +113,6 @@ def test_a_pass_without_changes_leaves_every_next_run_time_alone(engine):
     assert {job.pk: next_run(engine, job) for job in jobs} == before
 
 
-@needs_execution_service
 @pytest.mark.django_db
 def test_an_edited_cron_replaces_that_entry_only(engine):
     edited, untouched = JobFactory(cron_expression="0 3 * * *"), JobFactory(cron_expression="0 3 * * *")
@@ -135,7 +131,6 @@ def test_an_edited_cron_replaces_that_entry_only(engine):
     assert not reconciler.changed()
 
 
-@needs_execution_service
 @pytest.mark.django_db
 def test_a_rename_keeps_the_next_run_time(engine):
     job = JobFactory(cron_expression="0 3 * * *")
@@ -151,7 +146,6 @@ def test_a_rename_keeps_the_next_run_time(engine):
     assert next_run(engine, job) == before
 
 
-@needs_execution_service
 @pytest.mark.django_db
 def test_paused_jobs_are_unscheduled_and_deleted_jobs_removed_as_orphans(engine):
     paused, deleted, kept = JobFactory(), JobFactory(), JobFactory()
@@ -171,7 +165,6 @@ def test_paused_jobs_are_unscheduled_and_deleted_jobs_removed_as_orphans(engine)
     assert engine.scheduler.get_job(deleted_id) is None
 
 
-@needs_execution_service
 @pytest.mark.django_db
 def test_a_pass_never_swallows_an_entry_that_is_due_right_now(engine):
     job = JobFactory(cron_expression="0 3 * * *")
