@@ -1,4 +1,4 @@
-"""Dispatch-URL parsing (BEHAVIOR §11) and the dispatch ref rule."""
+"""Dispatch-URL parsing (API, UI, path-only and shorthand forms) and the dispatch ref rule."""
 
 import pytest
 
