@@ -99,7 +99,7 @@ class User(AbstractBaseUser, UUIDModel):
 
 
 class NotificationPreferences(TimestampedModel):
-    """Per-user delivery switches (API §4.4). Defaults are the API's GET defaults (Q-D4)."""
+    """Per-user delivery switches. Defaults are the API's GET defaults, however the row is created."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_preferences")
     email_on_job_success = models.BooleanField(default=True)

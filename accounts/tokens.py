@@ -1,4 +1,4 @@
-"""JWTs in the contract's format (API.md §1.2), built on SimpleJWT.
+"""JWTs in the format clients already hold (Flask-JWT-Extended's), built on SimpleJWT.
 
 Claims: ``sub`` (user id), ``type`` (access/refresh), ``role``, ``email``, ``iat``,
 ``exp``, and ``fresh: true`` on access tokens — what Flask-JWT-Extended wrote, so
@@ -107,7 +107,7 @@ def access_lifetime_seconds() -> int:
 
 
 def token_decode(raw: str, *, expected_type: str) -> dict[str, Any]:
-    """Verified claims of ``raw`` or :class:`TokenRejected` with the contract's text (API.md §1.4)."""
+    """Verified claims of ``raw`` or :class:`TokenRejected` with the 401 text clients match on."""
     try:
         # The same key and algorithm SimpleJWT signs with; only that algorithm is accepted.
         payload = jwt.decode(
@@ -122,7 +122,7 @@ def token_decode(raw: str, *, expected_type: str) -> dict[str, Any]:
         raise TokenRejected("Invalid token") from None
     if not isinstance(payload, dict):
         raise TokenRejected("Invalid token")
-    if "exp" not in payload:  # the old server accepted these forever (Q-A4): not any more
+    if "exp" not in payload:  # the old server accepted these forever: not any more
         raise TokenRejected("Invalid token: missing expiration")
     if payload.get("sub") in (None, ""):
         raise TokenRejected("Invalid token: missing subject")

@@ -1,7 +1,7 @@
 """Model building blocks shared by every app.
 
 Primary keys are hyphenated UUID-4 strings in a ``VARCHAR(36)`` column, so
-existing databases (DATA_MODEL.md §1.1) open unchanged on every backend.
+existing databases (whose ids are such strings) open unchanged on every backend.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """E-mail through Django's mail framework (``EMAIL_*`` settings, mapped from MAIL_*/SMTP_*).
 
-One message per event with every recipient in ``To:`` (BEHAVIOR §6), a text body
+One message per event with every recipient in ``To:`` (as the old service sent it), a text body
 and an HTML alternative rendered from ``templates/emails/<name>.txt|.html``.
 ``MAIL_ENABLED=false`` switches sending off; failures are logged, never raised.
 """

@@ -38,7 +38,7 @@ class SlackSettings(TimestampedModel):
 
     @classmethod
     def load(cls) -> SlackSettings:
-        """The first row, created when there is none (DATA_MODEL.md §2.7)."""
+        """The first row, created when there is none (one global row of settings)."""
         row = cls.objects.order_by("created_at", "id").first()
         if row is None:
             with transaction.atomic():

@@ -1,6 +1,6 @@
 """Job categories and PIC (person-in-charge) teams.
 
-Jobs refer to them by slug, without a foreign key (DATA_MODEL.md Q-D5): renaming
+Jobs refer to them by slug, without a foreign key (existing databases store them so): renaming
 one rewrites the slug in every matching job, disabling one leaves jobs alone.
 """
 

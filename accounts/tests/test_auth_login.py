@@ -1,4 +1,4 @@
-"""POST /api/v2/auth/login and /auth/login/form (API.md §4.2), and login throttling."""
+"""POST /api/v2/auth/login and /auth/login/form, and login throttling."""
 
 import base64
 import hashlib
@@ -130,7 +130,7 @@ def test_login_body_validation_is_a_400_with_a_detail_list(api, owner, body, loc
 
 
 def test_a_null_identifier_counts_as_absent_so_the_other_one_is_used(api, owner):
-    # Both identifiers are optional (nullable) fields of the login schema (API.md §4.2).
+    # Both identifiers are optional (nullable) fields of the login schema.
     response = api().post(LOGIN, {"username": None, "email": "olivia@example.com", "password": "secret123"},
                           format="json")
     assert response.status_code == 200
@@ -189,8 +189,8 @@ def test_form_login_gives_the_same_401s(client, owner, inactive_user):
     "data",
     [
         {"username": "olivia_owner"},
-        {"username": "ab", "password": "secret123"},  # was a 500 (Q-A6)
-        {"username": "olivia_owner", "password": "short"},  # was a 500 (Q-A6)
+        {"username": "ab", "password": "secret123"},  # was a 500 on the old server
+        {"username": "olivia_owner", "password": "short"},  # was a 500 on the old server
         {"username": "olivia_owner", "password": "secret123", "grant_type": "client_credentials"},
     ],
 )

@@ -1,4 +1,4 @@
-"""POST /api/v2/auth/register (API.md §4.2): admins create users."""
+"""POST /api/v2/auth/register: admins create users."""
 
 import pytest
 

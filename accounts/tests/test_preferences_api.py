@@ -1,4 +1,4 @@
-"""/api/v2/auth/users/{id}/preferences and /ui-preferences (API.md §4.4)."""
+"""/api/v2/auth/users/{id}/preferences and /ui-preferences."""
 
 import pytest
 
@@ -45,7 +45,7 @@ def test_the_first_read_creates_the_defaults(api, owner):
 
 @pytest.mark.dbcompat
 def test_a_put_creating_the_row_uses_the_same_defaults(api, owner):
-    # the old server created PUT rows with different defaults (Q-A11)
+    # the old server created PUT rows with different defaults
     response = api(owner).put(prefs_url(owner), {"daily_digest": True}, format="json")
 
     assert response.status_code == 200
@@ -141,7 +141,7 @@ def test_ui_preferences_put_normalises_and_resets_unsent_keys(api, owner):
     assert response.status_code == 200
     assert response.json() == {
         "preferences": {"jobs_table_columns": expected}
-    }  # cron_expression reset (Q-A12)
+    }  # cron_expression, not sent, is back to its default, as on the old server
     assert UiPreferences.objects.get(user=owner).jobs_table_columns == expected
     assert (
         client.get(prefs_url(owner, "ui-preferences")).json()["preferences"]["jobs_table_columns"] == expected

@@ -1,4 +1,4 @@
-"""/api/v2/auth/users[/{id}] (API.md §4.3): admins manage everyone, users themselves."""
+"""/api/v2/auth/users[/{id}]: admins manage everyone, users themselves."""
 
 import pytest
 
@@ -157,7 +157,7 @@ def test_an_admin_sending_an_invalid_role_gets_a_400(api, admin_user, owner):
 
 @pytest.mark.dbcompat
 def test_a_failed_update_changes_nothing(api, owner):
-    # the old server committed the e-mail before refusing the role (Q-A9)
+    # the old server committed the e-mail before refusing the role
     response = api(owner).put(
         url(owner), {"email": "sneaky@example.com", "password": "newpass1", "role": "admin"}, format="json"
     )
@@ -210,7 +210,7 @@ def test_deleting_a_user_removes_notifications_and_preferences_and_keeps_their_j
     job = JobFactory(created_by=owner)
     NotificationFactory(user=owner)
     NotificationPreferences.objects.create(user=owner)
-    UiPreferences.objects.create(user=owner)  # made the old server answer 500 (Q-A10)
+    UiPreferences.objects.create(user=owner)  # made the old server answer 500
     token = access_token_for(owner)
 
     response = api(admin_user).delete(url(owner))

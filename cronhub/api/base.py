@@ -14,5 +14,5 @@ class JsonApiView(APIView):
 
 
 class PublicApiView(JsonApiView):
-    authentication_classes: list = []  # public routes ignore any Authorization header (API.md §1.1)
+    authentication_classes: list = []  # public routes ignore any Authorization header, even a garbage one
     permission_classes = [AllowAny]

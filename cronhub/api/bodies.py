@@ -1,4 +1,4 @@
-"""Reading JSON request bodies the way the contract checks them (API.md §0.2, §0.6).
+"""Reading JSON request bodies: the ``Content-Type`` check, JSON objects, boolean fields.
 
 The contract fixes, per endpoint, when the ``Content-Type`` header is checked and
 how the body is parsed, so there are two readers:

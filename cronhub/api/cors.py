@@ -1,10 +1,11 @@
-"""CORS as API.md §0.9 describes it, on top of django-cors-headers.
+"""CORS for every API response, on top of django-cors-headers.
 
 django-cors-headers already gives ``*`` without credentials, an echoed origin
 with credentials for a list, and ``Vary: Origin``. The contract adds: preflights
 answer ``200 OK`` (text) echoing the requested headers, a preflight from a
 disallowed origin is ``400 Disallowed CORS origin``. Being the outermost
-middleware, it also decorates error and 500 responses (Q-A3).
+middleware, it also decorates error and 500 responses (without the headers a
+browser hides the error from the client).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Timestamp spellings of API.md §0.4, every one with an explicit UTC offset.
+"""The timestamp spellings the API emits and accepts, every one with an explicit UTC offset.
 
 The contract's "naive-ISO" fields gain a ``Z`` (browsers parse naive strings as
 local time); each field otherwise keeps its precision: micro, millis, or none.

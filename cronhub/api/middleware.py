@@ -1,4 +1,4 @@
-"""Trailing-slash requests under /api/ answer 307 to the slash-less path (API.md §0.1)."""
+"""Trailing-slash requests under /api/ answer 307 to the slash-less path (307 keeps method and body)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class ApiTrailingSlashRedirectMiddleware:
 
 
 class ApiMethodNotAllowedMiddleware:
-    """A known API route called with a method it lacks is 405 before any auth check (API.md §0.1, §0.8).
+    """A known API route called with a method it lacks is 405 before any auth check.
 
     DRF would authenticate first (401) and Django would answer ``HEAD`` with the GET
     view; the contract resolves the route, then the method, then authenticates.

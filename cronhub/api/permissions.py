@@ -1,4 +1,4 @@
-"""Role checks as DRF permission classes (API.md §1.5) and the ownership rule.
+"""Role checks (admin, writer, user) as DRF permission classes, and the ownership rule.
 
 Roles are read from the database user on every request, never from the token.
 """

@@ -1,4 +1,4 @@
-"""CORS on every API response (API.md §0.9): success, errors, 500s and preflights."""
+"""CORS on every API response: success, errors, 500s and preflights."""
 
 import pytest
 from django.test import Client
@@ -72,7 +72,7 @@ def test_500s_carry_cors_headers_and_the_shape_e_body(origin_list, path, setting
     assert response.status_code == 500
     assert response.json() == {"success": False, "error": {"type": "internal_error",
                                                            "message": "An unexpected error occurred"}}
-    assert response["Access-Control-Allow-Origin"] == ORIGIN  # the old server's 500s had none (Q-A3)
+    assert response["Access-Control-Allow-Origin"] == ORIGIN  # the old server's 500s had none
 
 
 def test_a_preflight_answers_ok_with_methods_headers_and_max_age(client):

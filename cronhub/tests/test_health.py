@@ -1,4 +1,4 @@
-"""GET /api/v2/health (API.md §4.1) and GET / (§0.1): public, always 200."""
+"""GET /api/v2/health and GET /: public, always 200."""
 
 import datetime as dt
 

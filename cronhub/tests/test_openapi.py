@@ -11,7 +11,7 @@ from cronhub.api.views import HealthView
 
 pytestmark = pytest.mark.django_db
 
-# Every operation of this part of the API (API.md §2, operations 1–16 and 39–48).
+# Every operation of this part of the API: health, auth, users and their preferences, taxonomy, Slack.
 OPERATIONS = {
     ("/api/v2/health", "get"),
     ("/api/v2/auth/login", "post"),

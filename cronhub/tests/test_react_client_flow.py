@@ -1,4 +1,4 @@
-"""The React client's calls (API.md §5) against a live server over real HTTP.
+"""The React client's calls against a live server over real HTTP.
 
 Each step sends what the client sends (axios: JSON content type on every call,
 the bearer token, an Origin) and reads only what the client reads.

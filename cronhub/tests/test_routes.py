@@ -1,4 +1,5 @@
-"""Route-level conventions for the auth, users, taxonomy, Slack and health endpoints (API.md §0.1)."""
+"""Route-level conventions for the auth, users, taxonomy, Slack and health endpoints:
+trailing slashes, unknown paths and methods."""
 
 import pytest
 

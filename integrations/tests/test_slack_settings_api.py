@@ -1,4 +1,4 @@
-"""/api/v2/settings/slack (API.md §4.10): admin only, the webhook URL masked when read."""
+"""/api/v2/settings/slack: admin only, the webhook URL masked when read."""
 
 import pytest
 
@@ -67,7 +67,7 @@ def test_empty_values_clear_url_and_channel(api, admin_user):
 
 @pytest.mark.dbcompat
 def test_enabling_needs_a_webhook_url_and_a_failed_put_saves_nothing(api, admin_user):
-    # the old server saved the other fields anyway (Q-A9)
+    # the old server saved the other fields anyway
     SlackSettingsFactory(is_enabled=False, webhook_url=None, channel="#before")
     response = api(admin_user).put(SLACK, {"is_enabled": True, "channel": "#after"}, format="json")
     assert response.status_code == 400

@@ -205,7 +205,7 @@ def test_an_unreachable_github_fails_the_run_with_the_network_error(settings):
         "GitHub Actions request failed: Could not connect to 127.0.0.1:9")
 
 
-# --- manual runs and their overrides (API §4.5) -------------------------------------------
+# --- manual runs and their overrides --------------------------------------------------------
 def test_a_manual_run_uses_the_request_token_and_metadata(fake_github):
     job = JobFactory(github=True, metadata={"branchDetails": "main"})
 

@@ -1,4 +1,4 @@
-"""Execution endpoints (API.md §4.6): per-job list/detail/stats, global list/detail/statistics."""
+"""Execution endpoints: per-job list/detail/stats, global list/detail/statistics."""
 
 import datetime as dt
 
@@ -115,7 +115,7 @@ def test_out_of_range_limits_are_400s(api, viewer, job, limit):
 
 
 def test_an_out_of_range_limit_is_rejected_before_the_job_is_looked_up(api, viewer):
-    # API.md §0.8: query-parameter validation comes before endpoint logic (the 404).
+    # query-parameter validation comes before endpoint logic (the 404), as it did on the old server.
     response = api(viewer).get("/api/v2/jobs/nope/executions?limit=0")
     assert response.status_code == 400
     assert response.json()["detail"][0]["loc"] == ["query", "limit"]

@@ -1,4 +1,4 @@
-"""POST /api/v2/jobs: every check of API.md §4.5 in order, and the QUIRK fixes."""
+"""POST /api/v2/jobs: every check in the order clients meet them, and the old server's faults fixed."""
 
 import datetime as dt
 

@@ -1,4 +1,5 @@
-"""Runs due at one fire time read their jobs together, as they are at that fire time (Q-B5)."""
+"""Runs due at one fire time read their jobs together, as they are at that fire time
+(not as a snapshot up to one poll interval old)."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Notifications API (API.md §4.7): own notifications only, paging, unread filter, ranges."""
+"""Notifications API: own notifications only, paging, unread filter, ranges."""
 
 import datetime as dt
 

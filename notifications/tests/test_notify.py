@@ -1,4 +1,4 @@
-"""notify(): the in-app catalogue of BEHAVIOR §5 and who receives each event."""
+"""notify(): the in-app notification of each event, its texts, and who receives it."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Seed the default job categories (DATA_MODEL.md §5): only missing slugs are added,
+"""Seed the default job categories: only missing slugs are added,
 so a category an operator disabled stays disabled."""
 
 import uuid

@@ -1,4 +1,4 @@
-"""/api/v2/job-categories (API.md §4.8, BEHAVIOR.md §10)."""
+"""/api/v2/job-categories, and how names become slugs."""
 
 import datetime as dt
 
@@ -253,7 +253,7 @@ def test_update_errors_change_nothing(api, admin_user, body, status, error):
 
 
 def test_a_rename_with_a_slug_key_is_rejected_before_anything_changes(api, admin_user):
-    # the old server renamed (and rewrote jobs) before refusing the slug (Q-A23)
+    # the old server renamed (and rewrote jobs) before refusing the slug
     category = JobCategoryFactory(name="Smoke Tests", slug="smoke-tests")
     job = JobFactory(category="smoke-tests")
     response = api(admin_user).put(

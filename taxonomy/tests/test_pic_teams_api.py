@@ -1,4 +1,4 @@
-"""/api/v2/pic-teams (API.md §4.9)."""
+"""/api/v2/pic-teams: list, create, rename and disable PIC teams."""
 
 import pytest
 
