@@ -176,6 +176,9 @@ class ExecutionStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     MISSED = "missed", "Missed"  # fire time passed beyond the misfire grace; never dispatched
     SKIPPED = "skipped", "Skipped"  # previous run still in progress; never dispatched
+    # The call may have gone out, but the scheduler that made it stopped before it
+    # could record the answer, and the answer cannot be looked up: never "failed".
+    UNKNOWN = "unknown", "Unknown"
 
 
 class TriggerType(models.TextChoices):
@@ -209,6 +212,17 @@ class JobExecution(UUIDModel):
     output = models.TextField(null=True, blank=True)
     github_run_id = models.BigIntegerField(null=True, blank=True)
     github_run_url = models.CharField(max_length=500, null=True, blank=True)
+    # A run's phases: claimed (the row exists, nothing sent: ``sent_at`` is null) →
+    # sent (``sent_at`` is committed right before the outbound call) → finished.
+    # ``claimed_by`` names the process and the leadership (host:pid:token) that
+    # owns the row; whoever takes a row over (recovery) rewrites it first, so two
+    # processes never both send or both finish it. ``deadline_at`` is when the call
+    # must have ended: a row still running after it cannot be in flight any more.
+    claimed_by = models.CharField(max_length=300, null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # calls made: 2 after a re-send
+    note = models.TextField(null=True, blank=True)  # e.g. "re-sent after a scheduler restart"
 
     class Meta:
         db_table = "job_executions"
@@ -234,18 +248,33 @@ class JobExecution(UUIDModel):
         return (self.started_at - self.scheduled_for).total_seconds()
 
     def finish(self, *, status: str, response_status: int | None = None, output: str | None = None,
-               error_message: str | None = None, at: dt.datetime | None = None) -> None:
-        """Close a running execution and save it (output bounded to 1000 characters)."""
-        self.completed_at = at or timezone.now()
+               error_message: str | None = None, at: dt.datetime | None = None) -> bool:
+        """Close a running execution (output bounded to 1000 characters).
+
+        Writes only while the row is still ``running`` and still owned by
+        ``claimed_by`` as this object knows it (a row another process took over is
+        not overwritten). Idempotent: a retry after a write whose answer was lost
+        finds the row already closed this way and returns True. Returns False when
+        the row was closed or taken over by someone else.
+        """
+        self.completed_at = at or self.completed_at or timezone.now()
         self.duration_seconds = max(0.0, (self.completed_at - self.started_at).total_seconds())
         self.status = status
         self.response_status = response_status
-        self.output = output[:OUTPUT_MAX_CHARS] if output is not None else None
-        self.error_message = error_message
-        self.save(update_fields=[
+        # A NUL from a peer's answer would make PostgreSQL refuse the whole write.
+        self.output = output[:OUTPUT_MAX_CHARS].replace("\x00", "\ufffd") if output is not None else None
+        self.error_message = error_message.replace("\x00", "\ufffd") if error_message is not None else None
+        fields = [
             "completed_at", "duration_seconds", "status", "response_status", "output", "error_message",
-            "execution_type", "target", "github_run_id", "github_run_url",
-        ])
+            "execution_type", "target", "github_run_id", "github_run_url", "note",
+        ]
+        rows = type(self).objects.filter(pk=self.pk, status=ExecutionStatus.RUNNING,
+                                         claimed_by=self.claimed_by)
+        if rows.update(**{name: getattr(self, name) for name in fields}):
+            return True
+        current = type(self).objects.filter(pk=self.pk).values("status", "claimed_by", "completed_at").first()
+        return bool(current and current["status"] == status and current["claimed_by"] == self.claimed_by
+                    and current["completed_at"] == self.completed_at)
 
 
 class SchedulerState(models.Model):

@@ -43,6 +43,8 @@ class Event(StrEnum):
     JOB_DELETED = "job_deleted"
     EXECUTION_SUCCEEDED = "execution_succeeded"
     EXECUTION_FAILED = "execution_failed"
+    # The call may have gone out but its answer could not be recorded: not a failure.
+    EXECUTION_UNKNOWN = "execution_unknown"
     JOB_EXPIRED_AT_FIRE = "job_expired_at_fire"  # a scheduled fire found the job past its end date
     JOB_EXPIRED_MAINTENANCE = "job_expired_maintenance"  # the weekly maintenance paused it
     JOB_ENDING_SOON = "job_ending_soon"
@@ -79,6 +81,9 @@ CATALOGUE: dict[Event, _Kind] = {
                                      link_execution=True),
     Event.EXECUTION_FAILED: _Kind("Job Failed", NotificationType.ERROR,
                                   'Job "{name}" failed: {error}', ALL_USERS, link_execution=True),
+    Event.EXECUTION_UNKNOWN: _Kind("Job outcome unknown", NotificationType.WARNING,
+                                   'Job "{name}": the run may have gone out, but its outcome is unknown: '
+                                   '{error}', ALL_USERS, link_execution=True),
     Event.JOB_EXPIRED_AT_FIRE: _Kind(
         "Job auto-paused (end date passed)", NotificationType.WARNING,
         'Job "{name}" passed its end_date ({end_date} JST) and was auto-paused.', CREATOR_AND_ADMINS),
@@ -154,6 +159,10 @@ def _send_run_email(event: Event, job, execution, error: str | None) -> None:
         to = _email_addresses(job, switch="email_on_job_failure")
         email_client.email_send(to=to, subject=f"Job Failure: {job.name}", template="job_failed",
                                 context={"job": job, "error": error})
+    elif event == Event.EXECUTION_UNKNOWN:  # told like a failure, worded as what it is
+        to = _email_addresses(job, switch="email_on_job_failure")
+        email_client.email_send(to=to, subject=f"Job Outcome Unknown: {job.name}",
+                                template="job_outcome_unknown", context={"job": job, "error": error})
     elif job.notify_on_success:
         to = _email_addresses(job, switch="email_on_job_success")
         duration = f"{(execution.duration_seconds or 0.0) if execution else 0.0:.2f}"
@@ -168,6 +177,8 @@ def _slack_text(event: Event, job, *, error: str | None, days_left: int | None) 
         return slack_texts.ending_soon_text(job, days_left=days_left or 0)
     if event == Event.EXECUTION_FAILED:
         return slack_texts.run_failed_text(job, error=error)
+    if event == Event.EXECUTION_UNKNOWN:
+        return slack_texts.run_unknown_text(job, error=error)
     if event == Event.EXECUTION_SUCCEEDED and job.notify_on_success:
         return slack_texts.run_succeeded_text(job)
     return None
@@ -177,14 +188,14 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
            days_left: int | None = None, slack: bool = True, email: bool = True) -> list[Notification]:
     """Tell people about ``event`` on ``job``; returns the in-app rows created.
 
-    ``error`` is the failure text for EXECUTION_FAILED (default: the execution's
-    ``error_message``); ``days_left`` is needed for JOB_ENDING_SOON. ``slack``/``email``
-    switch those channels off for one call (they only apply where anything is sent:
+    ``error`` is the failure text for EXECUTION_FAILED, the reason for EXECUTION_UNKNOWN
+    (default: the execution's ``error_message``); ``days_left`` is needed for JOB_ENDING_SOON.
+    ``slack``/``email`` switch those channels off for one call (they only apply where anything is sent:
     Slack for the maintenance auto-pause, the reminder and run results; e-mail for run results).
     """
     event = Event(event)
     kind = CATALOGUE[event]
-    if event == Event.EXECUTION_FAILED and error is None and execution is not None:
+    if event in (Event.EXECUTION_FAILED, Event.EXECUTION_UNKNOWN) and error is None and execution is not None:
         error = execution.error_message
     message = kind.message.format(
         name=job.name,
@@ -204,7 +215,7 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
         except Exception:  # settings row or team lookup trouble must not break a run or maintenance
             log.exception("Slack message for job %s failed", job.pk)
 
-    if email and event in (Event.EXECUTION_SUCCEEDED, Event.EXECUTION_FAILED):
+    if email and event in (Event.EXECUTION_SUCCEEDED, Event.EXECUTION_FAILED, Event.EXECUTION_UNKNOWN):
         try:
             _send_run_email(event, job, execution, error)
         except Exception:  # template or preference lookup trouble must not break a run

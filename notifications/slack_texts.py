@@ -36,3 +36,9 @@ def run_failed_text(job, *, error: str | None) -> str:
 
 def run_succeeded_text(job) -> str:
     return f":white_check_mark: {pic_mention(job)}Job completed: {job_link(job)}"
+
+
+def run_unknown_text(job, *, error: str | None) -> str:
+    detail = f": {error[:300]}" if error else ""
+    return f":grey_question: {pic_mention(job)}Job outcome unknown (not a failure; check the target): " \
+           f"{job_link(job)}{detail}"

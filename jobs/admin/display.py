@@ -16,6 +16,7 @@ STATUS_COLOURS = {
     ExecutionStatus.MISSED: "#ef6c00",
     ExecutionStatus.SKIPPED: "#757575",
     ExecutionStatus.RUNNING: "#1565c0",
+    ExecutionStatus.UNKNOWN: "#6a1b9a",
 }
 
 

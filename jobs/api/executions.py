@@ -37,7 +37,8 @@ class ExecutionSerializer(serializers.Serializer):
 
     id = serializers.CharField()
     job_id = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="running, success, failed, missed, skipped or unknown (the call "
+                                             "may have gone out, but its outcome could not be established)")
     trigger_type = serializers.CharField()
     started_at = TimestampField(iso_z_millis)
     completed_at = TimestampField(iso_z_millis, allow_null=True)
@@ -50,6 +51,8 @@ class ExecutionSerializer(serializers.Serializer):
     scheduled_for = TimestampField(iso_z_millis, allow_null=True)
     github_run_id = serializers.IntegerField(allow_null=True)
     github_run_url = serializers.CharField(allow_null=True)
+    note = serializers.CharField(allow_null=True, help_text=(
+        "How the run came about when not plainly, e.g. re-sent after a scheduler restart (an addition)"))
 
 
 class ExecutionWithJobSerializer(ExecutionSerializer):
@@ -94,7 +97,7 @@ def find_job(job_id: str) -> Job:
 
 
 FILTER_PARAMS = [
-    query("status", description="success|failed|running|missed|skipped, or a comma list"),
+    query("status", description="success|failed|running|missed|skipped|unknown, or a comma list"),
     query("trigger_type", description="scheduled|manual"),
     query("from", description="YYYY-MM-DD (00:00 UTC) or ISO 8601 date-time; inclusive"),
     query("to", description="YYYY-MM-DD (whole day included) or ISO 8601 date-time; exclusive"),

@@ -1,4 +1,10 @@
-"""The scheduler's database calls outlive a database restart: retried with backoff."""
+"""The scheduler's database calls outlive a database restart: retried with backoff.
+
+Only errors that say the database is unreachable or busy (``OperationalError``,
+``InterfaceError``: connection refused or lost, server shutting down, SQLite
+locked) are retried; an error in the statement itself (integrity, data) is
+raised at once, since repeating it would fail the same way for ever.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 log = logging.getLogger("cronhub.scheduler")
+
+RETRYABLE = (OperationalError, InterfaceError)
+MAX_DELAY_SECONDS = 5.0  # a write waits at most this long after the database is back
 
 
 def call_with_db_retry(func: Callable, *, what: str, deadline: float | None = None,
@@ -18,16 +27,21 @@ def call_with_db_retry(func: Callable, *, what: str, deadline: float | None = No
 
     Gives up (re-raises) at ``deadline`` (a ``time.monotonic()`` value) or when
     ``stop`` is set; without either it retries until the database is back.
+    ``func`` must be safe to run again after a failure whose effect is unknown
+    (the commit may have happened before the connection broke).
     """
     delay = 0.5
     while True:
         close_old_connections()
         try:
             return func()
-        except DatabaseError as exc:
+        except RETRYABLE as exc:
             # A dead connection stays broken until closed; Django's health check
             # reopens it on the next query.
-            connection.close()
+            try:
+                connection.close()
+            except Exception:  # a broken connection may fail to close; it is gone either way
+                pass
             remaining = None if deadline is None else deadline - time.monotonic()
             if (remaining is not None and remaining <= delay) or (stop is not None and stop.is_set()):
                 raise
@@ -37,4 +51,14 @@ def call_with_db_retry(func: Callable, *, what: str, deadline: float | None = No
                     raise
             else:
                 time.sleep(delay)
-            delay = min(delay * 2, 30.0)
+            delay = min(delay * 2, MAX_DELAY_SECONDS)
+
+
+def retrying_writer(stop: threading.Event | None = None):
+    """A ``write(func, what)`` for ``jobs.services.runs``: every record write retried until the
+    database is back (or ``stop`` is set: the process is abandoning its work)."""
+
+    def write(func: Callable, what: str):
+        return call_with_db_retry(func, what=what, stop=stop)
+
+    return write

@@ -13,7 +13,6 @@ import concurrent.futures
 import datetime as dt
 import logging
 import threading
-import time
 
 from apscheduler.executors.pool import BasePoolExecutor
 from django.db import close_old_connections
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from jobs.scheduler import metrics
-from jobs.scheduler.db import call_with_db_retry
+from jobs.scheduler.db import call_with_db_retry, retrying_writer
 from jobs.services import runs
 
 log = logging.getLogger("cronhub.scheduler")
@@ -114,6 +113,18 @@ class DispatchExecutor(BasePoolExecutor):
             self._do_submit_job(job, run_times, **extra)
             self._instances[job.id] += 1
 
+    def submit_call(self, func, *args) -> None:
+        """Run ``func(*args)`` in the pool (a recovery), waited for by ``drain`` like a run."""
+        future = self._pool.submit(func, *args)
+        with self._futures_lock:
+            self._futures.add(future)
+
+        def done(f: concurrent.futures.Future):
+            with self._futures_lock:
+                self._futures.discard(f)
+
+        future.add_done_callback(done)
+
     def busy(self) -> int:
         with self._futures_lock:
             return len(self._futures)
@@ -130,44 +141,50 @@ class DispatchExecutor(BasePoolExecutor):
 
 
 class Dispatcher:
-    """Runs in the pool: one call per due entry (its fire times, oldest first)."""
+    """Runs in the pool: one call per due entry (its fire times, oldest first), and the recoveries.
 
-    def __init__(self, *, grace_seconds: int, due: DueJobs):
+    Every record write (the claim, sent, the outcome, missed and skipped rows) is
+    retried until the database answers again (``writer``), never dropped: a fire
+    time that came during an outage is claimed, or recorded ``missed`` once past
+    the misfire grace, when the database is back. ``claimer`` names this
+    leadership on the rows it claims.
+    """
+
+    def __init__(self, *, grace_seconds: int, due: DueJobs, claimer: str | None = None,
+                 stop: threading.Event | None = None):
         self.grace = dt.timedelta(seconds=grace_seconds)
         self.due = due
+        self.claimer = claimer or runs.claimer_id(runs.new_leadership_token())
+        self.write = retrying_writer(stop)
+        self.stop = stop
+        self._recovering: set[str] = set()
+        self._recovering_lock = threading.Lock()
 
     def dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
                  missed_since: dt.datetime | None = None) -> None:
         # fire_times has a default only because APScheduler checks the job function's
         # signature against the arguments it stores; DispatchExecutor always passes it.
         *older, newest = fire_times
-        started = time.monotonic()
-        # Claims are retried while a run is still inside the grace window: a
-        # database blip must not lose a fire time.
-        deadline = started + max(self.grace.total_seconds() - (timezone.now() - newest).total_seconds(), 5.0)
         try:
             job = call_with_db_retry(lambda: self.due.take(job_id, newest),
-                                     what=f"load job {job_id}", deadline=deadline)
+                                     what=f"load job {job_id}", stop=self.stop)
             lateness = (timezone.now() - newest).total_seconds()
             if job is None:
                 log.info("dispatch job=%s scheduled_for=%s outcome=not-run (job deleted)",
                          job_id, newest.isoformat())
                 return
             if older:
-                self._record_missed(job, older, missed_since=missed_since, deadline=deadline,
+                self._record_missed(job, older, missed_since=missed_since,
                                     reason="the scheduler was not running at this fire time")
             if lateness > self.grace.total_seconds():
-                self._record_missed(job, [newest], missed_since=None if older else missed_since,
-                                    deadline=deadline, reason=(
-                                        f"started {lateness:.1f} s late, beyond the misfire grace of "
-                                        f"{self.grace.total_seconds():.0f} s"))
+                self._record_missed(job, [newest], missed_since=None if older else missed_since, reason=(
+                    f"started {lateness:.1f} s late, beyond the misfire grace of "
+                    f"{self.grace.total_seconds():.0f} s"))
                 return
             metrics.DISPATCH_LATENESS.observe(max(lateness, 0.0))
-            execution = call_with_db_retry(
-                lambda: runs.job_execute(job=job, trigger="scheduled", scheduled_for=newest,
-                                               read_at_fire_time=True),
-                what=f"dispatch job {job_id}", deadline=deadline,
-            )
+            execution = runs.job_execute(job=job, trigger="scheduled", scheduled_for=newest,
+                                         read_at_fire_time=True, claimer=self.claimer, write=self.write,
+                                         grace_seconds=self.grace.total_seconds())
             if execution is None:
                 outcome, run_id = "not-run (claimed elsewhere, or job deleted/inactive/expired)", None
             else:
@@ -183,7 +200,7 @@ class Dispatcher:
         finally:
             close_old_connections()
 
-    def _record_missed(self, job: Job, times: list[dt.datetime], *, missed_since, deadline, reason: str):
+    def _record_missed(self, job: Job, times: list[dt.datetime], *, missed_since, reason: str):
         recorded = times[-MAX_MISSED_RECORDED:]
         for index, fire_time in enumerate(recorded):
             why = reason
@@ -193,7 +210,7 @@ class Dispatcher:
             row = call_with_db_retry(
                 lambda t=fire_time, w=why: runs.execution_record_missed(
                     job=job, scheduled_for=t, reason=w),
-                what=f"record missed run of job {job.pk}", deadline=deadline,
+                what=f"record missed run of job {job.pk}", stop=self.stop,
             )
             if row is not None:
                 metrics.MISSED_RUNS.inc()
@@ -202,16 +219,20 @@ class Dispatcher:
                         job.pk, fire_time.isoformat(), why)
 
     def record_overlap(self, job_id: str, fire_times: list[dt.datetime]) -> None:
-        """A fire came while the previous run of the job is still going: record it as skipped."""
-        close_old_connections()
+        """A fire came while the previous run of the job is still going: record it as skipped.
+
+        Retried until the database answers (a skipped fire time must leave a row)."""
         try:
-            job = Job.objects.filter(pk=job_id).first()
+            job = call_with_db_retry(lambda: Job.objects.filter(pk=job_id).first(),
+                                     what=f"load job {job_id}", stop=self.stop)
             if job is None:
                 return
             for fire_time in fire_times:
-                runs.execution_record_skipped(
-                    job=job, scheduled_for=fire_time,
-                    reason="the previous run of this job was still in progress",
+                call_with_db_retry(
+                    lambda t=fire_time: runs.execution_record_skipped(
+                        job=job, scheduled_for=t,
+                        reason="the previous run of this job was still in progress"),
+                    what=f"record skipped run of job {job_id}", stop=self.stop,
                 )
                 metrics.EXECUTIONS.labels(status="skipped").inc()
                 log.warning("dispatch job=%s scheduled_for=%s outcome=skipped-overlap",
@@ -219,4 +240,26 @@ class Dispatcher:
         except Exception:
             log.exception("could not record the skipped run of job %s", job_id)
         finally:
+            close_old_connections()
+
+    # --- recovery -------------------------------------------------------------------------
+    def runs_to_recover(self, *, leadership_start: bool) -> list[str]:
+        """Rows to recover now, minus those already queued for recovery here."""
+        ids = runs.executions_needing_recovery(now=timezone.now(), leadership_start=leadership_start)
+        with self._recovering_lock:
+            fresh = [pk for pk in ids if pk not in self._recovering]
+            self._recovering.update(fresh)
+        return fresh
+
+    def recover(self, execution_id: str) -> None:
+        try:
+            what = runs.execution_recover(execution_id, claimer=self.claimer,
+                                          grace_seconds=self.grace.total_seconds(), write=self.write)
+            log.warning("recover execution=%s outcome=%s", execution_id, what)
+            metrics.EXECUTIONS.labels(status=f"recovered-{what}").inc()
+        except Exception:
+            log.exception("recover execution=%s outcome=error", execution_id)
+        finally:
+            with self._recovering_lock:
+                self._recovering.discard(execution_id)
             close_old_connections()

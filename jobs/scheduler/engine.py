@@ -26,6 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
@@ -74,10 +75,10 @@ def newest_fire_times(trigger: CronHubTrigger, *, after: dt.datetime, until: dt.
 class Engine:
     """The ``jobs`` APScheduler instance plus what the leader knows about its entries."""
 
-    def __init__(self, *, max_workers: int | None = None):
+    def __init__(self, *, max_workers: int | None = None, claimer: str | None = None):
         self.grace_seconds = settings.SCHEDULER_MISFIRE_GRACE_SECONDS
         due = DueJobs()
-        self.dispatcher = Dispatcher(grace_seconds=self.grace_seconds, due=due)
+        self.dispatcher = Dispatcher(grace_seconds=self.grace_seconds, due=due, claimer=claimer)
         self.executor = DispatchExecutor(max_workers or settings.SCHEDULER_MAX_WORKERS, due=due)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
@@ -102,13 +103,31 @@ class Engine:
             self.scheduler.pause()
 
     def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for running dispatches and the skipped-row writes queued
+        behind them (retried while the database is away); False if any is still going."""
+        deadline = time.monotonic() + timeout
         finished = self.executor.drain(timeout)
+        if finished:
+            # The bookkeeping pool has one thread: a marker queued now runs after every earlier write.
+            marker = self._bookkeeping.submit(lambda: None)
+            try:
+                marker.result(timeout=max(0.0, deadline - time.monotonic()))
+            except concurrent.futures.TimeoutError:
+                finished = False
         self._bookkeeping.shutdown(wait=finished, cancel_futures=True)
         return finished
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    def recover(self, *, leadership_start: bool) -> int:
+        """Queue the recovery of the runs left ``running`` that need it (``jobs.services.runs``).
+        Returns how many were queued; raises on a database error (nothing queued)."""
+        ids = self.dispatcher.runs_to_recover(leadership_start=leadership_start)
+        for execution_id in ids:
+            self.executor.submit_call(self.dispatcher.recover, execution_id)
+        return len(ids)
 
     # --- entries ------------------------------------------------------------------------
     def add(self, entry: Entry, trigger: CronHubTrigger, *, now: dt.datetime) -> bool:

@@ -3,13 +3,18 @@
 A process waits (hot standby) until it gets the leader lock, then leads until
 it is told to stop or loses the lock, then goes back to waiting. Leading is:
 
-1. claim the heartbeat row and close the runs a dead leader left ``running``;
+1. claim the heartbeat row and recover the runs a dead leader left ``running``
+   (``jobs.services.runs``: claimed but never sent → sent now within the misfire
+   grace, else ``missed``; sent webhooks → re-sent once with the same
+   idempotency key; sent GitHub dispatches → ``unknown``);
 2. load every schedulable job into the engine (a full reconciliation pass) and
    queue what was missed while no leader was up (one catch-up run within the
    misfire grace, ``missed`` rows beyond it);
 3. fire; about once a second look for edits, deletions and resync requests;
    a full pass every ``SCHEDULER_POLL_SECONDS``; a heartbeat every
-   ``SCHEDULER_HEARTBEAT_SECONDS``; re-check the lock;
+   ``SCHEDULER_HEARTBEAT_SECONDS`` (and at once when the database answers again
+   after an outage); re-check the lock; every ``RECOVERY_SWEEP_SECONDS`` recover
+   runs past their deadline (any process's, manual runs included);
 4. on stop: fire nothing new, let running dispatches finish (bounded by
    ``SCHEDULER_SHUTDOWN_GRACE_SECONDS``), mark the heartbeat row stopped.
 
@@ -29,13 +34,13 @@ from django.db import DatabaseError, close_old_connections, connection, connecti
 from django.db.models import Max
 from django.utils import timezone
 
-from jobs import services
 from jobs.models import Job, JobExecution
 from jobs.scheduler import heartbeat, maintenance, metrics
 from jobs.scheduler.db import call_with_db_retry
 from jobs.scheduler.engine import Engine
 from jobs.scheduler.lock import LeaderLock
 from jobs.scheduler.reconcile import Reconciler
+from jobs.services import runs
 
 log = logging.getLogger("cronhub.scheduler")
 
@@ -43,6 +48,8 @@ STANDBY_RETRY_SECONDS = 2.0
 STANDBY_LOG_EVERY_SECONDS = 60.0
 TICK_SECONDS = 1.0
 LOCK_CHECK_SECONDS = 2.0
+RECOVERY_SWEEP_SECONDS = 15.0
+OUTAGE_RETRY_MAX_SECONDS = 2.0  # during an outage the loop probes the database this often at least
 
 
 CONNECTION_MAX_AGE_SECONDS = 300
@@ -66,8 +73,9 @@ def keep_connections_open() -> None:
 def run(lock: LeaderLock, stop: threading.Event) -> bool:
     """Until ``stop`` is set: wait for the lock, lead while it is held, repeat.
 
-    Returns False when dispatches were still running at the end of the last
-    shutdown grace (the caller must then exit without waiting for them).
+    Returns False when runs were still in flight at the end (a dispatch that outlived
+    the last shutdown grace, or one an earlier leadership of this process left
+    going): the caller must then exit without waiting for them, and say so.
     """
     keep_connections_open()
     drained = True
@@ -98,7 +106,7 @@ def run(lock: LeaderLock, stop: threading.Event) -> bool:
             lock.release()
             close_old_connections()
             log.info("leader: released %s", lock.describe())
-    return drained
+    return drained and not runs.in_flight_ids()
 
 
 class Leadership:
@@ -106,7 +114,11 @@ class Leadership:
         self.lock = lock
         self.stop = stop
         self.lost = threading.Event()
-        self.engine = Engine()
+        # Who claims this leadership's runs: a leadership of this same process that
+        # lost and re-took the lock has another token, and its runs still in flight
+        # are known to this process (``runs.in_flight_ids``), so it never recovers them.
+        self.claimer = runs.claimer_id(runs.new_leadership_token())
+        self.engine = Engine(claimer=self.claimer)
         self.internal = maintenance.build_scheduler()
         self.reconciler = Reconciler(self.engine, extra_entries=len(maintenance.internal_jobs()))
         self.drained = True
@@ -116,12 +128,11 @@ class Leadership:
         previous = self._db(lambda: heartbeat.leadership_started(since=since), "claim heartbeat row")
         if previous is None:
             return
-        closed = self._db(lambda: services.executions_close_interrupted(started_before=since),
-                          "close interrupted runs")
-        if closed:
-            log.warning("leader: closed %d run(s) left running by a previous scheduler", closed)
         self.engine.start()
         try:
+            queued = self._db(lambda: self.engine.recover(leadership_start=True), "recover interrupted runs")
+            if queued:
+                log.warning("leader: recovering %d run(s) left running by a previous scheduler", queued)
             self._start_internal()
             # Entries get their next fire time at or after `since`, the catch-up covers what
             # came before it: nothing falls between the two however long loading takes.
@@ -144,7 +155,9 @@ class Leadership:
         next_poll = time.monotonic() + poll
         next_beat = time.monotonic() + beat_every
         next_lock_check = time.monotonic() + LOCK_CHECK_SECONDS
+        next_sweep = time.monotonic() + RECOVERY_SWEEP_SECONDS
         backoff = 1.0
+        outage = False
         while not self.stop.wait(TICK_SECONDS):
             now = time.monotonic()
             if now >= next_lock_check:
@@ -155,6 +168,12 @@ class Leadership:
                     return
             close_old_connections()
             try:
+                if outage:
+                    # The status page reads the heartbeat: write it the moment the database is back.
+                    self._beat()
+                    next_beat = now + beat_every
+                    outage = False
+                    log.info("leader: database answering again")
                 if heartbeat.resync_requested():
                     result = self.reconciler.full_pass()
                     heartbeat.resync_completed(result)
@@ -166,13 +185,22 @@ class Leadership:
                 if now >= next_beat:
                     self._beat()
                     next_beat = now + beat_every
+                if now >= next_sweep:
+                    next_sweep = now + RECOVERY_SWEEP_SECONDS
+                    queued = self.engine.recover(leadership_start=False)
+                    if queued:
+                        log.warning("leader: recovering %d run(s) past their deadline", queued)
                 backoff = 1.0
             except DatabaseError as exc:
-                connection.close()
+                outage = True
+                try:
+                    connection.close()
+                except Exception:  # a broken connection may fail to close; it is gone either way
+                    pass
                 log.warning("leader: database error (%s); retrying in %.0f s", exc, backoff)
                 if self.stop.wait(backoff):
                     return
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, OUTAGE_RETRY_MAX_SECONDS)
 
     def _beat(self) -> None:
         heartbeat.beat(
@@ -229,8 +257,9 @@ class Leadership:
             log.info("leader: waiting up to %d s for %d running dispatch(es)", grace, busy)
         finished = self.engine.drain(grace)
         if not finished:
-            log.warning("leader: dispatches still running after %d s; their runs will be closed as "
-                        "interrupted by the next leader", grace)
+            log.warning("leader: dispatches still running after %d s; abandoning them: the next "
+                        "leader recovers their runs (sends what was never sent, re-sends webhooks, "
+                        "records the rest as unknown)", grace)
         self.engine.shutdown()
         if self.internal.running:
             self.internal.shutdown(wait=finished)

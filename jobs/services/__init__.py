@@ -2,7 +2,7 @@
 
 - ``writes``: create, update, delete a job (input already checked by ``jobs.rules``);
 - ``runs``: run a job (scheduled, manual), record missed/skipped fire times,
-  close runs a dead scheduler left behind;
+  recover runs a stopped process left ``running``;
 - ``dispatch``: what one run sends (GitHub or webhook), test runs;
 - ``end_dates``: auto-pause of expired jobs and end-date reminders;
 - ``retention``: pruning old executions;
@@ -21,23 +21,23 @@ from jobs.services.end_dates import (
 )
 from jobs.services.retention import executions_prune
 from jobs.services.runs import (
-    INTERRUPTED_MESSAGE,
     JobExpired,
     execution_record_missed,
     execution_record_skipped,
-    executions_close_interrupted,
+    execution_recover,
+    executions_needing_recovery,
     job_execute,
 )
 from jobs.services.writes import job_create, job_delete, job_update
 
 __all__ = [
-    "INTERRUPTED_MESSAGE",
     "JobExpired",
     "TestRunResult",
     "end_date_maintenance_run",
     "execution_record_missed",
     "execution_record_skipped",
-    "executions_close_interrupted",
+    "execution_recover",
+    "executions_needing_recovery",
     "executions_prune",
     "job_create",
     "job_delete",

@@ -8,7 +8,9 @@ historical paths disagreed, the choices are in docs/execution.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,6 +22,40 @@ from jobs import rules
 from jobs.models import OUTPUT_MAX_CHARS, ExecutionStatus, ExecutionType, Job, TriggerType
 
 TEST_RUN_TIMEOUT_RANGE = (1.0, 30.0)
+# Time after the end of a call's own bound to record its outcome (a database
+# write, retried): a run still ``running`` later than that is not in flight any more.
+RECORD_MARGIN_SECONDS = 60.0
+
+
+def call_budget_seconds() -> float:
+    """How long one run's outbound call may take at most (connect + read bound).
+
+    The one place this number is worked out: a run's ``deadline_at`` follows it.
+    """
+    return float(settings.OUTBOUND_CONNECT_TIMEOUT + settings.OUTBOUND_READ_TIMEOUT)
+
+
+def run_deadline(started_at: dt.datetime) -> dt.datetime:
+    """When a run started at ``started_at`` must have ended, its outcome recorded included."""
+    return started_at + dt.timedelta(seconds=call_budget_seconds() + RECORD_MARGIN_SECONDS)
+
+
+def idempotency_headers(*, execution_id, job_id, scheduled_for: dt.datetime | None) -> dict[str, str]:
+    """The headers every webhook call of a run carries, identical when the call is re-sent.
+
+    A receiver that sees the same ``Idempotency-Key`` twice got the same run twice
+    (docs/execution.md, "For webhook receivers").
+    """
+    headers = {
+        "Idempotency-Key": str(execution_id),
+        "X-Cronhub-Execution-Id": str(execution_id),
+        "X-Cronhub-Job-Id": str(job_id),
+    }
+    if scheduled_for is not None:
+        moment = scheduled_for.astimezone(dt.UTC)
+        spec = "seconds" if moment.microsecond == 0 else "microseconds"
+        headers["X-Cronhub-Scheduled-For"] = moment.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+    return headers
 
 
 def _clean(value) -> str | None:
@@ -171,9 +207,10 @@ def _dispatch_github(config: RunConfig, *, trigger: str, timeout=None) -> Outcom
                    output=_clip(result.body), error_message=message)
 
 
-def _dispatch_webhook(config: RunConfig, *, trigger: str, timeout=None) -> Outcome:
+def _dispatch_webhook(config: RunConfig, *, trigger: str, timeout=None, headers=None) -> Outcome:
     try:
-        response = webhook.webhook_call(url=config.target_url, metadata=config.metadata, timeout=timeout)
+        response = webhook.webhook_call(url=config.target_url, metadata=config.metadata, timeout=timeout,
+                                        headers=headers)
     except outbound.OutboundError as exc:
         return _network_failure(trigger, "Webhook call failed: ", str(exc))
     if response.ok:
@@ -182,12 +219,13 @@ def _dispatch_webhook(config: RunConfig, *, trigger: str, timeout=None) -> Outco
                    error_message=f"Webhook returned status {response.status}")
 
 
-def dispatch(config: RunConfig, *, trigger: str) -> Outcome:
+def dispatch(config: RunConfig, *, trigger: str, headers: dict[str, str] | None = None) -> Outcome:
+    """Send one run; ``headers`` (the run's idempotency headers) go on a webhook call."""
     mode = config.execution_type
     if mode == ExecutionType.GITHUB_ACTIONS:
         return _dispatch_github(config, trigger=trigger)
     if mode == ExecutionType.WEBHOOK:
-        return _dispatch_webhook(config, trigger=trigger)
+        return _dispatch_webhook(config, trigger=trigger, headers=headers)
     if config.github_blank:
         return Outcome(ExecutionStatus.FAILED,
                        error_message=f"Missing GitHub configuration for job '{config.job_name}'")
@@ -270,7 +308,9 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
     timeout = _test_run_timeout(timeout_seconds)
     if _clean(target_url):
         try:
-            response = webhook.webhook_call(url=_clean(target_url), metadata=metadata, timeout=timeout)
+            # Each test run is a call of its own: a fresh key, so a receiver never drops one as a repeat.
+            response = webhook.webhook_call(url=_clean(target_url), metadata=metadata, timeout=timeout,
+                                            headers={"Idempotency-Key": str(uuid.uuid4())})
         except outbound.OutboundError as exc:
             return _request_failed("webhook", str(exc), refused=exc.refused)
         return TestRunResult(

@@ -1,28 +1,63 @@
-"""Running jobs: claim, dispatch, record, announce.
+"""Running jobs: claim, send, record, announce; and recovering runs a stopped process left.
 
-``job_execute`` records a ``JobExecution`` (running → success/failed), sends it
-through ``jobs.services.dispatch`` and tells people through
-``notifications.services.notify``. Rows for fire times that never dispatch
-(missed, skipped) and the closing of runs a dead scheduler left behind live
-here too.
+A run's life (``JobExecution``): **claimed** (the row is INSERTed ``running``;
+for a scheduled run the unique (job, scheduled_for) makes the insert the claim)
+→ **sent** (``sent_at`` committed right before the outbound call) → **finished**
+(``success`` / ``failed``; ``missed`` when it could not be sent in time;
+``unknown`` when the call may have gone out and its answer cannot be known).
+Every row names its owner in ``claimed_by`` (host:pid:token, the token per
+scheduler leadership), and every write after the claim is conditional on that
+owner, so a process that lost a row to a recovery can neither send nor record it.
+
+Database writes go through ``write(func, what)``: the scheduler passes a writer
+that retries until the database answers again (``jobs.scheduler.db``), and each
+step is safe to repeat after a write whose answer was lost (the claim recognises
+its own row, sending and finishing are conditional updates that recognise their
+own result).
+
+Recovery (``executions_needing_recovery`` + ``execution_recover``): a run the
+dead owner claimed but never sent is sent now if still within the misfire grace
+(else recorded ``missed``); a webhook run that was sent is re-sent once with the
+same idempotency headers and recorded by the real answer; a GitHub run that was
+sent is recorded ``unknown`` (its outcome cannot be looked up yet), never ``failed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cronhub.errors import InvalidInput
-from jobs.models import ExecutionStatus, Job, JobExecution, TriggerType, scheduler_today
-from jobs.services.dispatch import Outcome, RunConfig, dispatch, run_config
+from jobs.models import ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType, scheduler_today
+from jobs.services.dispatch import (
+    Outcome,
+    RunConfig,
+    dispatch,
+    idempotency_headers,
+    run_config,
+    run_deadline,
+)
 from notifications.services import Event, notify
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED_MESSAGE = "interrupted: scheduler restarted"
+T = TypeVar("T")
+Writer = Callable[[Callable[[], T], str], T]
+
+SENT_BY_NEXT_LEADER_NOTE = "claimed by a scheduler that stopped before sending it; sent by the next scheduler"
+RESENT_NOTE = "re-sent after a scheduler restart, with the same Idempotency-Key"
+MAX_ATTEMPTS = 2  # the first call and one re-send
 
 
 class JobExpired(InvalidInput):
@@ -33,9 +68,106 @@ class JobExpired(InvalidInput):
                          field="end_date")
 
 
-def _dispatch_and_finish(job: Job, execution: JobExecution, config: RunConfig) -> JobExecution:
+def write_once(func: Callable[[], T], what: str) -> T:  # noqa: ARG001 - the Writer signature
+    """The default writer: one attempt (a web request answers the error instead of waiting)."""
+    return func()
+
+
+# --- who owns a row ---------------------------------------------------------------------------------
+_PROCESS_TOKEN = uuid.uuid4().hex[:12]
+
+
+def new_leadership_token() -> str:
+    """A token for one leadership: rows it claims are told from an earlier leadership of the same process."""
+    return uuid.uuid4().hex[:16]
+
+
+def claimer_id(token: str | None = None) -> str:
+    """``host:pid:token``; without a token, this process's (manual runs in a web process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{token or 'process-' + _PROCESS_TOKEN}"
+
+
+# Runs this process is working on (sending, recording, or retrying a write):
+# never recovered by this process, whatever their deadline says.
+_in_flight: set[str] = set()
+_in_flight_lock = threading.Lock()
+
+
+def in_flight_ids() -> set[str]:
+    with _in_flight_lock:
+        return set(_in_flight)
+
+
+@contextlib.contextmanager
+def _flight(execution_id: str):
+    with _in_flight_lock:
+        _in_flight.add(execution_id)
     try:
-        outcome = dispatch(config, trigger=execution.trigger_type)
+        yield
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard(execution_id)
+
+
+# --- the steps of a run (each safe to repeat) ---------------------------------------------------------
+def _claim(execution: JobExecution) -> bool:
+    """INSERT the running row. False when someone else holds the fire time; True when it is ours,
+    also when a previous attempt of this very insert was committed but its answer was lost."""
+    now = timezone.now()
+    execution.started_at = now
+    execution.deadline_at = run_deadline(now)
+    try:
+        with transaction.atomic():
+            execution.save(force_insert=True)
+        return True
+    except IntegrityError:
+        mine = (JobExecution.objects.filter(pk=execution.pk, claimed_by=execution.claimed_by)
+                .values("started_at", "deadline_at").first())
+        if mine is None:
+            return False
+        execution.started_at, execution.deadline_at = mine["started_at"], mine["deadline_at"]
+        return True
+
+
+def _mark_sent(execution: JobExecution) -> bool:
+    """Commit that the call is about to go out (one more attempt). False when the row is no longer ours."""
+    expected = execution.attempts
+    now = timezone.now()
+    deadline = run_deadline(now)
+    owned = JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING,
+                                        claimed_by=execution.claimed_by)
+    if owned.filter(attempts=expected).update(sent_at=now, deadline_at=deadline, attempts=expected + 1):
+        execution.sent_at, execution.deadline_at, execution.attempts = now, deadline, expected + 1
+        return True
+    row = owned.filter(attempts=expected + 1).values("sent_at", "deadline_at").first()
+    if row is None:
+        return False
+    execution.sent_at, execution.deadline_at = row["sent_at"], row["deadline_at"]
+    execution.attempts = expected + 1
+    return True
+
+
+def _announce(job: Job, execution: JobExecution, outcome_error: str | None) -> None:
+    if execution.status == ExecutionStatus.SUCCESS:
+        notify(event=Event.EXECUTION_SUCCEEDED, job=job, execution=execution)
+    elif execution.status == ExecutionStatus.UNKNOWN:
+        notify(event=Event.EXECUTION_UNKNOWN, job=job, execution=execution, error=execution.error_message)
+    elif execution.status == ExecutionStatus.FAILED:
+        notify(event=Event.EXECUTION_FAILED, job=job, execution=execution,
+               error=outcome_error or execution.error_message)
+
+
+def _send_and_finish(job: Job, execution: JobExecution, config: RunConfig, *, write: Writer,
+                     note: str | None = None) -> JobExecution | None:
+    """Mark sent, call, record the answer. None when another process took the row over before the call."""
+    if not write(lambda: _mark_sent(execution), f"mark run {execution.pk} sent"):
+        log.warning("Run %s of job %s was taken over by another process before it was sent: not sending",
+                    execution.pk, job.pk)
+        return None
+    headers = idempotency_headers(execution_id=execution.pk, job_id=job.pk,
+                                  scheduled_for=execution.scheduled_for)
+    try:
+        outcome = dispatch(config, trigger=execution.trigger_type, headers=headers)
     except Exception as exc:  # the row must never stay 'running' because of a bug or a surprise
         log.exception("Unexpected error executing job %s", job.pk)
         outcome = Outcome(ExecutionStatus.FAILED,
@@ -44,18 +176,30 @@ def _dispatch_and_finish(job: Job, execution: JobExecution, config: RunConfig) -
         execution.target = outcome.target  # a .yml/.yaml fallback: record the workflow that ran
     execution.github_run_id = outcome.github_run_id
     execution.github_run_url = outcome.github_run_url
-    execution.finish(status=outcome.status, response_status=outcome.response_status,
-                     output=outcome.output, error_message=outcome.error_message)
-    if outcome.status == ExecutionStatus.SUCCESS:
-        notify(event=Event.EXECUTION_SUCCEEDED, job=job, execution=execution)
-    else:
-        notify(event=Event.EXECUTION_FAILED, job=job, execution=execution,
-               error=outcome.notify_error or outcome.error_message)
+    if note:
+        execution.note = note
+    recorded = write(lambda: execution.finish(
+        status=outcome.status, response_status=outcome.response_status, output=outcome.output,
+        error_message=outcome.error_message), f"record the outcome of run {execution.pk}")
+    if not recorded:
+        log.warning("Run %s of job %s was closed by another process meanwhile; its answer here was %s",
+                    execution.pk, job.pk, outcome.status)
+        return execution
+    _announce(job, execution, outcome.notify_error or outcome.error_message)
+    return execution
+
+
+def _close(job: Job, execution: JobExecution, status: str, reason: str, *, write: Writer) -> JobExecution:
+    """Record a run that will not be sent (missed, failed before sending) or whose outcome is unknown."""
+    write(lambda: execution.finish(status=status, error_message=reason), f"close run {execution.pk}")
+    _announce(job, execution, reason)
     return execution
 
 
 def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = None,
-                overrides: dict | None = None, read_at_fire_time: bool = False) -> JobExecution | None:
+                overrides: dict | None = None, read_at_fire_time: bool = False,
+                claimer: str | None = None, write: Writer = write_once,
+                grace_seconds: float | None = None) -> JobExecution | None:
     """Run ``job`` now and return the finished execution (None when a scheduled run did not happen).
 
     ``trigger="scheduled"`` (needs ``scheduled_for``): the job is re-read so the run
@@ -65,6 +209,10 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
     notify creator + admins, None. The running row is INSERTed first with its fire
     time, and that insert is the claim: a second scheduler inserting the same
     (job, scheduled_for) gets an IntegrityError and dispatches nothing (None).
+    ``claimer`` names the owner (the scheduler's leadership); ``write`` runs each
+    database write (the scheduler's retries until the database is back); with
+    ``grace_seconds``, a claim that could only be written beyond the misfire grace
+    (the database was away) is recorded ``missed`` instead of sent late.
 
     ``trigger="manual"``: ``overrides`` are the fields of the execute request body
     already checked (``run_overrides``). Inactive jobs run; an expired job is paused
@@ -83,28 +231,34 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
                 notify(event=Event.JOB_EXPIRED_AT_FIRE, job=job)
             return None
         config = run_config(job=job)
-        try:
-            with transaction.atomic():
-                execution = JobExecution.objects.create(
-                    job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.SCHEDULED,
-                    scheduled_for=scheduled_for, started_at=timezone.now(),
-                    execution_type=config.execution_type, target=config.target,
-                )
-        except IntegrityError:
-            log.info("Fire time %s of job %s already claimed: not dispatching", scheduled_for, job.pk)
-            return None
-        return _dispatch_and_finish(job, execution, config)
+        execution = JobExecution(
+            job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.SCHEDULED,
+            scheduled_for=scheduled_for, execution_type=config.execution_type, target=config.target,
+            claimed_by=claimer or claimer_id(),
+        )
+        with _flight(execution.pk):
+            if not write(lambda: _claim(execution), f"claim the run of job {job.pk} at {scheduled_for}"):
+                log.info("Fire time %s of job %s already claimed: not dispatching", scheduled_for, job.pk)
+                return None
+            lateness = (execution.started_at - scheduled_for).total_seconds()
+            if grace_seconds is not None and lateness > grace_seconds:
+                return _close(job, execution, ExecutionStatus.MISSED, (
+                    f"claimed {lateness:.1f} s late (the database was unavailable), beyond the misfire "
+                    f"grace of {grace_seconds:.0f} s"), write=write)
+            return _send_and_finish(job, execution, config, write=write)
 
     if trigger == TriggerType.MANUAL:
         if job.is_expired(scheduler_today()):
             job.pause()
             raise JobExpired()
         config = run_config(job=job, overrides=overrides)
-        execution = JobExecution.objects.create(
+        execution = JobExecution(
             job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.MANUAL,
-            started_at=timezone.now(), execution_type=config.execution_type, target=config.target,
+            execution_type=config.execution_type, target=config.target, claimed_by=claimer or claimer_id(),
         )
-        return _dispatch_and_finish(job, execution, config)
+        with _flight(execution.pk):
+            write(lambda: _claim(execution), f"record the manual run of job {job.pk}")
+            return _send_and_finish(job, execution, config, write=write)
 
     raise ValueError(f"unknown trigger {trigger!r}")
 
@@ -112,6 +266,7 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
 # --- rows that never dispatch ---------------------------------------------------------------------
 def _record_undispatched(job: Job, scheduled_for: dt.datetime, status: str,
                          reason: str) -> JobExecution | None:
+    """Safe to repeat: a retry after a lost answer finds its own row and returns None like a lost race."""
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -134,18 +289,106 @@ def execution_record_skipped(*, job: Job, scheduled_for: dt.datetime, reason: st
     return _record_undispatched(job, scheduled_for, ExecutionStatus.SKIPPED, reason)
 
 
-def executions_close_interrupted(*, started_before: dt.datetime | None = None) -> int:
-    """Close rows a dead scheduler left 'running' as failed, so none stays running forever.
+# --- recovery -----------------------------------------------------------------------------------------
+def executions_needing_recovery(*, now: dt.datetime, leadership_start: bool) -> list[str]:
+    """Running rows this process should recover, oldest first.
 
-    Returns how many it closed."""
-    running = JobExecution.objects.filter(status=ExecutionStatus.RUNNING)
-    if started_before is not None:
-        running = running.filter(started_at__lt=started_before)
-    closed = 0
-    for execution in running.only("pk", "started_at"):
-        now = timezone.now()
-        closed += JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING).update(
-            status=ExecutionStatus.FAILED, error_message=INTERRUPTED_MESSAGE, completed_at=now,
-            duration_seconds=max(0.0, (now - execution.started_at).total_seconds()),
-        )
-    return closed
+    Always: rows past their ``deadline_at`` (they cannot still be in flight),
+    manual runs included; rows from before run phases were recorded (no
+    deadline) once they are older than a call's bound. With ``leadership_start``
+    also every scheduled row claimed before ``now`` (the previous leader is gone).
+    Rows this process is still working on are never returned.
+    """
+    legacy_cutoff = now - (run_deadline(now) - now)
+    due = Q(deadline_at__lt=now) | Q(deadline_at__isnull=True, started_at__lt=legacy_cutoff)
+    if leadership_start:
+        due |= Q(trigger_type=TriggerType.SCHEDULED, started_at__lt=now)
+    mine = in_flight_ids()
+    rows = (JobExecution.objects.filter(status=ExecutionStatus.RUNNING).filter(due)
+            .order_by("started_at").values_list("pk", flat=True))
+    return [pk for pk in rows if pk not in mine]
+
+
+def _take_over(execution: JobExecution, claimer: str) -> bool:
+    previous = execution.claimed_by
+    rows = JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING)
+    if rows.filter(claimed_by=previous, attempts=execution.attempts).update(claimed_by=claimer):
+        execution.claimed_by = claimer
+        return True
+    if rows.filter(claimed_by=claimer, attempts=execution.attempts).exists():  # our lost answer
+        execution.claimed_by = claimer
+        return True
+    return False
+
+
+def execution_recover(execution_id: str, *, claimer: str, grace_seconds: float,
+                      write: Writer = write_once) -> str:
+    """Take a run over from the process that left it ``running`` and end it truthfully.
+
+    Returns what happened (for the log): ``sent``, ``re-sent``, ``missed``,
+    ``unknown``, ``failed`` (a manual run that was never sent), or ``not-ours``
+    when the row was finished or taken over by someone else meanwhile.
+    """
+    execution = JobExecution.objects.select_related("job").filter(
+        pk=execution_id, status=ExecutionStatus.RUNNING).first()
+    if execution is None:
+        return "not-ours"
+    with _flight(execution.pk):
+        legacy = execution.claimed_by is None
+        if not write(lambda: _take_over(execution, claimer), f"take over run {execution.pk}"):
+            return "not-ours"
+        job = execution.job
+        if legacy:
+            _close(job, execution, ExecutionStatus.UNKNOWN, (
+                "outcome unknown: left running by a scheduler that did not record whether the call went out"),
+                write=write)
+            return "unknown"
+        if execution.trigger_type == TriggerType.MANUAL:
+            if execution.sent_at is None:
+                _close(job, execution, ExecutionStatus.FAILED,
+                       "not sent: the process running this manual run stopped before sending it", write=write)
+                return "failed"
+            _close(job, execution, ExecutionStatus.UNKNOWN, (
+                "outcome unknown: the process running this manual run stopped before recording the answer"),
+                write=write)
+            return "unknown"
+        if execution.sent_at is None:
+            return _recover_unsent(job, execution, grace_seconds=grace_seconds, write=write)
+        return _recover_sent(job, execution, write=write)
+
+
+def _recover_unsent(job: Job, execution: JobExecution, *, grace_seconds: float, write: Writer) -> str:
+    lateness = (timezone.now() - execution.scheduled_for).total_seconds()
+    why = "claimed by a scheduler that stopped before sending it"
+    if not job.is_active or job.is_expired(scheduler_today()):
+        _close(job, execution, ExecutionStatus.MISSED, f"{why}; the job has been paused since", write=write)
+        return "missed"
+    if lateness > grace_seconds:
+        _close(job, execution, ExecutionStatus.MISSED, (
+            f"{why}; the next scheduler took over {lateness:.1f} s after the fire time, beyond the "
+            f"misfire grace of {grace_seconds:.0f} s"), write=write)
+        return "missed"
+    config = run_config(job=job)
+    execution.execution_type, execution.target = config.execution_type, config.target
+    result = _send_and_finish(job, execution, config, write=write, note=SENT_BY_NEXT_LEADER_NOTE)
+    return "sent" if result is not None else "not-ours"
+
+
+def _recover_sent(job: Job, execution: JobExecution, *, write: Writer) -> str:
+    if execution.execution_type == ExecutionType.GITHUB_ACTIONS:
+        _close(job, execution, ExecutionStatus.UNKNOWN, (
+            "outcome unknown: the scheduler stopped after sending the workflow dispatch and before "
+            "recording GitHub's answer; look for the run on GitHub"), write=write)
+        return "unknown"
+    config = run_config(job=job)
+    if (execution.execution_type != ExecutionType.WEBHOOK or config.execution_type != ExecutionType.WEBHOOK
+            or execution.attempts >= MAX_ATTEMPTS):
+        reason = ("outcome unknown: the scheduler stopped while this call was in flight, also after it "
+                  "was re-sent once" if execution.attempts >= MAX_ATTEMPTS else
+                  "outcome unknown: the scheduler stopped while this call was in flight, and the job "
+                  "no longer calls a webhook")
+        _close(job, execution, ExecutionStatus.UNKNOWN, reason, write=write)
+        return "unknown"
+    config.target_url = execution.target or config.target_url  # the URL the first call went to
+    result = _send_and_finish(job, execution, config, write=write, note=RESENT_NOTE)
+    return "re-sent" if result is not None else "not-ours"

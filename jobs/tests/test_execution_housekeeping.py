@@ -1,4 +1,4 @@
-"""Rows that never dispatch (missed / skipped), interrupted runs, and retention."""
+"""Rows that never dispatch (missed / skipped) and retention (recovery: test_run_recovery.py)."""
 
 import datetime as dt
 from io import StringIO
@@ -12,7 +12,6 @@ from jobs.models import ExecutionStatus, JobExecution, TriggerType
 from jobs.services import (
     execution_record_missed,
     execution_record_skipped,
-    executions_close_interrupted,
     executions_prune,
     job_execute,
 )
@@ -50,25 +49,6 @@ def test_a_fire_time_that_already_ran_is_not_recorded_as_missed(webhook_server):
     job_execute(job=job, trigger=TriggerType.SCHEDULED, scheduled_for=FIRE)
 
     assert execution_record_missed(job=job, scheduled_for=FIRE, reason="late") is None
-
-
-def test_running_rows_left_by_a_dead_scheduler_are_closed_as_interrupted():
-    now = timezone.now()
-    old = JobExecutionFactory(status=ExecutionStatus.RUNNING, completed_at=None, duration_seconds=None,
-                              started_at=now - dt.timedelta(minutes=10))
-    fresh = JobExecutionFactory(status=ExecutionStatus.RUNNING, completed_at=None, duration_seconds=None,
-                                started_at=now + dt.timedelta(seconds=5))
-    done = JobExecutionFactory(status=ExecutionStatus.SUCCESS)
-
-    assert executions_close_interrupted(started_before=now) == 1
-
-    old.refresh_from_db()
-    assert old.status == ExecutionStatus.FAILED
-    assert old.error_message == "interrupted: scheduler restarted"
-    assert old.completed_at is not None and old.duration_seconds >= 600
-    assert JobExecution.objects.get(pk=fresh.pk).status == ExecutionStatus.RUNNING
-    assert JobExecution.objects.get(pk=done.pk).status == ExecutionStatus.SUCCESS
-    assert executions_close_interrupted() == 1  # without a bound: every running row
 
 
 def test_pruning_deletes_old_executions_in_batches_and_keeps_their_notifications(settings):

@@ -2,7 +2,9 @@
 
 Waits as a hot standby until it holds the leader lock, then schedules and fires
 jobs until SIGTERM/SIGINT, then lets running dispatches finish (bounded by
-SCHEDULER_SHUTDOWN_GRACE_SECONDS), releases the lock and exits 0. Run two (on
+SCHEDULER_SHUTDOWN_GRACE_SECONDS), releases the lock and exits 0 — or exits
+3 (``EXIT_ABANDONED``) when a call was still running at the end of the grace:
+that run is left for the next leader to recover. Run two (on
 one host with the file lock, on several with SCHEDULER_LOCK_BACKEND=database)
 and the standby takes over when the leader goes away. See jobs/scheduler/.
 """
@@ -22,6 +24,8 @@ from jobs.scheduler import metrics, runner
 from jobs.scheduler.lock import make_lock
 
 log = logging.getLogger("cronhub.scheduler")
+
+EXIT_ABANDONED = 3  # stopped with a call still running (its run is left for the next leader)
 
 
 class Command(BaseCommand):
@@ -49,9 +53,10 @@ class Command(BaseCommand):
         log.info("scheduler starting (pid %d, %s lock, zone %s)", os.getpid(),
                  settings.SCHEDULER_LOCK_BACKEND, settings.SCHEDULER_TIMEZONE)
         drained = runner.run(make_lock(), stop)
-        log.info("scheduler stopped")
         if not drained:
+            log.error("scheduler stopped, abandoning running call(s): the next leader recovers their runs")
             # Dispatch threads that outlived the grace would hold the interpreter open.
             logging.shutdown()
             sys.stdout.flush()
-            os._exit(0)
+            os._exit(EXIT_ABANDONED)
+        log.info("scheduler stopped")
