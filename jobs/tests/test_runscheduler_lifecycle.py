@@ -126,7 +126,8 @@ def test_a_fire_time_missed_while_no_leader_was_up_runs_once_within_the_grace_el
         assert receiver.paths() == (["/every-minute"] if expected == "success" else [])
         if expected == "missed":
             assert "misfire grace" in row.error_message
-        wait_until(lambda: JobExecution.objects.using(db_shared.alias).get(pk=interrupted.pk).status != "running",
+        executions = JobExecution.objects.using(db_shared.alias)
+        wait_until(lambda: executions.get(pk=interrupted.pk).status != "running",
                    timeout=10, message="the interrupted run to be recovered")
         interrupted.refresh_from_db(using=db_shared.alias)
         # Whether its call went out is not known: never recorded as a failure.
