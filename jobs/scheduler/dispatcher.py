@@ -256,7 +256,7 @@ class Dispatcher:
             what = runs.execution_recover(execution_id, claimer=self.claimer,
                                           grace_seconds=self.grace.total_seconds(), write=self.write)
             log.warning("recover execution=%s outcome=%s", execution_id, what)
-            metrics.EXECUTIONS.labels(status=f"recovered-{what}").inc()
+            metrics.RECOVERED_RUNS.labels(action=what).inc()
         except Exception:
             log.exception("recover execution=%s outcome=error", execution_id)
         finally:

@@ -23,6 +23,10 @@ EXECUTIONS = Counter(
 MISSED_RUNS = Counter(
     "cronhub_missed_runs", "Fire times recorded as missed (never dispatched).", registry=REGISTRY,
 )
+RECOVERED_RUNS = Counter(
+    "cronhub_recovered_runs", "Runs left running by a stopped process and taken over, by what was done "
+    "(sent, re-sent, missed, unknown, failed, not-ours).", ["action"], registry=REGISTRY,
+)
 LEADER = Gauge("cronhub_scheduler_leader", "1 while this process holds the leader lock.", registry=REGISTRY)
 SCHEDULED_JOBS = Gauge("cronhub_scheduled_jobs", "Job entries in the engine.", registry=REGISTRY)
 RECONCILE_DURATION = Histogram(
