@@ -272,6 +272,7 @@ def check(args, jobs, fire_times, calls, kills, exit_codes, JobExecution) -> dic
     false_failures = [r for r in rows if r["status"] == "failed" and r["pk"] in received_keys]
     statuses = collections.Counter(r["status"] for r in rows)
     resent = sum(1 for r in rows if r["attempts"] >= 2)
+    sent_by_next = sum(1 for r in rows if r["note"] and r["note"].startswith("claimed by a scheduler"))
     checks = {
         "one record per (job, minute)": not missing_records and not duplicate_records,
         "every fire delivered at least once": not undelivered,
@@ -286,6 +287,7 @@ def check(args, jobs, fire_times, calls, kills, exit_codes, JobExecution) -> dic
         "duplicate_records": len(duplicate_records), "statuses": dict(statuses),
         "calls_received": len(calls), "fires_undelivered": len(undelivered),
         "keys_received_twice_or_more": len(repeated), "records_resent": resent,
+        "records_sent_by_next_leader": sent_by_next,
         "fires_under_two_keys": len(two_keys), "false_failures": len(false_failures),
         "rows_running": running_anywhere, "kills": kills,
         "exit_codes": sorted(exit_codes.values()), "checks": checks, "passed": all(checks.values()),
