@@ -90,9 +90,9 @@ def leader_and_standby(start_scheduler, clock, **env):
 def test_a_webhook_call_in_flight_when_the_leader_was_killed_is_resent_once_with_the_same_key(
         backend, db_shared, start_scheduler, receiver):
     job = new_job(db_shared, "hangs", target_url=receiver.url_for("/hangs"))
-    clock = Clock(lead=8)
+    clock = Clock(lead=15)
     leader, standby = leader_and_standby(start_scheduler, clock, SCHEDULER_LOCK_BACKEND=backend)
-    receiver.wait_for(1, timeout=20)
+    wait_until(lambda: receiver.requests, timeout=30, message="the call to reach the receiver")
     assert len(receiver.requests) == 1
     leader.kill()  # its call is still waiting for the receiver's answer
 
@@ -113,10 +113,10 @@ def test_a_github_dispatch_in_flight_when_the_leader_was_killed_is_recorded_unkn
         github.reply(204, delay=60)
         job = new_job(db_shared, "workflow", github_owner="acme", github_repo="app",
                       github_workflow_name="ci.yml")
-        clock = Clock(lead=8)
+        clock = Clock(lead=15)
         env = {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": FakeGitHub.TOKEN}
         leader, standby = leader_and_standby(start_scheduler, clock, **env)
-        github.wait_for(1, timeout=20)
+        wait_until(lambda: github.dispatches, timeout=30, message="the dispatch to reach GitHub")
         leader.kill()
 
         [row] = wait_until(lambda: finished(db_shared, job_id=job.pk), timeout=30, message="the run recorded")
@@ -172,9 +172,9 @@ def test_a_leader_that_lost_and_retook_its_lock_does_not_recover_its_own_run_in_
         backend, tmp_path, db_shared, start_scheduler, receiver):
     receiver.delay = 8
     job = new_job(db_shared, "slow", target_url=receiver.url_for("/slow"))
-    clock = Clock(lead=8)
+    clock = Clock(lead=15)
     leader = start_scheduler(clock=clock, SCHEDULER_LOCK_BACKEND=backend, SCHEDULER_SHUTDOWN_GRACE_SECONDS=1)
-    receiver.wait_for(1, timeout=20)
+    wait_until(lambda: receiver.requests, timeout=30, message="the call to reach the receiver")
     _take_the_lock_away(backend, db_shared, tmp_path)
 
     wait_until(lambda: leader.log().count("leader: acquired") >= 2, timeout=20,
@@ -216,9 +216,9 @@ def test_a_manual_run_in_flight_is_left_alone_by_a_standby_taking_over(db_shared
 def test_a_scheduler_stopped_with_a_call_still_running_exits_non_zero_and_the_next_leader_resends_it(
         db_shared, start_scheduler, receiver):
     job = new_job(db_shared, "abandoned", target_url=receiver.url_for("/abandoned"))
-    clock = Clock(lead=8)
+    clock = Clock(lead=15)
     first = start_scheduler(clock=clock, SCHEDULER_SHUTDOWN_GRACE_SECONDS=1)
-    receiver.wait_for(1, timeout=20)
+    wait_until(lambda: receiver.requests, timeout=30, message="the call to reach the receiver")
 
     assert first.terminate() == 3  # it abandoned a call
     [left] = executions(db_shared).filter(job_id=job.pk)
