@@ -243,10 +243,18 @@ class UserDetailView(JsonApiView):
 
 FORBID_READ_PREFS = "Forbidden: Cannot access other users preferences"
 FORBID_WRITE_PREFS = "Forbidden: Cannot update other users preferences"
-PREFS_PUT_ERRORS = {
-    400: error_a("Content-Type, JSON or payload problem"), 401: UNAUTHORIZED,
-    403: error_a(FORBID_WRITE_PREFS), 404: error_a("User not found"),
-}
+
+
+def _preferences_docs(envelope, request, *, read_summary: str, write_summary: str):
+    """GET and PUT of a ``_PreferencesView``: both kinds answer the same errors (same checks)."""
+    return extend_schema_view(
+        get=extend_schema(tags=PREFERENCES, responses={
+            200: envelope, 401: UNAUTHORIZED, 403: error_a(FORBID_READ_PREFS),
+            404: error_a("User not found")}, summary=read_summary),
+        put=extend_schema(tags=PREFERENCES, request=request, responses={
+            200: envelope, 400: error_a("Content-Type, JSON or payload problem"), 401: UNAUTHORIZED,
+            403: error_a(FORBID_WRITE_PREFS), 404: error_a("User not found")}, summary=write_summary),
+    )
 
 
 # GET/PUT of one user's preferences, checks in this order: 403 unless self or admin,
@@ -272,15 +280,9 @@ class _PreferencesView(JsonApiView):
         return Response(self.envelope(self.store(user, json_object(request)), "updated"))
 
 
-@extend_schema_view(
-    get=extend_schema(tags=PREFERENCES, responses={
-        200: s.NotificationPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
-        403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
-        summary="Notification preferences (created with defaults on first read)"),
-    put=extend_schema(tags=PREFERENCES, request=s.NotificationPreferencesUpdateSerializer,
-                      responses={200: s.NotificationPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
-                      summary="Change some of the six notification switches"),
-)
+@_preferences_docs(s.NotificationPreferencesEnvelopeSerializer, s.NotificationPreferencesUpdateSerializer,
+                   read_summary="Notification preferences (created with defaults on first read)",
+                   write_summary="Change some of the six notification switches")
 class NotificationPreferencesView(_PreferencesView):
     def load(self, user):
         return services.notification_preferences_get(user=user)
@@ -293,15 +295,9 @@ class NotificationPreferencesView(_PreferencesView):
             "message": f"Notification preferences {verb} successfully", "preferences": prefs})
 
 
-@extend_schema_view(
-    get=extend_schema(tags=PREFERENCES, responses={
-        200: s.UiPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
-        403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
-        summary="Which optional columns the jobs table shows"),
-    put=extend_schema(tags=PREFERENCES, request=s.UiPreferencesUpdateSerializer,
-                      responses={200: s.UiPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
-                      summary="Set the jobs table columns (keys not sent go back to their defaults)"),
-)
+@_preferences_docs(s.UiPreferencesEnvelopeSerializer, s.UiPreferencesUpdateSerializer,
+                   read_summary="Which optional columns the jobs table shows",
+                   write_summary="Set the jobs table columns (keys not sent go back to their defaults)")
 class UiPreferencesView(_PreferencesView):
     def load(self, user):
         return services.ui_preferences_get(user=user)
