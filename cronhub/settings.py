@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "cronhub.api.cors.CorsMiddleware",
     "cronhub.api.middleware.ApiTrailingSlashRedirectMiddleware",
     "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
+    "cronhub.api.middleware.ApiInputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,7 +213,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "cronhub.api.bodies.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -311,6 +312,7 @@ OUTBOUND_CONNECT_TIMEOUT = env.int("OUTBOUND_CONNECT_TIMEOUT", 10, minimum=1, ma
 OUTBOUND_READ_TIMEOUT = env.int("OUTBOUND_READ_TIMEOUT", 30, minimum=1, maximum=3600)
 OUTBOUND_USER_AGENT = f"cronhub/{APP_VERSION}"
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", 2 * 1024 * 1024, minimum=1)
+# Also the largest API request body (413 above it); the CSV upload has its own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(BULK_UPLOAD_MAX_BYTES * 2, 2_621_440)
 
 # --- E-mail (MAIL_* / SMTP_* mapped onto Django's EMAIL_*) --------------------------

@@ -17,7 +17,7 @@ from accounts.api.authentication import RefreshTokenAuthentication
 from accounts.models import User
 from accounts.tokens import access_lifetime_seconds, access_token_for_refresh, token_pair_for
 from cronhub.api.base import JsonApiView, PublicApiView
-from cronhub.api.bodies import json_object, require_json_content_type
+from cronhub.api.bodies import RefusedJson, json_object, require_json_content_type
 from cronhub.api.errors import ApiError, not_found, validation_error
 from cronhub.api.permissions import IsAdmin, IsAuthenticatedUser
 from cronhub.api.schema import (
@@ -49,6 +49,8 @@ def _schema_body(request) -> dict:
         raise validation_error(["body"], NOT_AN_OBJECT, type="model_attributes_type")
     try:
         data = request.data
+    except RefusedJson as problem:  # JSON beyond the limits: say which
+        raise validation_error(["body"], problem.body["message"], type="json_invalid") from None
     except (exceptions.ParseError, exceptions.UnsupportedMediaType):
         raise validation_error(["body"], "JSON decode error", type="json_invalid") from None
     if not isinstance(data, dict):

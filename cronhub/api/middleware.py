@@ -1,9 +1,13 @@
-"""Trailing-slash requests under /api/ answer 307 to the slash-less path (307 keeps method and body)."""
+"""Middleware of the API: trailing-slash redirects, 405 before auth, and the input guard
+(body size, NUL in query strings)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
+
+from cronhub.api.errors import validation_error
 
 
 class ApiTrailingSlashRedirectMiddleware:
@@ -58,3 +62,51 @@ class ApiMethodNotAllowedMiddleware:
             response["Allow"] = ", ".join(m.upper() for m in allowed)
             return response
         return self.get_response(request)
+
+
+class ApiInputGuardMiddleware:
+    """What no API view should have to read: bodies over the size limit and NUL characters
+    in the query string.
+
+    - A body whose ``Content-Length`` exceeds ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is 413
+      ``Request body too large`` before anything reads it (DRF's parsers read the
+      stream whole, without Django's limit). A view that bounds its own body (the
+      CSV upload) says so with ``max_body_bytes = None``.
+    - A query parameter holding a NUL character is a 400 validation error naming the
+      parameter: PostgreSQL cannot compare text with a NUL, and no stored value has one.
+      (Query strings are decoded with replacement characters, so they never carry an
+      unpaired surrogate.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        limit = self._body_limit(request)
+        if limit is not None:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return JsonResponse({"error": "Request body too large",
+                                     "message": f"The request body must be at most {limit} bytes."},
+                                    status=413)
+        for name, items in request.GET.lists():
+            if "\x00" in name or any("\x00" in item for item in items):
+                error = validation_error(["query", name.replace("\x00", "\\x00")],
+                                         "Query values must not contain NUL characters",
+                                         type="string_nul")
+                return JsonResponse(error.body, status=error.status_code)
+        return self.get_response(request)
+
+    @staticmethod
+    def _body_limit(request) -> int | None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            view_class = getattr(resolve(request.path_info).func, "view_class", None)
+        except Resolver404:
+            return limit
+        return getattr(view_class, "max_body_bytes", limit)
