@@ -78,7 +78,7 @@ def timezone_name(value: Any, *, default: str, field: str = "timezone") -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     name = value.strip() if isinstance(value, str) else value
-    if zone(name) is None:
+    if not isinstance(name, str) or zone(name) is None:
         raise InvalidInput("Invalid timezone",
                            f"Unknown time zone {value!r}: use an IANA name such as Asia/Tokyo.", field=field)
     return name

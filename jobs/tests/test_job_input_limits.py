@@ -89,6 +89,17 @@ def test_the_api_refuses_a_zone_file_that_is_not_a_zone(api, owner, team, name):
     assert not Job.objects.exists()
 
 
+@pytest.mark.parametrize("value", [{}, ["Asia/Tokyo"], 9, True])
+def test_a_time_zone_that_is_not_text_is_a_400(api, owner, team, value):
+    response = create(api, owner, timezone=value)
+    assert response.status_code == 400
+    assert response.json()["error"] == "Invalid timezone"
+    preview = api(owner).post("/api/v2/jobs/cron-preview", {"expression": "0 3 * * *", "timezone": value},
+                              format="json")
+    assert preview.status_code == 400
+    assert preview.json()["error"] == "Invalid timezone"
+
+
 @pytest.mark.parametrize("name", NOT_ZONES)
 def test_the_csv_import_refuses_a_zone_file_that_is_not_a_zone(api, owner, team, name):
     error = row_error(upload(api, owner, f"Nightly,0 3 * * *,https://h.example/,{in_a_month()},platform-qa,{name},"))
