@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from cronhub.errors import InvalidInput
-from cronhub.values import check_json, json_loads, timezone_name, truthy
+from cronhub.values import check_json, json_loads, storable_text, timezone_name, truthy
 from jobs import cron
 from jobs.models import Job, scheduler_today
 from taxonomy.models import JobCategory, PicTeam
@@ -94,7 +94,7 @@ def text(value: Any, name: str, *, error: str = "Invalid payload") -> str:
         value = str(value)
     if not isinstance(value, str):
         raise InvalidInput(error, f'"{name}" must be a string.', field=name)
-    value = value.strip()
+    value = storable_text(value.strip(), field=name)
     limit = max_length(name)
     if len(value) > limit:
         raise InvalidInput(error, f'"{name}" must be at most {limit} characters.', field=name)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from cronhub.errors import Conflict, InvalidInput
-from cronhub.values import truthy
+from cronhub.values import storable_text, truthy
 from taxonomy.models import JobCategory, PicTeam, SlugNamed
 
 GENERAL = "general"
@@ -40,7 +40,7 @@ def _text(value: Any, *, model: type[SlugNamed], field: str, noun: str, error: s
     """``value`` trimmed: refused when not a string, empty, or longer than the column."""
     if value is not None and not isinstance(value, str):
         raise InvalidInput(error, f"{noun} must be a string.", field=field)
-    text = (value or "").strip()
+    text = storable_text((value or "").strip(), field=field)
     if not text:
         raise InvalidInput(error, empty, field=field)
     longest = max_length(model, field)

@@ -253,3 +253,31 @@ def test_cron_preview_from_an_old_date_lists_the_fire_times_after_it(api, owner)
         "expression": "0 3 * * *", "from": "1000-01-01", "timezone": "UTC", "count": 2}, format="json")
     assert response.status_code == 200
     assert response.json()["next_runs"] == ["1000-01-01T03:00:00+00:00", "1000-01-02T03:00:00+00:00"]
+
+
+# --- the rules refuse unstorable text whoever calls them (admin actions, commands, CSV) -----
+
+@pytest.mark.dbcompat
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"])
+def test_every_apps_rules_refuse_text_no_database_can_store(admin_user, text):
+    from accounts.services import user_update
+    from cronhub.errors import InvalidInput
+    from integrations.models import SlackSettings
+    from integrations.services import slack_settings_update
+    from jobs import rules as job_rules
+    from taxonomy import services as taxonomy
+    from taxonomy.models import JobCategory, PicTeam
+
+    before = JobCategory.objects.count(), PicTeam.objects.count()
+    with pytest.raises(InvalidInput):
+        taxonomy.create(JobCategory, {"name": text})
+    with pytest.raises(InvalidInput):
+        taxonomy.create(PicTeam, {"name": "Team", "slack_handle": text})
+    with pytest.raises(InvalidInput):
+        slack_settings_update(changes={"channel": text})
+    with pytest.raises(InvalidInput):
+        user_update(actor=admin_user, user=admin_user, changes={"email": f"{text}@example.com"})
+    with pytest.raises(InvalidInput):
+        job_rules.text(text, "name")
+    assert (JobCategory.objects.count(), PicTeam.objects.count()) == before
+    assert all(row.channel != text for row in SlackSettings.objects.all())
