@@ -297,6 +297,14 @@ def dispatch_url(value: str, *, error: str = "Invalid dispatch_url", name: str =
     raise InvalidInput(error, DISPATCH_URL_FORMAT, field=name)
 
 
+def github_token(value: str) -> str:
+    """A token for one run: it travels in an HTTP header, so printable ASCII only."""
+    if not (value.isascii() and value.isprintable()):
+        raise InvalidInput("Invalid payload", '"github_token" must be printable ASCII text.',
+                           field="github_token")
+    return value
+
+
 def check_scheme(url: str | None, *, op: Op) -> None:
     """A webhook is called over HTTP(S): its URL says so."""
     if url and not url.lower().startswith(("http://", "https://")):

@@ -281,3 +281,22 @@ def test_every_apps_rules_refuse_text_no_database_can_store(admin_user, text):
         job_rules.text(text, "name")
     assert (JobCategory.objects.count(), PicTeam.objects.count()) == before
     assert all(row.channel != text for row in SlackSettings.objects.all())
+
+
+# --- found by fuzzing ------------------------------------------------------------------------
+
+def test_a_refused_csv_report_matches_its_documented_schema_as_clients_read_it(api, owner):
+    """Clients and fuzzers read the document as written (objects open to other keys): a
+    report with an ``error`` must match the documented 400 exactly once, not twice."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from drf_spectacular.generators import SchemaGenerator
+    from jsonschema import Draft202012Validator
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    upload = SimpleUploadedFile("jobs.csv", b"name,cron\nnightly,0 3 * * *\n", content_type="text/csv")
+    response = api(owner).post("/api/v2/jobs/bulk-upload", {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    schema = document["paths"]["/api/v2/jobs/bulk-upload"]["post"]["responses"]["400"]["content"][JSON]
+    validator = Draft202012Validator({**schema["schema"], "components": document["components"]})
+    assert [error.message for error in validator.iter_errors(response.json())] == []

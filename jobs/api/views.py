@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -23,7 +23,6 @@ from cronhub.api.bodies import JSONParser, json_body
 from cronhub.api.errors import ApiError, bad_request, not_found
 from cronhub.api.formats import OutOfRange, iso_zoned, parse_instant
 from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure_owner_or_admin
-from cronhub.api.schema import BadRequestSerializer
 from cronhub.values import bool_word
 from jobs import cron, rules, services
 from jobs.api import serializers as s
@@ -295,9 +294,7 @@ class BulkUploadView(RoleByMethod, LiteralJobRoute, APIView):
             "default_github_owner": serializers.CharField(required=False),
             "dry_run": serializers.CharField(required=False, help_text="1/true/yes/y/on → validate only"),
         })}, responses={200: s.ImportReportSerializer, **errors(403, 413),
-                         400: PolymorphicProxySerializer(
-                             component_name="BulkUploadRefused", resource_type_field_name=None,
-                             serializers=[s.ImportReportSerializer, BadRequestSerializer])})
+                         400: s.BulkUploadRefusedSerializer})
     def post(self, request):
         limit = settings.BULK_UPLOAD_MAX_BYTES
         too_large = ApiError(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "File too large",

@@ -114,6 +114,8 @@ def run_overrides(*, job: Job, body: dict) -> dict:
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             raise InvalidInput("Invalid payload", f'"{key}" must be a string.', field=key)
+    if body.get("github_token"):
+        rules.github_token(body["github_token"])
     overrides = {key: body[key] for key in ("metadata", *OVERRIDE_TEXTS) if key in body}
     if run_config(job=job, overrides=overrides).execution_type is None:
         raise InvalidInput("Missing target configuration",

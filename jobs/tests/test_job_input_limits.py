@@ -186,3 +186,18 @@ def test_metadata_within_the_limits_is_stored_as_sent(api, owner, team):
     assert response.status_code == 201
     assert Job.objects.get().metadata == metadata
     assert api(owner).get("/api/v2/jobs").json()["jobs"][0]["metadata"] == metadata
+
+
+# --- a manual run's token ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("token", ["ghp_\U00010274abc", "tok\nen", "t\u00e9st"])
+def test_a_manual_runs_github_token_must_be_header_text(api, owner, team, token):
+    from cronhub.testing.factories import JobFactory
+    from jobs.models import JobExecution
+
+    job = JobFactory(created_by=owner, github=True, target_url=None)
+    response = api(owner).post(f"/api/v2/jobs/{job.id}/execute", {"github_token": token}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"error": "Invalid payload",
+                               "message": '"github_token" must be printable ASCII text.'}
+    assert not JobExecution.objects.exists()
