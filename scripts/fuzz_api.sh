@@ -11,7 +11,8 @@
 # deletes the database at the end. Fails (exit != 0) on any 5xx or any response
 # that does not match the documented schema. One worker: hypothesis trips over
 # itself in schemathesis's threads ("AST constructor recursion depth mismatch").
-# Outbound calls (manual runs, test runs) go to closed local ports and fail fast.
+# GitHub calls and the seeded job's webhook go to closed local ports; every outbound
+# call (fuzzed test-run targets too) is bounded by 2-second timeouts.
 #
 #   bash scripts/fuzz_api.sh                      # every operation
 #   FUZZ_MAX_EXAMPLES=200 bash scripts/fuzz_api.sh
