@@ -92,10 +92,25 @@ class User(AbstractBaseUser, UUIDModel):
             if not verify_passlib_pbkdf2_sha256(raw_password or "", self.password):
                 return False
             self.set_password(raw_password)  # upgrade to Django's hasher
+            self._password = None  # the same password, re-hashed: not a password change
             if self.pk:
                 type(self).objects.filter(pk=self.pk).update(password=self.password)
             return True
         return super().check_password(raw_password)
+
+    def save(self, *args, **kwargs):
+        """A new password (``set_password`` then ``save``, whoever calls them: the API, the
+        admin's forms, ``manage.py changepassword``) revokes every refresh token of the user.
+
+        Django's re-hash on login (a hasher upgrade) clears ``_password`` before saving, so
+        it is not a change.
+        """
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.tokens import refresh_tokens_revoke_all  # tokens import this module's app
+
+            refresh_tokens_revoke_all(self)
 
 
 class NotificationPreferences(TimestampedModel):

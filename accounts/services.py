@@ -104,8 +104,7 @@ def session_logout(*, user: User, access_payload: dict, refresh_token: str | Non
         if payload is not None and str(payload["sub"]) == user.pk:
             identifier = token_identifier(payload, refresh_token)
             if identifier != session:
-                session_blacklist(identifier=identifier, user=user, expires_at_epoch=payload.get("exp"),
-                                  raw=refresh_token)
+                session_blacklist(identifier=identifier, user=user, expires_at_epoch=payload.get("exp"))
                 count += 1
     return count
 
