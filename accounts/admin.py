@@ -8,18 +8,46 @@ are shown read-only, without the token column.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group
 
 from accounts import rules, services
 from accounts.models import NotificationPreferences, Role, UiPreferences, User
+from accounts.throttling import client_address
 from accounts.tokens import BlacklistedToken, OutstandingToken
-from cronhub.errors import CronhubError
+from cronhub.errors import CronhubError, Throttled, Unauthenticated
 from cronhub.forms import add_domain_error
 
 # Access is by role, not by group or permission: the Groups page would only mislead.
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's login page checks credentials the way the API's login does (same service,
+    so the same login throttle and the same hasher work for unknown accounts); a refusal
+    shows the form's usual error, a throttled attempt says how long to wait."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                user = services.login_authenticate(identifier=username, password=password,
+                                                   address=client_address(self.request))
+            except Throttled as error:
+                raise forms.ValidationError(error.text, code="throttled") from None
+            except Unauthenticated:
+                raise self.get_invalid_login_error() from None
+            user.backend = settings.AUTHENTICATION_BACKENDS[0]
+            self.user_cache = user
+            self.confirm_login_allowed(user)
+        return self.cleaned_data
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 class UserAdminForm(forms.ModelForm):

@@ -159,3 +159,18 @@ class UiPreferences(TimestampedModel):
         """The five column switches, defaults filling anything missing or malformed."""
         stored = self.jobs_table_columns if isinstance(self.jobs_table_columns, dict) else {}
         return {key: bool(stored.get(key, default)) for key, default in DEFAULT_JOBS_TABLE_COLUMNS.items()}
+
+
+class LoginThrottleCounter(models.Model):
+    """One login-throttle counter (``accounts.throttling``): attempts in the window that began
+    at ``window_start`` (epoch seconds), for a hashed (account, address) pair or address."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    window_start = models.FloatField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "login_throttle_counters"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
