@@ -5,7 +5,6 @@ import hashlib
 
 import jwt
 import pytest
-from django.core.cache import cache
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User
@@ -242,9 +241,6 @@ class TestThrottling:
     def throttle_on(self, settings):
         settings.LOGIN_THROTTLE_ENABLED = True
         settings.LOGIN_THROTTLE_RATE = "3/min"
-        cache.clear()
-        yield
-        cache.clear()
 
     def test_repeated_failures_for_one_username_are_refused_with_429(self, api, owner):
         client = api()
