@@ -39,6 +39,10 @@ def start_django(**overrides) -> subprocess.CompletedProcess:
         ("SMTP_PORT", "smtp"),
         ("DATABASE_URL", "nosuchdb://x/y"),
         ("CACHE_URL", "nosuchcache://x"),
+        ("LOGIN_THROTTLE_RATE", "ten/min"),
+        ("LOGIN_THROTTLE_ADDRESS_RATE", "0/min"),
+        ("TRUSTED_PROXY_HEADER", "X Forwarded: For"),
+        ("TRUSTED_PROXY_COUNT", "0"),
     ],
 )
 def test_an_invalid_value_stops_start_up_naming_the_variable(variable, value):
