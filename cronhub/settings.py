@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cronhub.api.cors.CorsMiddleware",
+    # Inside CORS, so a 503 for an unreachable database still carries the CORS headers.
+    "cronhub.api.middleware.DatabaseUnavailableMiddleware",
     "cronhub.api.middleware.ApiTrailingSlashRedirectMiddleware",
     "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -25,6 +25,9 @@ conftest lists this module in ``pytest_plugins``):
     hung up (or when the body was complete: ``drip_server.completed`` counts those).
 ``silent_server``  SilentServer: accepts connections, reads what comes, never answers.
     ``silent_server.url_for("/hook")``; ``silent_server.connections`` counts accepted connections.
+``TcpProxy(host, port)``  forwards 127.0.0.1:<proxy.port> to a server (a database, say);
+    ``proxy.cut()`` drops every connection and refuses new ones (an outage), ``proxy.restore()``
+    accepts again on the same port. Used with ``with TcpProxy(...) as proxy:``.
 ``smtp_server``  aiosmtpd server; switches Django to the SMTP backend pointing at it.
     ``smtp_server.messages`` → parsed ``email.message.EmailMessage`` objects,
     ``smtp_server.envelopes`` → aiosmtpd envelopes (``rcpt_tos``, ``mail_from``).
@@ -324,6 +327,93 @@ class SilentServer:
         for conn in [*self._sockets, self._listener]:
             if conn is not None:
                 conn.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to ``(host, port)``; ``cut()`` makes the target unreachable."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)  # wakes the other direction's thread
+                except OSError:
+                    pass
+                end.close()
+                with self._lock:
+                    self._open.discard(end)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:  # closed by cut() or stop()
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def restore(self) -> TcpProxy:
+        """Accept connections (again), on the same port as before."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept, args=(listener,), name=f"TcpProxy:{self.port}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def cut(self) -> None:
+        """Drop every forwarded connection and refuse new ones until ``restore()``."""
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self._lock:
+            sockets, self._open = list(self._open), set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    start = restore
+    stop = cut
 
     def __enter__(self):
         return self.start()
