@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cronhub.testing.servers import RecordingServer
-from integrations import http
+from integrations import github, http
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +87,18 @@ def test_a_per_read_timeout_shorter_than_the_deadline_still_applies(settings, we
 
     with pytest.raises(http.OutboundError, match=r"within 0.5 s \(read timeout\)"):
         http.request("GET", webhook_server.url_for("/slow"), deadline=10)
+
+
+def test_a_github_dispatch_shares_one_deadline_across_its_workflow_name_fallbacks(fake_github):
+    # Every name answers 404 after 0.8 s: each request alone is quick, the three together
+    # outlast the dispatch's 2 s, so it ends with the deadline instead of the last 404.
+    base = "/repos/acme/api/actions/workflows"
+    fake_github.reply(path=f"{base}/ci/dispatches", status=404, body={"message": "Not Found"}, delay=0.8)
+    fake_github.reply(path=f"{base}/ci.yml/dispatches", status=404, body={"message": "Not Found"}, delay=0.8)
+    fake_github.reply(path=f"{base}/ci.yaml/dispatches", status=404, body={"message": "Not Found"}, delay=0.8)
+
+    result = github.workflow_dispatch(owner="acme", repo="api", workflow="ci", ref="main", inputs={},
+                                      token=fake_github.TOKEN, deadline=2)
+
+    assert result.status is None
+    assert result.error.endswith("within 2 s (total timeout)")
