@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cronhub.api.cors.CorsMiddleware",
+    # Inside CORS, so a 503 for an unreachable database still carries the CORS headers.
+    "cronhub.api.middleware.DatabaseUnavailableMiddleware",
     "cronhub.api.middleware.ApiTrailingSlashRedirectMiddleware",
     "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -320,6 +322,8 @@ FRONTEND_BASE_URL = env.str("FRONTEND_BASE_URL", "http://localhost:5173").rstrip
 WEBHOOK_BLOCK_PRIVATE = env.bool("WEBHOOK_BLOCK_PRIVATE", False)
 OUTBOUND_CONNECT_TIMEOUT = env.int("OUTBOUND_CONNECT_TIMEOUT", 10, minimum=1, maximum=300)
 OUTBOUND_READ_TIMEOUT = env.int("OUTBOUND_READ_TIMEOUT", 30, minimum=1, maximum=3600)
+# One outbound call in all: connect, TLS, sending, every read and every redirect.
+OUTBOUND_TOTAL_TIMEOUT = env.int("OUTBOUND_TOTAL_TIMEOUT", 30, minimum=1, maximum=3600)
 OUTBOUND_USER_AGENT = f"cronhub/{APP_VERSION}"
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", 2 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(BULK_UPLOAD_MAX_BYTES * 2, 2_621_440)

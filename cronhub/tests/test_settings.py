@@ -37,6 +37,8 @@ def start_django(**overrides) -> subprocess.CompletedProcess:
         ("DEBUG", "maybe"),
         ("JWT_ACCESS_TOKEN_EXPIRES", "1h"),
         ("SMTP_PORT", "smtp"),
+        ("OUTBOUND_TOTAL_TIMEOUT", "0"),
+        ("OUTBOUND_TOTAL_TIMEOUT", "30s"),
         ("DATABASE_URL", "nosuchdb://x/y"),
         ("CACHE_URL", "nosuchcache://x"),
         ("LOGIN_THROTTLE_RATE", "ten/min"),
