@@ -11,10 +11,14 @@ from django.conf import settings
 from integrations import http
 
 
-def webhook_call(*, url: str, metadata: dict | None,
-                 timeout: tuple[float, float] | None = None) -> http.HttpResponse:
-    """Call the webhook; raises ``http.OutboundError`` when there is no HTTP answer."""
+def webhook_call(*, url: str, metadata: dict | None, timeout: tuple[float, float] | None = None,
+                 deadline: http.Deadline | float | None = None) -> http.HttpResponse:
+    """Call the webhook; raises ``http.OutboundError`` when there is no HTTP answer.
+
+    ``deadline`` bounds the whole call (``http.call_deadline_seconds()`` when None).
+    """
     if metadata:
-        return http.request("POST", url, json=metadata, timeout=timeout,
+        return http.request("POST", url, json=metadata, timeout=timeout, deadline=deadline,
                             block_private=settings.WEBHOOK_BLOCK_PRIVATE)
-    return http.request("GET", url, timeout=timeout, block_private=settings.WEBHOOK_BLOCK_PRIVATE)
+    return http.request("GET", url, timeout=timeout, deadline=deadline,
+                        block_private=settings.WEBHOOK_BLOCK_PRIVATE)

@@ -15,6 +15,7 @@ from accounts import services
 from accounts.api import serializers as s
 from accounts.api.authentication import RefreshTokenAuthentication
 from accounts.models import User
+from accounts.throttling import client_address
 from accounts.tokens import access_lifetime_seconds, access_token_for_refresh, token_pair_for
 from cronhub.api.base import JsonApiView, PublicApiView
 from cronhub.api.bodies import RefusedJson, json_object, require_json_content_type
@@ -36,11 +37,6 @@ PREFERENCES = ["preferences"]
 
 
 NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
-
-
-def client_address(request) -> str:
-    """The address the login throttle counts failures for."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _schema_body(request) -> dict:

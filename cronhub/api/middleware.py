@@ -1,13 +1,56 @@
-"""Middleware of the API: trailing-slash redirects, 405 before auth, and the input guard
+"""Request-level answers the views never see: trailing-slash redirects and unknown methods
+under /api/, 503 for any page whose database cannot be reached, and the API's input guard
 (body size, NUL in query strings)."""
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
-from cronhub.api.errors import validation_error
+from cronhub.api.errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    DATABASE_UNAVAILABLE_BODY,
+    database_unavailable,
+    validation_error,
+)
+
+log = logging.getLogger("cronhub.api")
+
+DATABASE_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Service unavailable</title></head>
+<body><h1>Service unavailable</h1><p>The database is unavailable; try again shortly.</p></body></html>
+"""
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that fails because the database cannot be reached answers 503 with ``Retry-After``.
+
+    The API's views answer that themselves (the DRF exception handler); this covers the
+    rest: the admin and any other page get a plain 503 page, an ``/api/`` path outside DRF
+    the API's JSON shape. Never Django's 500 page, which with DEBUG on would show the
+    database settings and host.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not database_unavailable(exception):
+            return None
+        log.warning("Database unavailable in %s: %s", request.path, exception)
+        if request.path.startswith("/api/"):
+            response = JsonResponse(DATABASE_UNAVAILABLE_BODY, status=503)
+        else:
+            response = HttpResponse(DATABASE_UNAVAILABLE_PAGE, status=503,
+                                    content_type="text/html; charset=utf-8")
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
 
 
 class ApiTrailingSlashRedirectMiddleware:

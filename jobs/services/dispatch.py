@@ -248,6 +248,7 @@ def test_run_target(body: dict) -> dict:
 
 
 def _test_run_timeout(timeout_seconds) -> tuple[float, float]:
+    # The second value is also the whole call's deadline (job_test_run passes it).
     low, high = TEST_RUN_TIMEOUT_RANGE
     seconds = min(high, max(low, float(timeout_seconds if timeout_seconds is not None else 10)))
     return (min(float(settings.OUTBOUND_CONNECT_TIMEOUT), seconds), seconds)
@@ -272,7 +273,8 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
     timeout = _test_run_timeout(timeout_seconds)
     if _clean(target_url):
         try:
-            response = webhook.webhook_call(url=_clean(target_url), metadata=metadata, timeout=timeout)
+            response = webhook.webhook_call(url=_clean(target_url), metadata=metadata, timeout=timeout,
+                                            deadline=timeout[1])
         except outbound.OutboundError as exc:
             return _request_failed("webhook", str(exc), refused=exc.refused)
         return TestRunResult(
@@ -289,7 +291,7 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
                              message="Set GITHUB_TOKEN in backend .env to test-run GitHub workflows.")
     result = github.workflow_dispatch(owner=owner, repo=repo, workflow=workflow,
                                       ref=dispatch_ref(metadata), inputs=metadata, token=token,
-                                      timeout=timeout)
+                                      timeout=timeout, deadline=timeout[1])
     if result.status is None:
         return _request_failed("github", result.error or "", refused=result.refused)
     return TestRunResult(
