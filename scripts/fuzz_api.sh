@@ -23,8 +23,8 @@
 #
 # Last full runs (schemathesis 4.32.5, seed 20251218, FUZZ_MAX_EXAMPLES=50, phases
 # coverage + fuzzing + stateful), 55 operations then the self-demotion one:
-#   SQLite:     3517 + 100 cases, 0 server errors, 0 schema failures
-#   PostgreSQL: 3579 + 100 cases, 0 server errors, 0 schema failures
+#   SQLite:     3485 + 100 cases, 0 server errors, 0 schema failures
+#   PostgreSQL: 3554 + 100 cases, 0 server errors, 0 schema failures
 # (The self-demotion run ends in 401s once a case has deactivated the admin: expected.)
 source "$(dirname "$0")/_venv.sh"
 ensure_venv requirements-dev.txt
