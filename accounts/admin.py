@@ -1,23 +1,53 @@
 """Users in the admin: role, active flag and a password field (hashed on save).
 
 Only role admin reaches the admin site (``User.is_staff``); users and viewers
-are sent to the login page and use the app/API instead.
+are sent to the login page and use the app/API instead. The refresh-token tables
+are shown read-only, without the token column.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group
 
 from accounts import rules, services
 from accounts.models import NotificationPreferences, Role, UiPreferences, User
-from cronhub.errors import CronhubError
+from accounts.throttling import client_address
+from accounts.tokens import BlacklistedToken, OutstandingToken
+from cronhub.errors import CronhubError, Throttled, Unauthenticated
 from cronhub.forms import add_domain_error
 
 # Access is by role, not by group or permission: the Groups page would only mislead.
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's login page checks credentials the way the API's login does (same service,
+    so the same login throttle and the same hasher work for unknown accounts); a refusal
+    shows the form's usual error, a throttled attempt says how long to wait."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            try:
+                user = services.login_authenticate(identifier=username, password=password,
+                                                   address=client_address(self.request))
+            except Throttled as error:
+                raise forms.ValidationError(error.text, code="throttled") from None
+            except Unauthenticated:
+                raise self.get_invalid_login_error() from None
+            user.backend = settings.AUTHENTICATION_BACKENDS[0]
+            self.user_cache = user
+            self.confirm_login_allowed(user)
+        return self.cleaned_data
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 class UserAdminForm(forms.ModelForm):
@@ -169,3 +199,62 @@ class UiPreferencesAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+# --- refresh tokens: read-only, never the token itself ------------------------------------------
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for _model in (OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(_ReadOnlyAdmin):
+    """Refresh tokens handed out: their id, owner and lifetime (revocation needs no more)."""
+
+    list_display = ["jti", "user", "created_at", "expires_at", "revoked"]
+    list_select_related = ["user"]
+    search_fields = ["jti", "user__username"]
+    ordering = ["-created_at"]
+    fields = ["jti", "user", "created_at", "expires_at", "revoked"]
+    readonly_fields = fields
+
+    @admin.display(boolean=True)
+    def revoked(self, obj) -> bool:
+        return BlacklistedToken.objects.filter(token=obj).exists()
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(_ReadOnlyAdmin):
+    list_display = ["token_jti", "token_user", "token_expires_at", "blacklisted_at"]
+    list_select_related = ["token__user"]
+    search_fields = ["token__jti", "token__user__username"]
+    ordering = ["-blacklisted_at"]
+    fields = ["token_jti", "token_user", "token_expires_at", "blacklisted_at"]
+    readonly_fields = fields
+
+    @admin.display(description="jti", ordering="token__jti")
+    def token_jti(self, obj) -> str:
+        return obj.token.jti
+
+    @admin.display(description="user", ordering="token__user__username")
+    def token_user(self, obj):
+        return obj.token.user
+
+    @admin.display(description="expires at", ordering="token__expires_at")
+    def token_expires_at(self, obj):
+        return obj.token.expires_at

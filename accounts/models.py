@@ -92,10 +92,25 @@ class User(AbstractBaseUser, UUIDModel):
             if not verify_passlib_pbkdf2_sha256(raw_password or "", self.password):
                 return False
             self.set_password(raw_password)  # upgrade to Django's hasher
+            self._password = None  # the same password, re-hashed: not a password change
             if self.pk:
                 type(self).objects.filter(pk=self.pk).update(password=self.password)
             return True
         return super().check_password(raw_password)
+
+    def save(self, *args, **kwargs):
+        """A new password (``set_password`` then ``save``, whoever calls them: the API, the
+        admin's forms, ``manage.py changepassword``) revokes every refresh token of the user.
+
+        Django's re-hash on login (a hasher upgrade) clears ``_password`` before saving, so
+        it is not a change.
+        """
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.tokens import refresh_tokens_revoke_all  # tokens import this module's app
+
+            refresh_tokens_revoke_all(self)
 
 
 class NotificationPreferences(TimestampedModel):
@@ -144,3 +159,18 @@ class UiPreferences(TimestampedModel):
         """The five column switches, defaults filling anything missing or malformed."""
         stored = self.jobs_table_columns if isinstance(self.jobs_table_columns, dict) else {}
         return {key: bool(stored.get(key, default)) for key, default in DEFAULT_JOBS_TABLE_COLUMNS.items()}
+
+
+class LoginThrottleCounter(models.Model):
+    """One login-throttle counter (``accounts.throttling``): attempts in the window that began
+    at ``window_start`` (epoch seconds), for a hashed (account, address) pair or address."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    window_start = models.FloatField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "login_throttle_counters"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -17,7 +17,7 @@ from django.core.validators import validate_email
 
 from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, Role, User
 from cronhub.errors import Conflict, InvalidInput
-from cronhub.values import truthy
+from cronhub.values import storable_text, truthy
 
 USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 USERNAME_MIN_LENGTH = 3
@@ -41,7 +41,7 @@ def max_length(name: str) -> int:
 def _text(value: Any, *, error: str, field: str) -> str:
     if not isinstance(value, str):
         raise InvalidInput(error, f"{field} must be a string.", field=field)
-    return value
+    return storable_text(value, field=field)
 
 
 def username(value: Any, *, field: str = "username") -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts import rules
 from accounts.models import (
@@ -16,7 +18,7 @@ from accounts.models import (
     UiPreferences,
     User,
 )
-from accounts.throttling import login_failure_record, login_success_record, login_throttle_check
+from accounts.throttling import login_attempt_begin, login_attempt_succeeded
 from accounts.tokens import (
     REFRESH,
     TokenRejected,
@@ -65,24 +67,33 @@ ACCOUNT_INACTIVE = "Account is inactive. Contact administrator."
 def login_authenticate(*, identifier: str, password: str, address: str) -> User:
     """The user whose username or e-mail is exactly ``identifier`` (trimmed) and whose password matches.
 
-    Refusals are 401s whose text clients show as is; an inactive account is told
-    so even before its password is checked, as clients expect. Failed attempts
-    feed the login throttle.
+    Used by the API's logins and the admin's login page alike. The attempt is counted
+    by the login throttle (``accounts.throttling``) before the password is evaluated:
+    over the limit is :class:`Throttled`. Refusals are 401s whose text clients show as
+    is; an inactive account is told so, as clients expect. An unknown or inactive
+    account still costs one run of the password hasher, so the response time does not
+    tell which accounts exist.
     """
     identifier = identifier.strip()
-    login_throttle_check(username=identifier, address=address)
     user = User.objects.filter(Q(username=identifier) | Q(email=identifier)).order_by("created_at").first()
-    if user is None:
-        login_failure_record(username=identifier, address=address)
-        raise Unauthenticated(INVALID_CREDENTIALS)
-    if not user.is_active:
-        login_failure_record(username=identifier, address=address)
-        raise Unauthenticated(ACCOUNT_INACTIVE)
+    account = _throttle_account(user, identifier)
+    login_attempt_begin(account=account, address=address)
+    if user is None or not user.is_active:
+        make_password(password)  # the hasher's work a real check would do (as Django's ModelBackend)
+        raise Unauthenticated(INVALID_CREDENTIALS if user is None else ACCOUNT_INACTIVE)
     if not user.check_password(password):
-        login_failure_record(username=identifier, address=address)
         raise Unauthenticated(INVALID_CREDENTIALS)
-    login_success_record(username=identifier)
+    login_attempt_succeeded(account=account, address=address)
     return user
+
+
+def _throttle_account(user: User | None, identifier: str) -> str:
+    """What the throttle counts an attempt against: the account, however it was named."""
+    if user is None:  # another letter case of a username or e-mail still names that account
+        lowered = identifier.lower()  # Lower() on both sides: MySQL's LIKE may be case-sensitive
+        user = (User.objects.alias(lower_username=Lower("username"), lower_email=Lower("email"))
+                .filter(Q(lower_username=lowered) | Q(lower_email=lowered)).order_by("created_at").first())
+    return f"user:{user.pk}" if user is not None else f"name:{identifier.lower()}"
 
 
 def session_logout(*, user: User, access_payload: dict, refresh_token: str | None = None) -> int:
@@ -104,8 +115,7 @@ def session_logout(*, user: User, access_payload: dict, refresh_token: str | Non
         if payload is not None and str(payload["sub"]) == user.pk:
             identifier = token_identifier(payload, refresh_token)
             if identifier != session:
-                session_blacklist(identifier=identifier, user=user, expires_at_epoch=payload.get("exp"),
-                                  raw=refresh_token)
+                session_blacklist(identifier=identifier, user=user, expires_at_epoch=payload.get("exp"))
                 count += 1
     return count
 

@@ -7,6 +7,11 @@ refresh token carries a ``jti`` and every access token minted from it carries th
 same value as ``sid``, so logging out with an access token can blacklist the
 refresh token of that session (SimpleJWT's ``token_blacklist`` tables).
 
+Refresh tokens are never stored: ``OutstandingToken`` keeps what revocation needs
+(the jti, the user, the expiry) and an empty ``token`` column, whoever writes the
+row (:func:`outstanding_token_erase` runs before every save). A password change
+blacklists every refresh token of the user (:func:`refresh_tokens_revoke_all`).
+
 Decoding is done here rather than by SimpleJWT's ``Token`` because the contract
 has its own 401 texts and accepts legacy tokens that have no ``jti`` or ``type``.
 """
@@ -20,6 +25,7 @@ from typing import Any
 
 import jwt
 from django.conf import settings
+from django.db.models.signals import pre_save
 from django.utils import timezone
 from rest_framework_simplejwt import tokens as sj_tokens
 from rest_framework_simplejwt.settings import api_settings
@@ -68,7 +74,7 @@ class RefreshToken(sj_tokens.RefreshToken):
         token["role"] = user.role
         token["email"] = user.email
         OutstandingToken.objects.create(
-            user=user, jti=token["jti"], token=str(token), created_at=token.current_time,
+            user=user, jti=token["jti"], token="", created_at=token.current_time,
             expires_at=datetime_from_epoch(token["exp"]),
         )
         return token
@@ -153,13 +159,32 @@ def refresh_token_is_blacklisted(payload: dict[str, Any], raw: str) -> bool:
     return BlacklistedToken.objects.filter(token__jti=token_identifier(payload, raw)).exists()
 
 
-def session_blacklist(*, identifier: str, user, expires_at_epoch: int | None = None,
-                      raw: str = "") -> None:
+def session_blacklist(*, identifier: str, user, expires_at_epoch: int | None = None) -> None:
     """Blacklist the refresh token known by ``identifier`` so it can no longer be refreshed."""
     expires_at = (datetime_from_epoch(expires_at_epoch) if isinstance(expires_at_epoch, int)
                   else timezone.now() + dt.timedelta(seconds=settings.JWT_REFRESH_TOKEN_EXPIRES))
     outstanding, _ = OutstandingToken.objects.get_or_create(
         jti=identifier,
-        defaults={"user": user, "token": raw, "created_at": timezone.now(), "expires_at": expires_at},
+        defaults={"user": user, "token": "", "created_at": timezone.now(), "expires_at": expires_at},
     )
     BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+def refresh_tokens_revoke_all(user) -> int:
+    """Blacklist every refresh token of ``user`` that is not yet (a password change); how many."""
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True,
+                                           expires_at__gt=timezone.now())
+    rows = [BlacklistedToken(token=outstanding) for outstanding in live]
+    BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def outstanding_token_erase(sender, instance, **kwargs) -> None:
+    """``pre_save`` of ``OutstandingToken``: the token text is never written (SimpleJWT's own
+    code paths would store it whole); the jti identifies the token for revocation."""
+    instance.token = ""
+
+
+def outstanding_token_erasure_connect() -> None:
+    pre_save.connect(outstanding_token_erase, sender=OutstandingToken,
+                     dispatch_uid="accounts.outstanding_token_erase")

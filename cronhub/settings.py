@@ -69,8 +69,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "cronhub.api.cors.CorsMiddleware",
+    # Inside CORS, so a 503 for an unreachable database still carries the CORS headers.
+    "cronhub.api.middleware.DatabaseUnavailableMiddleware",
     "cronhub.api.middleware.ApiTrailingSlashRedirectMiddleware",
     "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
+    "cronhub.api.middleware.ApiInputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -212,7 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "cronhub.api.bodies.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -223,12 +226,23 @@ REST_FRAMEWORK = {
     # answered by the CORS middleware before any view.
     "DEFAULT_METADATA_CLASS": None,
 }
+# Login throttle (accounts/throttling.py): attempts per (account, client address) and per
+# client address, counted in the database; the client address from a trusted proxy header.
 LOGIN_THROTTLE_ENABLED = env.bool("LOGIN_THROTTLE_ENABLED", not TESTING)
+_RATE = r"\d+\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)"
 LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", "10/min")
-if not re.fullmatch(r"\d+\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)", LOGIN_THROTTLE_RATE, re.I):
+# Empty: the same as LOGIN_THROTTLE_RATE.
+LOGIN_THROTTLE_ADDRESS_RATE = env.str("LOGIN_THROTTLE_ADDRESS_RATE", "")
+for _name, _rate in (("LOGIN_THROTTLE_RATE", LOGIN_THROTTLE_RATE),
+                     ("LOGIN_THROTTLE_ADDRESS_RATE", LOGIN_THROTTLE_ADDRESS_RATE or LOGIN_THROTTLE_RATE)):
+    if not re.fullmatch(_RATE, _rate, re.I) or int(_rate.split("/")[0]) < 1:
+        raise ImproperlyConfigured(f"{_name}: expected N/s, N/min, N/hour or N/day, got {_rate!r}")
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", "")
+if TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEADER):
     raise ImproperlyConfigured(
-        f"LOGIN_THROTTLE_RATE: expected N/s, N/min, N/hour or N/day, got {LOGIN_THROTTLE_RATE!r}"
+        f"TRUSTED_PROXY_HEADER: expected a header name such as X-Forwarded-For, got {TRUSTED_PROXY_HEADER!r}"
     )
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 1, minimum=1, maximum=20)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": APP_NAME,
@@ -259,10 +273,10 @@ CORS_PREFLIGHT_MAX_AGE = 600
 CORS_ALLOW_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 EXPOSE_ERROR_DETAILS = env.bool("EXPOSE_ERROR_DETAILS", DEBUG)
 
-# --- Cache (login throttling counters) ----------------------------------------
-# A file cache by default so every web process on a host shares the counters
-# (a per-process memory cache would let each gunicorn worker count on its own);
-# rediscache://host:6379/1 (needs the `redis` package) shares them across hosts.
+# --- Cache ---------------------------------------------------------------------
+# Django's cache. Nothing of cronhub's own depends on it (the login throttle counts in
+# the database); a file cache by default so every web process on a host shares it,
+# rediscache://host:6379/1 (needs the `redis` package) across hosts.
 _cache_default = "locmemcache://" if TESTING else f"filecache://{BASE_DIR / 'var' / 'cache'}"
 CACHE_URL = env.str("CACHE_URL", "") or _cache_default
 try:
@@ -309,8 +323,11 @@ FRONTEND_BASE_URL = env.str("FRONTEND_BASE_URL", "http://localhost:5173").rstrip
 WEBHOOK_BLOCK_PRIVATE = env.bool("WEBHOOK_BLOCK_PRIVATE", False)
 OUTBOUND_CONNECT_TIMEOUT = env.int("OUTBOUND_CONNECT_TIMEOUT", 10, minimum=1, maximum=300)
 OUTBOUND_READ_TIMEOUT = env.int("OUTBOUND_READ_TIMEOUT", 30, minimum=1, maximum=3600)
+# One outbound call in all: connect, TLS, sending, every read and every redirect.
+OUTBOUND_TOTAL_TIMEOUT = env.int("OUTBOUND_TOTAL_TIMEOUT", 30, minimum=1, maximum=3600)
 OUTBOUND_USER_AGENT = f"cronhub/{APP_VERSION}"
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", 2 * 1024 * 1024, minimum=1)
+# Also the largest API request body (413 above it); the CSV upload has its own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(BULK_UPLOAD_MAX_BYTES * 2, 2_621_440)
 
 # --- E-mail (MAIL_* / SMTP_* mapped onto Django's EMAIL_*) --------------------------

@@ -10,7 +10,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-# Manual runs dispatch inside the request (10 s outbound timeouts), so leave room.
+# Manual runs dispatch inside the request (OUTBOUND_TOTAL_TIMEOUT, 30 s by default), so leave room.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5

@@ -69,8 +69,14 @@ def _run_details(response: http.HttpResponse) -> tuple[int | None, str | None]:
 
 
 def workflow_dispatch(*, owner: str, repo: str, workflow: str, ref: str, inputs: dict, token: str,
-                      timeout: tuple[float, float] | None = None) -> DispatchResult:
-    """Dispatch a workflow run; never raises for HTTP or network failures."""
+                      timeout: tuple[float, float] | None = None,
+                      deadline: http.Deadline | float | None = None) -> DispatchResult:
+    """Dispatch a workflow run; never raises for HTTP or network failures.
+
+    One deadline (``http.call_deadline_seconds()`` when None) bounds every request
+    this makes, the workflow-name fallbacks and the retry without run details included.
+    """
+    deadline = http.as_deadline(deadline)
     headers = {
         "Authorization": f"Bearer {token}",
         "Accept": "application/vnd.github+json",
@@ -84,11 +90,13 @@ def workflow_dispatch(*, owner: str, repo: str, workflow: str, ref: str, inputs:
                f"/actions/workflows/{quote(name, safe='')}/dispatches")
         try:
             # A renamed repository answers 307 (same method): followed, each hop checked.
-            response = http.request("POST", url, json=payload, headers=headers, timeout=timeout)
+            response = http.request("POST", url, json=payload, headers=headers, timeout=timeout,
+                                    deadline=deadline)
             if response.status == 422 and "return_run_details" in response.text:
                 # A GitHub Enterprise Server that predates the flag: dispatch without it.
                 payload = {"ref": ref, "inputs": inputs}
-                response = http.request("POST", url, json=payload, headers=headers, timeout=timeout)
+                response = http.request("POST", url, json=payload, headers=headers, timeout=timeout,
+                                        deadline=deadline)
         except http.OutboundError as exc:
             return DispatchResult(status=None, workflow=name, error=str(exc), refused=exc.refused)
         run_id, run_url = _run_details(response)

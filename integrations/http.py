@@ -1,9 +1,19 @@
 """The one way cronhub makes an outbound HTTP request (GitHub, webhooks, Slack).
 
-Every request has connect/read timeouts, cronhub's User-Agent, a bounded body,
-no proxy from the environment (a proxy would hide the address the guard checks),
-and connects only to an address the outbound-URL guard accepted. Redirects are
-followed by hand so each hop is checked again (docs/execution.md).
+Every request has one total deadline (connect, TLS handshake, sending, every read
+and every redirect together; ``OUTBOUND_TOTAL_TIMEOUT`` unless the caller gives its
+own), per-operation connect/read timeouts inside it, cronhub's User-Agent, a bounded
+body, no proxy from the environment (a proxy would hide the address the guard
+checks), and connects only to an address the outbound-URL guard accepted. Redirects
+are followed by hand so each hop is checked again (docs/execution.md).
+
+How the deadline holds however a peer drips bytes: requests and urllib3 only know
+per-socket-operation timeouts, so the sockets of cronhub's sessions check the
+calling thread's deadline before every send and receive and give that operation
+only the time left (or fail it at once when none is left). A peer that sends one
+byte just before each read would time out therefore still cannot stretch the call.
+The one step outside it is the DNS lookup, bounded by the system resolver's own
+timeouts.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 import functools
 import socket
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -41,6 +52,40 @@ class OutboundError(Exception):
         self.refused = refused
 
 
+class Deadline:
+    """The moment by which one whole outbound call must be done.
+
+    A caller that makes several requests for one piece of work (the GitHub
+    dispatch's workflow-name fallbacks) passes one Deadline to all of them.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = float(seconds)
+        self._at = time.monotonic() + self.seconds
+
+    def remaining(self) -> float:
+        return self._at - time.monotonic()
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+def call_deadline_seconds() -> float:
+    """How long one outbound call of a run may take in all (``OUTBOUND_TOTAL_TIMEOUT``).
+
+    A run that started its call at T has its answer, or has given up, by T plus this.
+    """
+    return float(settings.OUTBOUND_TOTAL_TIMEOUT)
+
+
+def as_deadline(deadline: Deadline | float | None) -> Deadline:
+    """A Deadline as is, a number of seconds from now, or None for ``call_deadline_seconds()``."""
+    if isinstance(deadline, Deadline):
+        return deadline
+    return Deadline(call_deadline_seconds() if deadline is None else deadline)
+
+
 @dataclass
 class HttpResponse:
     status: int
@@ -61,9 +106,81 @@ class HttpResponse:
             return None
 
 
+# --- the calling thread's deadline, checked by every socket operation -----------------
+@dataclass
+class _Limits:
+    deadline: Deadline
+    per_operation: float  # the read timeout: no single send or receive waits longer
+
+
+_active = threading.local()
+
+
+def _limits() -> _Limits | None:
+    return getattr(_active, "limits", None)
+
+
+class _DeadlineIO:
+    """Gives each send and receive only the time left before the call's deadline.
+
+    Mixed into the socket classes of cronhub's connections (see ``_bounded``); a
+    socket used outside a call (no deadline in this thread) behaves as usual.
+    """
+
+    __slots__ = ()
+
+    def _within_deadline(self) -> None:
+        limits = _limits()
+        if limits is None:
+            return
+        left = limits.deadline.remaining()
+        if left <= 0:
+            raise TimeoutError("the call's total deadline has passed")
+        self.settimeout(min(limits.per_operation, left))
+
+    def recv(self, *args, **kwargs):
+        self._within_deadline()
+        return super().recv(*args, **kwargs)
+
+    def recv_into(self, *args, **kwargs):
+        self._within_deadline()
+        return super().recv_into(*args, **kwargs)
+
+    def send(self, *args, **kwargs):
+        self._within_deadline()
+        return super().send(*args, **kwargs)
+
+    def sendall(self, *args, **kwargs):
+        self._within_deadline()
+        return super().sendall(*args, **kwargs)
+
+
+@functools.cache
+def _deadline_class(cls: type) -> type:
+    return type(f"Deadline{cls.__name__}", (_DeadlineIO, cls), {"__slots__": ()})
+
+
+def _bounded(sock):
+    """The same socket, its operations now bounded by the calling thread's deadline."""
+    if isinstance(sock, socket.socket) and not isinstance(sock, _DeadlineIO):
+        # Only methods are added (no state), so the instance can change class in place;
+        # TLS sockets are made by the SSL context, hence this rather than a constructor.
+        sock.__class__ = _deadline_class(type(sock))
+    return sock
+
+
 # --- connections pinned to guard-approved addresses ---------------------------------
 class _GuardedConnectionMixin:
     block_private = False
+
+    def _connect_timeout(self) -> float | None:
+        limits = _limits()
+        if limits is None:
+            return self.timeout
+        left = limits.deadline.remaining()
+        if left <= 0:
+            raise ConnectTimeoutError(self, f"Connection to {self.host}: the call's deadline has passed")
+        return left if self.timeout is None else min(self.timeout, left)
 
     def _new_conn(self) -> socket.socket:
         # Resolve once, check every address, then connect to those exact addresses:
@@ -71,13 +188,18 @@ class _GuardedConnectionMixin:
         addresses = urlguard.allowed_addresses(self._dns_host, self.port, block_private=self.block_private)
         last_error: OSError | None = None
         for address in addresses:
+            timeout = self._connect_timeout()
             try:
-                return urllib3_connection.create_connection(
+                sock = urllib3_connection.create_connection(
                     (address, self.port),
-                    self.timeout,
+                    timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
+                # The TLS handshake that may follow gets only what is left of the call
+                # (it is one operation with one timeout for all its round trips).
+                sock.settimeout(self._connect_timeout())
+                return _bounded(sock)
             except TimeoutError as exc:
                 raise ConnectTimeoutError(
                     self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
@@ -85,6 +207,10 @@ class _GuardedConnectionMixin:
             except OSError as exc:
                 last_error = exc
         raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = _bounded(self.sock)  # after a TLS handshake, the TLS socket
 
 
 @functools.cache
@@ -171,15 +297,35 @@ def _read_body(response: requests.Response) -> str:
     return raw.decode(response.encoding or "utf-8", errors="replace")
 
 
+def _deadline_passed(url: str, deadline: Deadline) -> OutboundError:
+    host = urlsplit(url).netloc or url
+    return OutboundError(f"No complete response from {host} within {deadline.seconds:g} s (total timeout)")
+
+
 def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | None = None,
-            timeout: tuple[float, float] | None = None, block_private: bool = False,
-            follow_redirects: bool = True) -> HttpResponse:
+            timeout: tuple[float, float] | None = None, deadline: Deadline | float | None = None,
+            block_private: bool = False, follow_redirects: bool = True) -> HttpResponse:
     """Send one request (following up to MAX_REDIRECTS checked redirects).
 
+    ``deadline`` bounds the whole call, redirects included: a Deadline shared with
+    other requests, a number of seconds from now, or None for ``call_deadline_seconds()``.
+    ``timeout`` is the (connect, read) limit of any single socket operation within it.
     Returns the final response whatever its status; raises OutboundError when there
     is none (refused by the guard, connection failure, timeout).
     """
     timeout = timeout or default_timeout()
+    deadline = as_deadline(deadline)
+    previous = _limits()
+    _active.limits = _Limits(deadline, float(timeout[1]))
+    try:
+        return _send(method, url, json=json, headers=headers, timeout=timeout, deadline=deadline,
+                     block_private=block_private, follow_redirects=follow_redirects)
+    finally:
+        _active.limits = previous
+
+
+def _send(method: str, url: str, *, json, headers, timeout: tuple[float, float], deadline: Deadline,
+          block_private: bool, follow_redirects: bool) -> HttpResponse:
     method = method.upper()
     body = json
     send_headers = dict(headers or {})
@@ -190,8 +336,12 @@ def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | No
     for hop in range(MAX_REDIRECTS + 1):
         try:
             urlguard.check_url(url, block_private=block_private)
+            left = deadline.remaining()
+            if left <= 0:
+                raise _deadline_passed(url, deadline)
             response = session.request(
-                method, url, json=body, headers=send_headers, timeout=timeout,
+                method, url, json=body, headers=send_headers,
+                timeout=(min(timeout[0], left), min(timeout[1], left)),
                 allow_redirects=False, stream=True,
             )
             try:
@@ -209,11 +359,15 @@ def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | No
                 text = _read_body(response)
                 return HttpResponse(response.status_code, text, dict(response.headers), url)
             finally:
-                response.close()  # after a complete read the connection is already back in the pool
+                # After a complete read the connection is already back in the pool; after
+                # an unfinished one (deadline, redirect) it is closed, never read further.
+                response.close()
         except urlguard.OutboundURLRefused as exc:
             prefix = f"Redirect to {url} refused: " if hop else ""
             raise OutboundError(prefix + str(exc), refused=True) from None
         except requests.RequestException as exc:
+            if deadline.expired:
+                raise _deadline_passed(url, deadline) from None
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
             raise OutboundError(_describe(exc, url, timeout),
                                 refused=isinstance(reason, urlguard.OutboundURLRefused)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cronhub.errors import InvalidInput
-from cronhub.values import truthy
+from cronhub.values import storable_text, truthy
 from integrations.models import MASK, SlackSettings
 
 INVALID = "Invalid settings"
@@ -23,7 +23,7 @@ def optional_text(value: Any, *, field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(INVALID, f"{field} must be a string.", field=field)
-    text = value.strip()
+    text = storable_text(value.strip(), field=field)
     longest = SlackSettings._meta.get_field(field).max_length
     if longest is not None and len(text) > longest:
         raise InvalidInput(INVALID, f"{field} must be at most {longest} characters.", field=field)

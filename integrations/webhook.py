@@ -15,10 +15,14 @@ from integrations import http
 
 
 def webhook_call(*, url: str, metadata: dict | None, timeout: tuple[float, float] | None = None,
+                 deadline: http.Deadline | float | None = None,
                  headers: Mapping[str, str] | None = None) -> http.HttpResponse:
-    """Call the webhook; raises ``http.OutboundError`` when there is no HTTP answer."""
+    """Call the webhook; raises ``http.OutboundError`` when there is no HTTP answer.
+
+    ``deadline`` bounds the whole call (``http.call_deadline_seconds()`` when None).
+    """
     if metadata:
-        return http.request("POST", url, json=metadata, headers=headers, timeout=timeout,
+        return http.request("POST", url, json=metadata, headers=headers, timeout=timeout, deadline=deadline,
                             block_private=settings.WEBHOOK_BLOCK_PRIVATE)
-    return http.request("GET", url, headers=headers, timeout=timeout,
+    return http.request("GET", url, headers=headers, timeout=timeout, deadline=deadline,
                         block_private=settings.WEBHOOK_BLOCK_PRIVATE)

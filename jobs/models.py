@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from cronhub import values
 from cronhub.db import TimestampedModel, UUIDModel
 from taxonomy.models import PicTeam
 
@@ -23,10 +24,8 @@ def default_timezone() -> str:
 
 
 def validate_timezone(value: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError(f"Unknown time zone {value!r}: use an IANA name such as Asia/Tokyo.") from None
+    if values.zone(value) is None:
+        raise ValidationError(f"Unknown time zone {value!r}: use an IANA name such as Asia/Tokyo.")
 
 
 def scheduler_today(now: dt.datetime | None = None) -> dt.date:

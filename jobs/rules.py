@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from cronhub.errors import InvalidInput
-from cronhub.values import timezone_name, truthy
+from cronhub.values import check_json, json_loads, storable_text, timezone_name, truthy
 from jobs import cron
 from jobs.models import Job, scheduler_today
 from taxonomy.models import JobCategory, PicTeam
@@ -77,6 +77,9 @@ PIC_UNKNOWN = "Unknown PIC team. Create it in Settings → PIC Teams first."
 PIC_DISABLED = "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
 
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def max_length(name: str) -> int:
     return Job._meta.get_field(name).max_length
 
@@ -91,7 +94,7 @@ def text(value: Any, name: str, *, error: str = "Invalid payload") -> str:
         value = str(value)
     if not isinstance(value, str):
         raise InvalidInput(error, f'"{name}" must be a string.', field=name)
-    value = value.strip()
+    value = storable_text(value.strip(), field=name)
     limit = max_length(name)
     if len(value) > limit:
         raise InvalidInput(error, f'"{name}" must be at most {limit} characters.', field=name)
@@ -137,6 +140,9 @@ def end_date(value: Any, *, op: Op, today: dt.date | None = None) -> dt.date:
         day = value
     elif isinstance(value, str):
         try:
+            # fromisoformat alone also reads 20261231 and 2026-W01-1
+            if not ISO_DAY.fullmatch(value.strip()):
+                raise ValueError
             day = dt.date.fromisoformat(value.strip())
         except ValueError:
             raise InvalidInput("Invalid end_date", "Invalid end_date. Use YYYY-MM-DD.",
@@ -150,12 +156,13 @@ def end_date(value: Any, *, op: Op, today: dt.date | None = None) -> dt.date:
 
 
 def metadata(value: Any) -> dict:
-    """The inputs sent with each run: a JSON object (null → {})."""
+    """The inputs sent with each run: a JSON object (null → {}) within the JSON limits
+    of ``cronhub.values`` (what every database stores and the job list serves)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise InvalidInput("Invalid metadata", "metadata must be a JSON object", field="metadata")
-    return value
+    return check_json(value, field="metadata")
 
 
 def metadata_text(raw: str) -> dict:
@@ -163,7 +170,7 @@ def metadata_text(raw: str) -> dict:
     if not raw:
         return {}
     try:
-        value = json.loads(raw)
+        value = json_loads(raw, field="metadata")
     except ValueError as exc:
         raise InvalidInput("Invalid JSON in Request Body", str(exc), field="metadata") from None
     if not isinstance(value, dict):
@@ -288,6 +295,14 @@ def dispatch_url(value: str, *, error: str = "Invalid dispatch_url", name: str =
         if len(parts) == 3:
             return parts[0], parts[1], parts[2]
     raise InvalidInput(error, DISPATCH_URL_FORMAT, field=name)
+
+
+def github_token(value: str) -> str:
+    """A token for one run: it travels in an HTTP header, so printable ASCII only."""
+    if not (value.isascii() and value.isprintable()):
+        raise InvalidInput("Invalid payload", '"github_token" must be printable ASCII text.',
+                           field="github_token")
+    return value
 
 
 def check_scheme(url: str | None, *, op: Op) -> None:

@@ -17,13 +17,15 @@ from taxonomy.models import JobCategory, PicTeam
 
 class SlugNamedForm(forms.ModelForm):
     """The rules answer for every field (same message as the API), not the model's limits;
-    ``save_through_service(data)`` is what saving runs."""
+    ``save_through_service(data)`` is what saving runs, the service the API calls."""
 
     # Not required and no length limit here: ``taxonomy.rules`` says what is missing or too long.
     name = forms.CharField(required=False)
 
     def save_through_service(self, data: dict):
-        raise NotImplementedError
+        if not self.instance._state.adding:
+            return services.update(self._meta.model, self.instance.pk, data)
+        return services.create(self._meta.model, data)
 
     def api_data(self) -> dict:
         data = {key: self.cleaned_data.get(key) for key in self._meta.fields}
@@ -50,11 +52,6 @@ class JobCategoryForm(SlugNamedForm):
         model = JobCategory
         fields = ["name", "is_active"]
 
-    def save_through_service(self, data):
-        if not self.instance._state.adding:
-            return services.category_update(category_id=self.instance.pk, data=data)
-        return services.category_create(data=data)
-
 
 class PicTeamForm(SlugNamedForm):
     slack_handle = forms.CharField(required=False, help_text="e.g. @qa-team or <!subteam^S123ABC>")
@@ -62,11 +59,6 @@ class PicTeamForm(SlugNamedForm):
     class Meta:
         model = PicTeam
         fields = ["name", "slack_handle", "is_active"]
-
-    def save_through_service(self, data):
-        if not self.instance._state.adding:
-            return services.pic_team_update(team_id=self.instance.pk, data=data)
-        return services.pic_team_create(data=data)
 
 
 class SlugNamedAdmin(admin.ModelAdmin):
@@ -78,9 +70,6 @@ class SlugNamedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def disable(self, obj):
-        raise NotImplementedError
 
     def save_model(self, request, obj, form, change):
         data = form.api_data()
@@ -102,7 +91,7 @@ class SlugNamedAdmin(admin.ModelAdmin):
     @admin.action(description="Disable selected (jobs keep their slug)")
     def disable_selected(self, request, queryset):
         for obj in queryset:
-            self.disable(obj)
+            services.disable(self.model, obj.pk)
         self.message_user(request, f"Disabled {queryset.count()} item(s).", messages.SUCCESS)
 
 
@@ -111,15 +100,9 @@ class JobCategoryAdmin(SlugNamedAdmin):
     form = JobCategoryForm
     list_display = ["name", "slug", "is_active", "updated_at"]
 
-    def disable(self, obj):
-        services.category_disable(category_id=obj.pk)
-
 
 @admin.register(PicTeam)
 class PicTeamAdmin(SlugNamedAdmin):
     form = PicTeamForm
     list_display = ["name", "slug", "slack_handle", "is_active", "updated_at"]
     search_fields = ["name", "slug", "slack_handle"]
-
-    def disable(self, obj):
-        services.pic_team_disable(team_id=obj.pk)

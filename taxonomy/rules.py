@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from cronhub.errors import Conflict, InvalidInput
-from cronhub.values import truthy
+from cronhub.values import storable_text, truthy
 from taxonomy.models import JobCategory, PicTeam, SlugNamed
 
 GENERAL = "general"
@@ -35,17 +35,24 @@ def label(model: type[SlugNamed]) -> str:
     return "category" if model is JobCategory else "PIC team"
 
 
+def _text(value: Any, *, model: type[SlugNamed], field: str, noun: str, error: str, empty: str,
+          too_long_error: str) -> str:
+    """``value`` trimmed: refused when not a string, empty, or longer than the column."""
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(error, f"{noun} must be a string.", field=field)
+    text = storable_text((value or "").strip(), field=field)
+    if not text:
+        raise InvalidInput(error, empty, field=field)
+    longest = max_length(model, field)
+    if len(text) > longest:
+        raise InvalidInput(too_long_error, f"{noun} must be at most {longest} characters.", field=field)
+    return text
+
+
 def name(value: Any, *, model: type[SlugNamed], missing_error: str, missing_message: str) -> str:
     """A trimmed, non-empty name; creating says it is missing, renaming that it is empty."""
-    if value is not None and not isinstance(value, str):
-        raise InvalidInput(missing_error, "Name must be a string.", field="name")
-    text = (value or "").strip()
-    if not text:
-        raise InvalidInput(missing_error, missing_message, field="name")
-    longest = max_length(model, "name")
-    if len(text) > longest:
-        raise InvalidInput("Invalid name", f"Name must be at most {longest} characters.", field="name")
-    return text
+    return _text(value, model=model, field="name", noun="Name", error=missing_error, empty=missing_message,
+                 too_long_error="Invalid name")
 
 
 def slug_from(text: str, *, model: type[SlugNamed], field: str = "name") -> str:
@@ -76,15 +83,8 @@ def duplicate(slug: str, *, model: type[SlugNamed], field: str = "name") -> Conf
 
 def slack_handle(value: Any, *, error: str, message: str) -> str:
     """A trimmed, non-empty mention text (``@qa-team``, ``<!subteam^S123>``...)."""
-    if value is not None and not isinstance(value, str):
-        raise InvalidInput(error, "slack_handle must be a string.", field="slack_handle")
-    handle = (value or "").strip()
-    if not handle:
-        raise InvalidInput(error, message, field="slack_handle")
-    longest = max_length(PicTeam, "slack_handle")
-    if len(handle) > longest:
-        raise InvalidInput(error, f"slack_handle must be at most {longest} characters.", field="slack_handle")
-    return handle
+    return _text(value, model=PicTeam, field="slack_handle", noun="slack_handle", error=error, empty=message,
+                 too_long_error=error)
 
 
 def active_flag(value: Any) -> bool:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from cronhub.errors import NotFound
 from taxonomy import rules
-from taxonomy.models import JobCategory, PicTeam, SlugNamed
+from taxonomy.models import SlugNamed
 from taxonomy.rules import slugify as slugify  # jobs derive slugs the same way
 from taxonomy.signals import slug_renamed
 
@@ -26,7 +26,9 @@ class UpdateResult:
     jobs_updated: int  # rows elsewhere that followed a new slug
 
 
-def _create(model: type[SlugNamed], data: dict) -> SlugNamed:
+def create(model: type[SlugNamed], data: dict) -> SlugNamed:
+    """``data``: ``name``, an optional ``slug`` (slugified; defaults to the name's slug) and,
+    for a PIC team, ``slack_handle`` (required, free text). Always active."""
     values = rules.creation(model, data)
     try:
         with transaction.atomic():
@@ -40,7 +42,9 @@ def _not_found(model: type[SlugNamed], item_id: str) -> NotFound:
 
 
 @transaction.atomic
-def _update(model: type[SlugNamed], item_id: str, data: dict) -> UpdateResult:
+def update(model: type[SlugNamed], item_id: str, data: dict) -> UpdateResult:
+    """``data``: optional ``name`` (renames and re-slugs; references follow), ``is_active`` and,
+    for a PIC team, ``slack_handle``."""
     item = model.objects.select_for_update().filter(pk=item_id).first()
     if item is None:
         raise _not_found(model, item_id)
@@ -59,43 +63,11 @@ def _update(model: type[SlugNamed], item_id: str, data: dict) -> UpdateResult:
     return UpdateResult(item=item, jobs_updated=followed)
 
 
-def _disable(model: type[SlugNamed], item_id: str) -> SlugNamed:
+def disable(model: type[SlugNamed], item_id: str) -> SlugNamed:
+    """Soft delete: jobs keep the slug (``general`` stays valid for them: it is the fallback)."""
     item = model.objects.filter(pk=item_id).first()
     if item is None:
         raise _not_found(model, item_id)
     item.is_active = False
     item.save(update_fields=["is_active", "updated_at"])
     return item
-
-
-# --- categories ---------------------------------------------------------------------------
-
-def category_create(*, data: dict) -> JobCategory:
-    """``data``: ``name`` and an optional ``slug`` (slugified; defaults to the name's slug)."""
-    return _create(JobCategory, data)
-
-
-def category_update(*, category_id: str, data: dict) -> UpdateResult:
-    """``data``: optional ``name`` (renames and re-slugs; references follow) and ``is_active``."""
-    return _update(JobCategory, category_id, data)
-
-
-def category_disable(*, category_id: str) -> JobCategory:
-    """Soft delete: jobs keep the slug (``general`` stays valid for them: it is the fallback)."""
-    return _disable(JobCategory, category_id)
-
-
-# --- PIC teams ---------------------------------------------------------------------------
-
-def pic_team_create(*, data: dict) -> PicTeam:
-    """``data``: ``name``, ``slack_handle`` (required, free text) and an optional ``slug``."""
-    return _create(PicTeam, data)
-
-
-def pic_team_update(*, team_id: str, data: dict) -> UpdateResult:
-    """``data``: optional ``name``, ``is_active``, ``slack_handle``."""
-    return _update(PicTeam, team_id, data)
-
-
-def pic_team_disable(*, team_id: str) -> PicTeam:
-    return _disable(PicTeam, team_id)

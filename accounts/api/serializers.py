@@ -16,20 +16,16 @@ from rest_framework import serializers
 from accounts import rules
 from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, NotificationPreferences, Role, User
 from accounts.rules import NOTIFICATION_PREFERENCE_FIELDS
-from cronhub.api.fields import TimestampField
+from cronhub.api.fields import ModelShape
 from cronhub.errors import InvalidInput
 
 # --- output -------------------------------------------------------------------------
 
 
-class UserSerializer(serializers.ModelSerializer):
-    created_at = TimestampField(allow_null=True)
-    updated_at = TimestampField(allow_null=True)
-
+class UserSerializer(ModelShape):
     class Meta:
         model = User
         fields = ["id", "username", "email", "role", "is_active", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class UserEnvelopeSerializer(serializers.Serializer):
@@ -93,15 +89,12 @@ class UserDeleteResponseSerializer(serializers.Serializer):
     deleted_user = DeletedUserSerializer()
 
 
-class NotificationPreferencesSerializer(serializers.ModelSerializer):
+class NotificationPreferencesSerializer(ModelShape):
     user_id = serializers.CharField(read_only=True)
-    created_at = TimestampField(allow_null=True)
-    updated_at = TimestampField(allow_null=True)
 
     class Meta:
         model = NotificationPreferences
         fields = ["id", "user_id", *NOTIFICATION_PREFERENCE_FIELDS, "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class NotificationPreferencesEnvelopeSerializer(serializers.Serializer):

@@ -15,9 +15,10 @@ from accounts import services
 from accounts.api import serializers as s
 from accounts.api.authentication import RefreshTokenAuthentication
 from accounts.models import User
+from accounts.throttling import client_address
 from accounts.tokens import access_lifetime_seconds, access_token_for_refresh, token_pair_for
 from cronhub.api.base import JsonApiView, PublicApiView
-from cronhub.api.bodies import json_object, require_json_content_type
+from cronhub.api.bodies import RefusedJson, json_object, require_json_content_type
 from cronhub.api.errors import ApiError, not_found, validation_error
 from cronhub.api.permissions import IsAdmin, IsAuthenticatedUser
 from cronhub.api.schema import (
@@ -38,17 +39,14 @@ PREFERENCES = ["preferences"]
 NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
 
 
-def client_address(request) -> str:
-    """The address the login throttle counts failures for."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def _schema_body(request) -> dict:
     """A JSON object for the schema-validated endpoints, whose failures are ``detail`` lists."""
     if "application/json" not in (request.content_type or "").lower():
         raise validation_error(["body"], NOT_AN_OBJECT, type="model_attributes_type")
     try:
         data = request.data
+    except RefusedJson as problem:  # JSON beyond the limits: say which
+        raise validation_error(["body"], problem.body["message"], type="json_invalid") from None
     except (exceptions.ParseError, exceptions.UnsupportedMediaType):
         raise validation_error(["body"], "JSON decode error", type="json_invalid") from None
     if not isinstance(data, dict):
@@ -243,10 +241,18 @@ class UserDetailView(JsonApiView):
 
 FORBID_READ_PREFS = "Forbidden: Cannot access other users preferences"
 FORBID_WRITE_PREFS = "Forbidden: Cannot update other users preferences"
-PREFS_PUT_ERRORS = {
-    400: error_a("Content-Type, JSON or payload problem"), 401: UNAUTHORIZED,
-    403: error_a(FORBID_WRITE_PREFS), 404: error_a("User not found"),
-}
+
+
+def _preferences_docs(envelope, request, *, read_summary: str, write_summary: str):
+    """GET and PUT of a ``_PreferencesView``: both kinds answer the same errors (same checks)."""
+    return extend_schema_view(
+        get=extend_schema(tags=PREFERENCES, responses={
+            200: envelope, 401: UNAUTHORIZED, 403: error_a(FORBID_READ_PREFS),
+            404: error_a("User not found")}, summary=read_summary),
+        put=extend_schema(tags=PREFERENCES, request=request, responses={
+            200: envelope, 400: error_a("Content-Type, JSON or payload problem"), 401: UNAUTHORIZED,
+            403: error_a(FORBID_WRITE_PREFS), 404: error_a("User not found")}, summary=write_summary),
+    )
 
 
 # GET/PUT of one user's preferences, checks in this order: 403 unless self or admin,
@@ -272,15 +278,9 @@ class _PreferencesView(JsonApiView):
         return Response(self.envelope(self.store(user, json_object(request)), "updated"))
 
 
-@extend_schema_view(
-    get=extend_schema(tags=PREFERENCES, responses={
-        200: s.NotificationPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
-        403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
-        summary="Notification preferences (created with defaults on first read)"),
-    put=extend_schema(tags=PREFERENCES, request=s.NotificationPreferencesUpdateSerializer,
-                      responses={200: s.NotificationPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
-                      summary="Change some of the six notification switches"),
-)
+@_preferences_docs(s.NotificationPreferencesEnvelopeSerializer, s.NotificationPreferencesUpdateSerializer,
+                   read_summary="Notification preferences (created with defaults on first read)",
+                   write_summary="Change some of the six notification switches")
 class NotificationPreferencesView(_PreferencesView):
     def load(self, user):
         return services.notification_preferences_get(user=user)
@@ -293,15 +293,9 @@ class NotificationPreferencesView(_PreferencesView):
             "message": f"Notification preferences {verb} successfully", "preferences": prefs})
 
 
-@extend_schema_view(
-    get=extend_schema(tags=PREFERENCES, responses={
-        200: s.UiPreferencesEnvelopeSerializer, 401: UNAUTHORIZED,
-        403: error_a(FORBID_READ_PREFS), 404: error_a("User not found")},
-        summary="Which optional columns the jobs table shows"),
-    put=extend_schema(tags=PREFERENCES, request=s.UiPreferencesUpdateSerializer,
-                      responses={200: s.UiPreferencesEnvelopeSerializer, **PREFS_PUT_ERRORS},
-                      summary="Set the jobs table columns (keys not sent go back to their defaults)"),
-)
+@_preferences_docs(s.UiPreferencesEnvelopeSerializer, s.UiPreferencesUpdateSerializer,
+                   read_summary="Which optional columns the jobs table shows",
+                   write_summary="Set the jobs table columns (keys not sent go back to their defaults)")
 class UiPreferencesView(_PreferencesView):
     def load(self, user):
         return services.ui_preferences_get(user=user)

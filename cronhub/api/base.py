@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
+
+from cronhub.api.bodies import JSONParser
 
 
 class JsonApiView(APIView):

@@ -6,22 +6,51 @@ how the body is parsed, so there are two readers:
 - ``require_json_content_type`` then ``json_object``: the header is checked early
   (before ownership and lookups) and the body parsed late (after them), through
   DRF's parser.
-- ``json_body``: header and body in one step, read from ``request.body``; strings
-  that no database can store (NUL characters, lone surrogates) are refused up
-  front: PostgreSQL rejects both, and a 400 beats a 500.
+- ``json_body``: header and body in one step, read from ``request.body``.
 
 Both answer ``Content-Type must be application/json`` / ``Invalid JSON`` /
 ``Invalid payload`` (a valid body that is not an object) in that order.
+
+Every JSON body, whichever reader or parser reads it, goes through
+``cronhub.values.json_loads``: JSON nested too deeply, integers beyond 64 bits,
+NaN/Infinity and text no database can store (NUL characters, lone surrogates)
+are a 400 naming the limit (:class:`RefusedJson`), before any view sees them.
+The size of a body is bounded earlier, by ``ApiInputGuardMiddleware``.
 """
 
 from __future__ import annotations
 
-import json
+import codecs
 from typing import Any
 
-from rest_framework import exceptions
+from django.conf import settings
+from rest_framework import exceptions, parsers, status
 
-from cronhub.api.errors import bad_request
+from cronhub import values
+from cronhub.api.errors import ApiError, bad_request
+from cronhub.errors import InvalidInput
+
+
+class RefusedJson(ApiError, exceptions.ParseError):
+    """JSON beyond the limits: a ``ParseError`` for the readers that catch one, answered
+    as ``{"error", "message"}`` so the client reads which limit it crossed."""
+
+    def __init__(self, problem: InvalidInput):
+        super().__init__(status.HTTP_400_BAD_REQUEST, problem.error, problem.message)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser with the limits of ``cronhub.values.json_loads``."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = codecs.getreader(encoding)(stream).read() if stream is not None else ""
+            return values.json_loads(text)
+        except InvalidInput as problem:
+            raise RefusedJson(problem) from None
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
 
 
 def require_json_content_type(request) -> None:
@@ -45,27 +74,12 @@ def json_object(request) -> dict[str, Any]:
         raise bad_request("Invalid JSON")
     try:
         data = request.data
+    except RefusedJson:
+        raise
     except (exceptions.ParseError, exceptions.UnsupportedMediaType):
         raise bad_request("Invalid JSON") from None
     _require_object(data)
     return data
-
-
-def _check_storable(value: Any) -> None:
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise bad_request("Invalid payload", "Text must not contain NUL characters.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise bad_request("Invalid payload", "Text must be valid Unicode.") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_storable(key)
-            _check_storable(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_storable(item)
 
 
 def json_body(request, *, empty_as_object: bool = False, require_object: bool = True) -> Any:
@@ -80,10 +94,11 @@ def json_body(request, *, empty_as_object: bool = False, require_object: bool = 
         return {}
     require_json_content_type(request)
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        body = values.json_loads(raw)
+    except InvalidInput as problem:
+        raise RefusedJson(problem) from None
+    except ValueError:  # UnicodeDecodeError included
         raise bad_request("Invalid JSON") from None
     if require_object:
         _require_object(body)
-    _check_storable(body)
     return body

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -135,9 +136,40 @@ def from_domain(exc: CronhubError) -> exceptions.APIException:
     return error
 
 
+# --- the database cannot be reached ------------------------------------------------------
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE_BODY = {
+    "error": "Service unavailable",
+    "message": "The database is unavailable; try again shortly.",
+}
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached right now (stopped, restarting,
+    network gone): an OperationalError or InterfaceError while a connection of this thread is
+    closed (it could not be opened) or no longer usable. A query the database refused on a
+    working connection is not an outage and stays a 500.
+    """
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None or not connection.is_usable():
+            return True
+    return False
+
+
+def database_unavailable_response() -> Response:
+    """503 in the API's ``{"error", "message"}`` shape; never names the database or its host."""
+    return Response(dict(DATABASE_UNAVAILABLE_BODY), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                    headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: every API error leaves through here, as JSON."""
     request = context.get("request")
+    if database_unavailable(exc):
+        log.warning("Database unavailable in %s: %s", getattr(request, "path", "?"), exc)
+        return database_unavailable_response()
     if isinstance(exc, CronhubError):
         exc = from_domain(exc)
     if isinstance(exc, Http404):

@@ -99,8 +99,30 @@ def query_int(params, name: str, default: int, *, minimum: int | None = None,
     return number
 
 
+# The instants every supported database holds: MariaDB's DATETIME starts at year 1000,
+# and Python's datetime (and every database) ends with 9999.
+EARLIEST = dt.datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+class OutOfRange(ValueError):
+    """A well-formed date or date-time outside what the databases hold."""
+
+    MESSAGE = "Dates must lie between 1000-01-01 and 9999-12-31 (UTC)."
+
+    def __init__(self):
+        super().__init__(self.MESSAGE)
+
+
+def in_range(instant: dt.datetime) -> dt.datetime:
+    if not EARLIEST <= instant <= LATEST:
+        raise OutOfRange
+    return instant
+
+
 def parse_instant(raw: str) -> tuple[dt.datetime, bool]:
-    """A ``from``/``to`` value → (UTC instant, was_date_only). ValueError when unparsable.
+    """A ``from``/``to`` value → (UTC instant, was_date_only). ValueError when unparsable,
+    :class:`OutOfRange` (a ValueError) when outside what the databases hold.
 
     ``YYYY-MM-DD`` is that day at 00:00 UTC; otherwise ISO 8601 with ``Z``, fractions
     and offsets allowed; naive values are UTC.
@@ -108,17 +130,22 @@ def parse_instant(raw: str) -> tuple[dt.datetime, bool]:
     text = raw.strip()
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         day = dt.date.fromisoformat(text)
-        return dt.datetime(day.year, day.month, day.day, tzinfo=UTC), True
+        return in_range(dt.datetime(day.year, day.month, day.day, tzinfo=UTC)), True
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    return _utc(dt.datetime.fromisoformat(text)), False
+    parsed = dt.datetime.fromisoformat(text)
+    try:
+        return in_range(_utc(parsed)), False
+    except OverflowError:  # 9999-12-31T23:00-05:00 is after year 9999 in UTC
+        raise OutOfRange from None
 
 
 def query_range(params, *, from_name: str = "from", to_name: str = "to") -> tuple[dt.datetime | None,
                                                                                    dt.datetime | None]:
     """Inclusive ``from``, exclusive ``to`` (a date-only ``to`` covers its whole day).
 
-    Unparsable → 400 ``Invalid date``; ``from >= to`` → 400 ``Invalid date range``.
+    Unparsable or outside what the databases hold → 400 ``Invalid date``;
+    ``from >= to`` → 400 ``Invalid date range``.
     """
     bounds: list[dt.datetime | None] = []
     for name in (from_name, to_name):
@@ -128,10 +155,12 @@ def query_range(params, *, from_name: str = "from", to_name: str = "to") -> tupl
             continue
         try:
             instant, date_only = parse_instant(raw)
+            if name == to_name and date_only:  # the whole day, which must end inside the range
+                instant = in_range(instant + dt.timedelta(days=1))
+        except (OutOfRange, OverflowError):
+            raise bad_request("Invalid date", OutOfRange.MESSAGE) from None
         except (ValueError, TypeError):
             raise bad_request("Invalid date", "Invalid date") from None
-        if name == to_name and date_only:
-            instant += dt.timedelta(days=1)
         bounds.append(instant)
     start, end = bounds
     if start is not None and end is not None and start >= end:

@@ -17,24 +17,30 @@ class IsAuthenticatedUser(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated)
 
 
-class IsWriter(IsAuthenticatedUser):
+class _HasRole(IsAuthenticatedUser):
+    """Signed in (else 401), and ``role`` true on the user (else 403 ``{"detail": refusal}``)."""
+
+    role: str
+    refusal: str
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if not getattr(request.user, self.role):
+            raise DetailError(status.HTTP_403_FORBIDDEN, self.refusal)
+        return True
+
+
+class IsWriter(_HasRole):
     """Role user or admin."""
 
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if not request.user.can_write:
-            raise DetailError(status.HTTP_403_FORBIDDEN, "User or admin access required")
-        return True
+    role = "can_write"
+    refusal = "User or admin access required"
 
 
-class IsAdmin(IsAuthenticatedUser):
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if not request.user.is_admin:
-            raise DetailError(status.HTTP_403_FORBIDDEN, "Admin access required")
-        return True
+class IsAdmin(_HasRole):
+    role = "is_admin"
+    refusal = "Admin access required"
 
 
 def ensure_owner_or_admin(user, owner_id: str | None, *, error: str = "Forbidden",

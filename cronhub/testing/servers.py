@@ -18,11 +18,22 @@ conftest lists this module in ``pytest_plugins``):
     ``fake_github.dispatches`` → the recorded dispatch requests.
 ``slack_server``  RecordingServer answering ``200 ok``; ``slack_server.enable(channel=...)`` stores
     SlackSettings pointing at it; ``slack_server.messages`` → the JSON payloads received.
+``drip_server``  DripServer: answers every request with its headers at once, then one body byte
+    every ``drip_server.interval`` seconds (0.5) of a ``drip_server.length``-byte body (120):
+    a target that never stalls long enough for a per-read timeout. ``drip_server.url_for("/hook")``;
+    ``drip_server.wait_hung_up()`` → the bytes each finished response had sent when the client
+    hung up (or when the body was complete: ``drip_server.completed`` counts those).
+``silent_server``  SilentServer: accepts connections, reads what comes, never answers.
+    ``silent_server.url_for("/hook")``; ``silent_server.connections`` counts accepted connections.
+``TcpProxy(host, port)``  forwards 127.0.0.1:<proxy.port> to a server (a database, say);
+    ``proxy.cut()`` drops every connection and refuses new ones (an outage), ``proxy.restore()``
+    accepts again on the same port. Used with ``with TcpProxy(...) as proxy:``.
 ``smtp_server``  aiosmtpd server; switches Django to the SMTP backend pointing at it.
     ``smtp_server.messages`` → parsed ``email.message.EmailMessage`` objects,
     ``smtp_server.envelopes`` → aiosmtpd envelopes (``rcpt_tos``, ``mail_from``).
 
-Outside pytest: ``with RecordingServer() as server: ...``, same for FakeGitHub and SMTPServer.
+Outside pytest: ``with RecordingServer() as server: ...``, same for FakeGitHub, DripServer,
+SilentServer and SMTPServer.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ import asyncio
 import email
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -178,6 +190,238 @@ class RecordingServer:
         self.stop()
 
 
+class _DripHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        owner: DripServer = self.server.owner
+        with owner._lock:
+            owner.requests.append(self.path)
+        sent = 0
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(owner.length))
+            self.end_headers()
+            self.wfile.flush()
+            while sent < owner.length and not owner._stopping.wait(owner.interval):
+                self.wfile.write(b".")
+                self.wfile.flush()
+                sent += 1
+        except (BrokenPipeError, ConnectionResetError):  # the client hung up
+            pass
+        finally:
+            self.close_connection = True
+            with owner._lock:
+                owner.sent.append(sent)
+                owner.completed += sent == owner.length
+                owner._finished.notify_all()
+
+    do_GET = do_POST = _handle
+
+
+class DripServer:
+    """An HTTP server on 127.0.0.1 that sends its headers at once, then the body one byte at a time.
+
+    Every read of the client receives something within ``interval`` seconds, so only a
+    deadline on the whole call stops it before ``length * interval`` seconds.
+    """
+
+    def __init__(self, *, interval: float = 0.5, length: int = 120, ssl_context=None):
+        self.interval = interval
+        self.length = length
+        self.ssl_context = ssl_context  # a server-side ssl.SSLContext: serve HTTPS
+        self.requests: list[str] = []
+        self.sent: list[int] = []  # per finished response: body bytes sent before it ended
+        self.completed = 0  # responses whose whole body was sent
+        self._lock = threading.Lock()
+        self._finished = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    def url_for(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}" + (path if path.startswith("/") else "/" + path)
+
+    def wait_hung_up(self, count: int = 1, timeout: float = 10.0) -> list[int]:
+        """Wait until ``count`` responses ended (client gone or body complete); their bytes sent."""
+        with self._finished:
+            self._finished.wait_for(lambda: len(self.sent) >= count, timeout)
+            return list(self.sent)
+
+    def start(self) -> DripServer:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _DripHandler)
+        self._httpd.daemon_threads = True
+        self._httpd.owner = self
+        if self.ssl_context is not None:
+            self._httpd.socket = self.ssl_context.wrap_socket(self._httpd.socket, server_side=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"DripServer:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+
+    def __init__(self):
+        self.connections = 0
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return self._listener.getsockname()[1]
+
+    def url_for(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}" + (path if path.startswith("/") else "/" + path)
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, _address = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:  # closed by stop()
+                return
+            self.connections += 1
+            self._sockets.append(conn)  # kept open, never read or answered
+
+    def start(self) -> SilentServer:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._thread = threading.Thread(target=self._accept, name=f"SilentServer:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for conn in [*self._sockets, self._listener]:
+            if conn is not None:
+                conn.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to ``(host, port)``; ``cut()`` makes the target unreachable."""
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)  # wakes the other direction's thread
+                except OSError:
+                    pass
+                end.close()
+                with self._lock:
+                    self._open.discard(end)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:  # closed by cut() or stop()
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def restore(self) -> TcpProxy:
+        """Accept connections (again), on the same port as before."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._thread = threading.Thread(target=self._accept, args=(listener,), name=f"TcpProxy:{self.port}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def cut(self) -> None:
+        """Drop every forwarded connection and refuse new ones until ``restore()``."""
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        with self._lock:
+            sockets, self._open = list(self._open), set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    start = restore
+    stop = cut
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 _DISPATCH_PATH = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/workflows/([^/?]+)/dispatches$")
 
 
@@ -290,6 +534,18 @@ def webhook_server():
 
 
 @pytest.fixture
+def drip_server():
+    with DripServer() as server:
+        yield server
+
+
+@pytest.fixture
+def silent_server():
+    with SilentServer() as server:
+        yield server
+
+
+@pytest.fixture
 def fake_github(settings):
     with FakeGitHub() as server:
         settings.GITHUB_API_URL = server.url
@@ -332,3 +588,4 @@ def smtp_server(settings):
         settings.EMAIL_HOST_PASSWORD = ""
         settings.EMAIL_TIMEOUT = 5
         yield server
+

@@ -28,6 +28,7 @@ def test_health_without_a_scheduler(client, settings):
         "scheduler_running": False,
         "scheduled_jobs_count": 0,
         "docs_url": "http://localhost:5001/docs",
+        "database": "available",
     }
     stamp = dt.datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
     assert body["timestamp"].endswith("Z") and len(body["timestamp"]) == len("2025-12-18T06:49:31.105845Z")

@@ -37,8 +37,14 @@ def start_django(**overrides) -> subprocess.CompletedProcess:
         ("DEBUG", "maybe"),
         ("JWT_ACCESS_TOKEN_EXPIRES", "1h"),
         ("SMTP_PORT", "smtp"),
+        ("OUTBOUND_TOTAL_TIMEOUT", "0"),
+        ("OUTBOUND_TOTAL_TIMEOUT", "30s"),
         ("DATABASE_URL", "nosuchdb://x/y"),
         ("CACHE_URL", "nosuchcache://x"),
+        ("LOGIN_THROTTLE_RATE", "ten/min"),
+        ("LOGIN_THROTTLE_ADDRESS_RATE", "0/min"),
+        ("TRUSTED_PROXY_HEADER", "X Forwarded: For"),
+        ("TRUSTED_PROXY_COUNT", "0"),
     ],
 )
 def test_an_invalid_value_stops_start_up_naming_the_variable(variable, value):

@@ -5,22 +5,19 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cronhub.api.fields import TimestampField
+from cronhub.api.fields import ModelShape
 from integrations.models import SlackSettings
 
 
-class SlackSettingsSerializer(serializers.ModelSerializer):
+class SlackSettingsSerializer(ModelShape):
     """The webhook URL is a secret: always masked (scheme and host visible)."""
 
     webhook_url = serializers.CharField(source="masked_webhook_url", allow_null=True, read_only=True,
                                         help_text="Masked; send it back unchanged to keep the stored URL")
-    created_at = TimestampField()
-    updated_at = TimestampField()
 
     class Meta:
         model = SlackSettings
         fields = ["id", "is_enabled", "webhook_url", "channel", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class SlackSettingsEnvelopeSerializer(serializers.Serializer):

@@ -83,3 +83,66 @@ def test_a_name_that_rebinds_to_the_metadata_address_after_the_check_is_refused_
 
     assert caught.value.refused is True
     assert webhook_server.requests == []
+
+
+# --- IPv6 spellings of refused IPv4 addresses -------------------------------------------------
+# Every way an IPv6 address can carry an IPv4 one (IPv4-compatible, IPv4-mapped, IPv4-translated,
+# NAT64 well-known and local-use prefixes, 6to4) is judged as that IPv4 address.
+
+@pytest.mark.parametrize("address", [
+    "::a9fe:a9fe",             # IPv4-compatible 169.254.169.254
+    "::169.254.169.254",
+    "::ffff:0:a9fe:a9fe",      # IPv4-translated (SIIT)
+    "::ffff:0:169.254.169.254",
+    "64:ff9b:1::a9fe:a9fe",    # NAT64 local-use prefix, /96 embedding
+    "64:ff9b:1:a9fe:a9:fe00::",  # NAT64 local-use prefix, /48 embedding (reserved bits 64-71 skipped)
+    "2002:a9fe:a9fe::1",       # 6to4 of 169.254.169.254
+    "2002:a9fe:a9fe:1234::99",
+    "::ffff:a9fe:a9fe",        # IPv4-mapped, hex spelling
+])
+def test_ipv6_embeddings_of_the_metadata_address_are_always_refused(address):
+    assert address_refusal(address, block_private=False) == "link-local or cloud metadata address"
+    assert address_refusal(address, block_private=True) == "link-local or cloud metadata address"
+
+
+@pytest.mark.parametrize("address", [
+    "::127.0.0.1", "::7f00:1", "::10.0.0.1", "::ffff:0:127.0.0.1", "::ffff:0:10.1.2.3",
+    "64:ff9b::127.0.0.1", "64:ff9b::10.1.2.3", "64:ff9b:1::7f00:1", "64:ff9b:1:c0a8:1:100::",
+    "2002:7f00:1::1", "2002:c0a8:101::1", "2002:a00:1::1",
+])
+def test_ipv6_embeddings_of_private_and_loopback_addresses_are_refused_when_blocked(address):
+    assert address_refusal(address, block_private=True) == (
+        "private or loopback address (WEBHOOK_BLOCK_PRIVATE=true)")
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b:1::1", "2002::1", "64:ff9b::", "64:ff9b:1::", "2002::",
+])
+def test_translation_prefixes_without_a_public_ipv4_inside_are_refused_when_blocked(address):
+    # 64:ff9b:1::/48 is local-use by definition and 2002::/16 with 0.0.0.0 inside names no host.
+    assert address_refusal(address, block_private=True) is not None
+
+
+@pytest.mark.parametrize("address", [
+    "::140.82.112.6", "::ffff:0:140.82.112.6", "64:ff9b::140.82.112.6", "2002:8c52:7006::1",
+])
+def test_ipv6_embeddings_of_public_ipv4_addresses_pass(address):
+    assert address_refusal(address, block_private=False) is None
+
+
+def test_a_webhook_to_an_ipv4_compatible_loopback_url_is_refused_when_blocked():
+    with pytest.raises(OutboundURLRefused, match="private or loopback"):
+        check_url("http://[::127.0.0.1]:8080/hook", block_private=True)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b:1::8c52:7006", "64:ff9b:1:8c52:70:600::"])
+def test_a_local_use_nat64_address_of_a_public_host_passes_unless_private_targets_are_blocked(address):
+    assert address_refusal(address, block_private=False) is None
+    assert address_refusal(address, block_private=True) == (
+        "private or loopback address (WEBHOOK_BLOCK_PRIVATE=true)")
+
+
+def test_a_teredo_address_is_judged_by_its_client_address():
+    # Teredo stores the client's IPv4 address inverted in the last 32 bits: here 169.254.169.254.
+    assert address_refusal("2001:0:4136:e378:8000:63bf:5601:5601", block_private=False) == (
+        "link-local or cloud metadata address")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.db.models import Q
 
+from cronhub import values
 from cronhub.errors import CronhubError
 from cronhub.forms import add_domain_error
 from jobs import rules
@@ -16,7 +15,7 @@ from taxonomy.models import JobCategory, PicTeam
 
 
 def _timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name) for name in sorted(values.timezone_names())]
 
 
 # The form's sections; fields declared in ``jobs.rules.FIELDS`` join the section they name.

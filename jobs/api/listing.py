@@ -14,6 +14,8 @@ rarely. Each process keeps the last body and serves it again while
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ from jobs.models import Job, JobExecution
 from jobs.selectors import job_list_rows, job_next_execution_at
 
 JOB_LIST_CACHE_SECONDS = 10.0
+log = logging.getLogger("cronhub.api")
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,31 @@ def build_job_list(now: dt.datetime) -> tuple[bytes, dt.datetime | None]:
         if upcoming is not None and (earliest is None or upcoming < earliest):
             earliest = upcoming
         jobs.append(job_read_dict(row, next_execution_at=upcoming, in_list=True))
-    return orjson.dumps({"count": len(jobs), "jobs": jobs}), earliest
+    try:
+        return orjson.dumps({"count": len(jobs), "jobs": jobs}), earliest
+    except orjson.JSONEncodeError:  # a job stored before the input limits: encode job by job
+        parts = b",".join(_encode_job(job) for job in jobs)
+        return b'{"count":%d,"jobs":[%s]}' % (len(jobs), parts), earliest
+
+
+def _encode_job(job: dict) -> bytes:
+    """One job of the list, whatever its metadata holds.
+
+    Input is refused beyond orjson's limits (``cronhub.values.json_loads``), but
+    rows written before those limits, or by hand, may hold integers beyond 64 bits
+    or deeper nesting: the standard encoder writes those; metadata even it cannot
+    write (NaN, nesting beyond the recursion limit) is served as ``null`` and logged,
+    so one job never takes the list down for everyone.
+    """
+    try:
+        return orjson.dumps(job)
+    except orjson.JSONEncodeError:
+        pass
+    try:
+        return json.dumps(job, allow_nan=False, separators=(",", ":")).encode()
+    except (ValueError, TypeError, RecursionError):
+        log.warning("Job %s: its metadata cannot be written as JSON; listed as null", job.get("id"))
+        return orjson.dumps({**job, "metadata": None})
 
 
 def job_list_json(now: dt.datetime | None = None) -> bytes:

@@ -263,3 +263,19 @@ class ImportReportSerializer(serializers.Serializer):
     error_count = serializers.IntegerField()
     errors = ImportRowErrorSerializer(many=True)
     jobs = ImportedJobSerializer(many=True)
+
+
+class BulkUploadRefusedSerializer(serializers.Serializer):
+    """400: a bare refusal (no file, not a readable CSV: ``error`` and ``message``) or, when
+    no row was valid, the import report with its ``error``. One object rather than a choice
+    of two: every report with an ``error`` is also a bare refusal, so "exactly one of" could
+    never hold."""
+
+    error = serializers.CharField()
+    message = serializers.CharField(required=False)
+    dry_run = serializers.BooleanField(required=False)
+    stats = ImportStatsSerializer(required=False)
+    created_count = serializers.IntegerField(required=False)
+    error_count = serializers.IntegerField(required=False)
+    errors = ImportRowErrorSerializer(many=True, required=False)
+    jobs = ImportedJobSerializer(many=True, required=False)

@@ -12,18 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cronhub import values
-from cronhub.api.bodies import json_body
+from cronhub.api.bodies import JSONParser, json_body
 from cronhub.api.errors import ApiError, bad_request, not_found
-from cronhub.api.formats import iso_zoned, parse_instant
+from cronhub.api.formats import OutOfRange, iso_zoned, parse_instant
 from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure_owner_or_admin
-from cronhub.api.schema import BadRequestSerializer
 from cronhub.values import bool_word
 from jobs import cron, rules, services
 from jobs.api import serializers as s
@@ -265,6 +264,8 @@ class CronPreviewView(LiteralJobRoute, APIView):
                 if not isinstance(raw, str):
                     raise TypeError
                 start, _ = parse_instant(raw)
+            except OutOfRange as problem:
+                raise bad_request("Invalid payload", f'"from": {problem}') from None
             except (ValueError, TypeError, OverflowError):
                 raise bad_request("Invalid payload",
                                   '"from" must be an ISO 8601 date or date-time.') from None
@@ -285,6 +286,7 @@ class CronPreviewView(LiteralJobRoute, APIView):
 
 class BulkUploadView(RoleByMethod, LiteralJobRoute, APIView):
     parser_classes = [MultiPartParser]
+    max_body_bytes = None  # bounded below by BULK_UPLOAD_MAX_BYTES, with its own message
 
     @extend_schema(tags=TAG, summary="Import jobs from a CSV (multipart)", request={
         "multipart/form-data": inline_serializer("BulkUploadRequest", {
@@ -292,9 +294,7 @@ class BulkUploadView(RoleByMethod, LiteralJobRoute, APIView):
             "default_github_owner": serializers.CharField(required=False),
             "dry_run": serializers.CharField(required=False, help_text="1/true/yes/y/on → validate only"),
         })}, responses={200: s.ImportReportSerializer, **errors(403, 413),
-                         400: PolymorphicProxySerializer(
-                             component_name="BulkUploadRefused", resource_type_field_name=None,
-                             serializers=[s.ImportReportSerializer, BadRequestSerializer])})
+                         400: s.BulkUploadRefusedSerializer})
     def post(self, request):
         limit = settings.BULK_UPLOAD_MAX_BYTES
         too_large = ApiError(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "File too large",

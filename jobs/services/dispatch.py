@@ -28,11 +28,11 @@ RECORD_MARGIN_SECONDS = 60.0
 
 
 def call_budget_seconds() -> float:
-    """How long one run's outbound call may take at most (connect + read bound).
+    """How long one run's outbound call may take at most: the outbound client's total deadline.
 
-    The one place this number is worked out: a run's ``deadline_at`` follows it.
+    A run's ``deadline_at`` follows it (``run_deadline``).
     """
-    return float(settings.OUTBOUND_CONNECT_TIMEOUT + settings.OUTBOUND_READ_TIMEOUT)
+    return outbound.call_deadline_seconds()
 
 
 def run_deadline(started_at: dt.datetime) -> dt.datetime:
@@ -150,6 +150,8 @@ def run_overrides(*, job: Job, body: dict) -> dict:
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             raise InvalidInput("Invalid payload", f'"{key}" must be a string.', field=key)
+    if body.get("github_token"):
+        rules.github_token(body["github_token"])
     overrides = {key: body[key] for key in ("metadata", *OVERRIDE_TEXTS) if key in body}
     if run_config(job=job, overrides=overrides).execution_type is None:
         raise InvalidInput("Missing target configuration",
@@ -284,6 +286,7 @@ def test_run_target(body: dict) -> dict:
 
 
 def _test_run_timeout(timeout_seconds) -> tuple[float, float]:
+    # The second value is also the whole call's deadline (job_test_run passes it).
     low, high = TEST_RUN_TIMEOUT_RANGE
     seconds = min(high, max(low, float(timeout_seconds if timeout_seconds is not None else 10)))
     return (min(float(settings.OUTBOUND_CONNECT_TIMEOUT), seconds), seconds)
@@ -310,6 +313,7 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
         try:
             # Each test run is a call of its own: a fresh key, so a receiver never drops one as a repeat.
             response = webhook.webhook_call(url=_clean(target_url), metadata=metadata, timeout=timeout,
+                                            deadline=timeout[1],
                                             headers={"Idempotency-Key": str(uuid.uuid4())})
         except outbound.OutboundError as exc:
             return _request_failed("webhook", str(exc), refused=exc.refused)
@@ -327,7 +331,7 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
                              message="Set GITHUB_TOKEN in backend .env to test-run GitHub workflows.")
     result = github.workflow_dispatch(owner=owner, repo=repo, workflow=workflow,
                                       ref=dispatch_ref(metadata), inputs=metadata, token=token,
-                                      timeout=timeout)
+                                      timeout=timeout, deadline=timeout[1])
     if result.status is None:
         return _request_failed("github", result.error or "", refused=result.refused)
     return TestRunResult(

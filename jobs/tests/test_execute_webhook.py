@@ -76,6 +76,21 @@ def test_a_slow_receiver_times_out(webhook_server, settings):
         f"Webhook call failed: No response from 127.0.0.1:{webhook_server.port} within 0.5 s (read timeout)")
 
 
+def test_a_dripping_webhook_fails_the_run_at_the_total_deadline(drip_server, settings):
+    # A byte every 0.5 s never trips the 30 s read timeout; the 2 s total ends the call.
+    settings.OUTBOUND_READ_TIMEOUT = 30
+    settings.OUTBOUND_TOTAL_TIMEOUT = 2
+
+    execution = run_scheduled(JobFactory(target_url=drip_server.url_for("/drip"), metadata={"a": 1}))
+
+    assert execution.status == ExecutionStatus.FAILED
+    assert execution.response_status is None
+    assert execution.error_message == ("Webhook call failed: No complete response from "
+                                       f"127.0.0.1:{drip_server.port} within 2 s (total timeout)")
+    [sent] = drip_server.wait_hung_up()
+    assert sent < drip_server.length and drip_server.completed == 0
+
+
 def test_a_manual_run_that_times_out_says_request_failed(webhook_server, settings):
     settings.OUTBOUND_READ_TIMEOUT = 0.5
     webhook_server.reply(delay=5)

@@ -220,3 +220,19 @@ def test_test_run_invalid_json_is_a_400(api, owner):
 
 def test_viewers_cannot_test_run(api, viewer):
     assert test_run(api(viewer), {"target_url": "https://h.example/"}).status_code == 403
+
+
+def test_a_test_run_against_a_dripping_target_ends_at_its_timeout_seconds(api, owner, drip_server, settings):
+    # Each byte comes long before a read would time out: only the test run's total
+    # timeout_seconds ends the call, long before the 60 s drip is over.
+    settings.OUTBOUND_READ_TIMEOUT = 30
+    settings.EXPOSE_ERROR_DETAILS = True
+
+    body = test_run(api(owner), {"target_url": drip_server.url_for("/t"), "timeout_seconds": 2}).json()
+
+    assert body == {
+        "ok": False, "type": "webhook", "error": "Request failed",
+        "message": f"No complete response from 127.0.0.1:{drip_server.port} within 2 s (total timeout)",
+    }
+    [sent] = drip_server.wait_hung_up()
+    assert sent < drip_server.length

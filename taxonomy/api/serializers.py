@@ -4,55 +4,43 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cronhub.api.fields import TimestampField
+from cronhub.api.fields import ModelShape
 from taxonomy.models import JobCategory, PicTeam
 from taxonomy.rules import max_length
 
 
-class JobCategorySerializer(serializers.ModelSerializer):
-    created_at = TimestampField()
-    updated_at = TimestampField()
-
+class JobCategorySerializer(ModelShape):
     class Meta:
         model = JobCategory
         fields = ["id", "slug", "name", "is_active", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
-class PicTeamSerializer(serializers.ModelSerializer):
-    created_at = TimestampField()
-    updated_at = TimestampField()
-
+class PicTeamSerializer(ModelShape):
     class Meta:
         model = PicTeam
         fields = ["id", "slug", "name", "slack_handle", "is_active", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
-class CategoryListSerializer(serializers.Serializer):
-    categories = JobCategorySerializer(many=True)
+def _bodies(prefix: str, item: type[serializers.Serializer], *, key: str, list_key: str):
+    """The three bodies of a kind, named ``{prefix}List``, ``{prefix}Envelope`` and
+    ``{prefix}UpdateEnvelope`` in the OpenAPI document: ``{list_key: [item...]}``,
+    ``{"message", key: item}`` and the latter plus ``jobs_updated``."""
+
+    def shape(name: str, base: type[serializers.Serializer], fields: dict) -> type[serializers.Serializer]:
+        return type(f"{prefix}{name}Serializer", (base,), {"__module__": __name__, **fields})
+
+    listing = shape("List", serializers.Serializer, {list_key: item(many=True)})
+    envelope = shape("Envelope", serializers.Serializer,
+                     {"message": serializers.CharField(), key: item()})
+    update = shape("UpdateEnvelope", envelope, {"jobs_updated": serializers.IntegerField(
+        help_text=f"Jobs whose {key} slug was rewritten by a rename")})
+    return listing, envelope, update
 
 
-class CategoryEnvelopeSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    category = JobCategorySerializer()
-
-
-class CategoryUpdateEnvelopeSerializer(CategoryEnvelopeSerializer):
-    jobs_updated = serializers.IntegerField(help_text="Jobs whose category slug was rewritten by a rename")
-
-
-class PicTeamListSerializer(serializers.Serializer):
-    pic_teams = PicTeamSerializer(many=True)
-
-
-class PicTeamEnvelopeSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    pic_team = PicTeamSerializer()
-
-
-class PicTeamUpdateEnvelopeSerializer(PicTeamEnvelopeSerializer):
-    jobs_updated = serializers.IntegerField(help_text="Jobs whose pic_team slug was rewritten by a rename")
+CategoryListSerializer, CategoryEnvelopeSerializer, CategoryUpdateEnvelopeSerializer = _bodies(
+    "Category", JobCategorySerializer, key="category", list_key="categories")
+PicTeamListSerializer, PicTeamEnvelopeSerializer, PicTeamUpdateEnvelopeSerializer = _bodies(
+    "PicTeam", PicTeamSerializer, key="pic_team", list_key="pic_teams")
 
 
 # --- request bodies (documentation; taxonomy.rules checks them, in a fixed order) ---

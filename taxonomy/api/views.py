@@ -1,14 +1,13 @@
 """Job categories and PIC teams: read by anyone signed in, written by admins.
 
 Both resources behave alike; a ``_Kind`` names what differs (model, the
-serializers of its list and envelopes, the envelope key, the label in messages
-and the service functions). Bodies are rendered by the serializers that
+serializers of its list, envelopes and requests, the envelope key, the label in
+messages); the services take the model. Bodies are rendered by the serializers that
 document them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,31 +38,50 @@ class _Kind:
     list_shape: type[serializers.Serializer]  # {"categories": [...]}
     envelope: type[serializers.Serializer]  # {"message", "category": {...}}
     update_envelope: type[serializers.Serializer]  # the envelope + "jobs_updated"
+    create_request: type[serializers.Serializer]
+    update_request: type[serializers.Serializer]
     list_key: str  # "categories"
     key: str  # "category"
     label: str  # "Category created"
     id_kwarg: str  # the URL's id parameter
-    create: Callable[[dict], SlugNamed]
-    update: Callable[[str, dict], services.UpdateResult]
-    disable: Callable[[str], SlugNamed]
+    tag: str  # the OpenAPI tag
 
 
 CATEGORY = _Kind(
     model=JobCategory, list_shape=s.CategoryListSerializer, envelope=s.CategoryEnvelopeSerializer,
-    update_envelope=s.CategoryUpdateEnvelopeSerializer, list_key="categories", key="category",
-    label="Category", id_kwarg="category_id",
-    create=lambda data: services.category_create(data=data),
-    update=lambda item_id, data: services.category_update(category_id=item_id, data=data),
-    disable=lambda item_id: services.category_disable(category_id=item_id),
+    update_envelope=s.CategoryUpdateEnvelopeSerializer, create_request=s.CategoryCreateSerializer,
+    update_request=s.CategoryUpdateSerializer, list_key="categories", key="category",
+    label="Category", id_kwarg="category_id", tag="job-categories",
 )
 PIC_TEAM = _Kind(
     model=PicTeam, list_shape=s.PicTeamListSerializer, envelope=s.PicTeamEnvelopeSerializer,
-    update_envelope=s.PicTeamUpdateEnvelopeSerializer, list_key="pic_teams", key="pic_team",
-    label="PIC team", id_kwarg="team_id",
-    create=lambda data: services.pic_team_create(data=data),
-    update=lambda item_id, data: services.pic_team_update(team_id=item_id, data=data),
-    disable=lambda item_id: services.pic_team_disable(team_id=item_id),
+    update_envelope=s.PicTeamUpdateEnvelopeSerializer, create_request=s.PicTeamCreateSerializer,
+    update_request=s.PicTeamUpdateSerializer, list_key="pic_teams", key="pic_team",
+    label="PIC team", id_kwarg="team_id", tag="pic-teams",
 )
+
+
+def _list_docs(kind: _Kind, *, refused: str, list_summary: str, create_summary: str):
+    """The list/create operations of ``kind``; ``refused``: what a create answers 400 for."""
+    return extend_schema_view(
+        get=extend_schema(tags=[kind.tag], parameters=[INCLUDE_INACTIVE], responses={
+            200: kind.list_shape, 400: validation_failed("include_inactive is not a boolean"),
+            401: UNAUTHORIZED}, summary=list_summary),
+        post=extend_schema(tags=[kind.tag], request=kind.create_request, responses={
+            201: kind.envelope, 400: error_a(refused), 409: error_a("Duplicate slug"), **WRITE_ERRORS},
+            summary=create_summary),
+    )
+
+
+def _detail_docs(kind: _Kind, *, refused: str, update_summary: str, delete_summary: str):
+    """The update/disable operations of ``kind``; ``refused``: what an update answers 400 for."""
+    return extend_schema_view(
+        put=extend_schema(tags=[kind.tag], request=kind.update_request, responses={
+            200: kind.update_envelope, 400: error_a(refused), 404: error_a("Not found"),
+            409: error_a("Duplicate slug"), **WRITE_ERRORS}, summary=update_summary),
+        delete=extend_schema(tags=[kind.tag], responses={
+            200: kind.envelope, 404: error_a("Not found"), **WRITE_ERRORS}, summary=delete_summary),
+    )
 
 
 class _ReadOrAdminWrite(JsonApiView):
@@ -87,70 +105,44 @@ class _ListView(_ReadOrAdminWrite):
 
     def post(self, request):
         require_json_content_type(request)
-        item = self.kind.create(json_object(request))
+        item = services.create(self.kind.model, json_object(request))
         return Response(self.envelope("created", item), status=status.HTTP_201_CREATED)
 
 
 class _DetailView(_ReadOrAdminWrite):
     def put(self, request, **kwargs):
         require_json_content_type(request)
-        result = self.kind.update(kwargs[self.kind.id_kwarg], json_object(request))
+        result = services.update(self.kind.model, kwargs[self.kind.id_kwarg], json_object(request))
         return Response(self.envelope("updated", result.item, shape=self.kind.update_envelope,
                                       jobs_updated=result.jobs_updated))
 
     def delete(self, request, **kwargs):
-        item = self.kind.disable(kwargs[self.kind.id_kwarg])
+        item = services.disable(self.kind.model, kwargs[self.kind.id_kwarg])
         return Response(self.envelope("disabled", item))
 
 
-@extend_schema_view(
-    get=extend_schema(tags=["job-categories"], parameters=[INCLUDE_INACTIVE], responses={
-        200: s.CategoryListSerializer, 400: validation_failed("include_inactive is not a boolean"),
-        401: UNAUTHORIZED}, summary="Job categories, by name"),
-    post=extend_schema(tags=["job-categories"], request=s.CategoryCreateSerializer, responses={
-        201: s.CategoryEnvelopeSerializer, 400: error_a("Content-Type, JSON, missing name or invalid slug"),
-        409: error_a("Duplicate slug"), **WRITE_ERRORS}, summary="Create a category (admin)"),
-)
+@_list_docs(CATEGORY, refused="Content-Type, JSON, missing name or invalid slug",
+            list_summary="Job categories, by name", create_summary="Create a category (admin)")
 class CategoryListView(_ListView):
     kind = CATEGORY
 
 
-@extend_schema_view(
-    put=extend_schema(tags=["job-categories"], request=s.CategoryUpdateSerializer, responses={
-        200: s.CategoryUpdateEnvelopeSerializer,
-        400: error_a("Content-Type, JSON, empty name, General rename, slug sent, or invalid slug"),
-        404: error_a("Not found"), 409: error_a("Duplicate slug"), **WRITE_ERRORS},
-        summary="Rename (jobs follow the new slug) or enable/disable a category (admin)"),
-    delete=extend_schema(tags=["job-categories"], responses={
-        200: s.CategoryEnvelopeSerializer, 404: error_a("Not found"), **WRITE_ERRORS},
-        summary="Disable a category; jobs keep it (admin)"),
-)
+@_detail_docs(CATEGORY, refused="Content-Type, JSON, empty name, General rename, slug sent, or invalid slug",
+              update_summary="Rename (jobs follow the new slug) or enable/disable a category (admin)",
+              delete_summary="Disable a category; jobs keep it (admin)")
 class CategoryDetailView(_DetailView):
     kind = CATEGORY
 
 
-@extend_schema_view(
-    get=extend_schema(tags=["pic-teams"], parameters=[INCLUDE_INACTIVE], responses={
-        200: s.PicTeamListSerializer, 400: validation_failed("include_inactive is not a boolean"),
-        401: UNAUTHORIZED}, summary="PIC teams, by name"),
-    post=extend_schema(tags=["pic-teams"], request=s.PicTeamCreateSerializer, responses={
-        201: s.PicTeamEnvelopeSerializer,
-        400: error_a("Content-Type, JSON, missing name or slack_handle, or invalid slug"),
-        409: error_a("Duplicate slug"), **WRITE_ERRORS}, summary="Create a PIC team (admin)"),
-)
+@_list_docs(PIC_TEAM, refused="Content-Type, JSON, missing name or slack_handle, or invalid slug",
+            list_summary="PIC teams, by name", create_summary="Create a PIC team (admin)")
 class PicTeamListView(_ListView):
     kind = PIC_TEAM
 
 
-@extend_schema_view(
-    put=extend_schema(tags=["pic-teams"], request=s.PicTeamUpdateSerializer, responses={
-        200: s.PicTeamUpdateEnvelopeSerializer,
-        400: error_a("Content-Type, JSON, empty name or slack_handle, slug sent, or invalid slug"),
-        404: error_a("Not found"), 409: error_a("Duplicate slug"), **WRITE_ERRORS},
-        summary="Rename (jobs follow the new slug), enable/disable or re-handle a PIC team (admin)"),
-    delete=extend_schema(tags=["pic-teams"], responses={
-        200: s.PicTeamEnvelopeSerializer, 404: error_a("Not found"), **WRITE_ERRORS},
-        summary="Disable a PIC team; existing jobs keep it (admin)"),
-)
+@_detail_docs(PIC_TEAM, refused="Content-Type, JSON, empty name or slack_handle, slug sent, or invalid slug",
+              update_summary="Rename (jobs follow the new slug), enable/disable or re-handle a PIC team "
+                             "(admin)",
+              delete_summary="Disable a PIC team; existing jobs keep it (admin)")
 class PicTeamDetailView(_DetailView):
     kind = PIC_TEAM
