@@ -48,9 +48,10 @@ KILL_OFFSETS = (0.05, 0.3, 0.6, 0.9, 2.0, 0.15, 5.0, 0.45, 15.0, 30.0, 0.75, 45.
 
 
 class Receiver:
-    """Records every call: path, idempotency key, fire-time header, arrival; answers 200 after a delay."""
+    """Records every call: path, idempotency key, fire-time header, arrival; answers 200 after a delay
+    (``delays`` gives some paths their own)."""
 
-    def __init__(self, delay: float):
+    def __init__(self, delay: float, delays: dict[str, float] | None = None):
         self.calls: list[dict] = []
         self.lock = threading.Lock()
         receiver = self
@@ -65,7 +66,7 @@ class Receiver:
                         "path": self.path, "key": self.headers.get("Idempotency-Key"),
                         "scheduled_for": self.headers.get("X-Cronhub-Scheduled-For"), "at": time.time(),
                     })
-                time.sleep(delay)
+                time.sleep((delays or {}).get(self.path, delay))
                 try:
                     self.send_response(200)
                     self.send_header("Content-Length", "2")
