@@ -116,13 +116,14 @@ class Receiver:
             return sum(len(v) for v in self.arrivals.values())
 
 
-def prepare_database(database: str, workdir: Path) -> str:
+def prepare_database(database: str, workdir: Path, *, postgres_url: str = POSTGRES_URL) -> str:
+    """A migrated, empty database: a SQLite file in ``workdir``, or ``postgres_url`` re-created."""
     if database == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     else:
         import psycopg
 
-        url = POSTGRES_URL
+        url = postgres_url
         name = url.rsplit("/", 1)[1]
         admin = url.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:

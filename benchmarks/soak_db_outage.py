@@ -34,13 +34,10 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
-import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -48,7 +45,15 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from soak_failover import ROOT, Receiver, Schedulers, next_boundary, prepare_database  # noqa: E402
+from soak_failover import (  # noqa: E402
+    ROOT,
+    Receiver,
+    Schedulers,
+    next_boundary,
+    prepare_database,
+    report,
+    verdict,
+)
 
 PASSWORD = "outage-soak-password"
 
@@ -127,17 +132,7 @@ def main() -> None:
                         help="seconds after the minute PostgreSQL stops")
     parser.add_argument("--outage", type=float, default=20.0, help="seconds PostgreSQL stays down")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
-    args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="cronhub-outage-"))
-    try:
-        result = soak(args, workdir)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"logs in {workdir}", file=sys.stderr)
-    print(json.dumps(result, indent=2))
-    sys.exit(0 if result["passed"] else 1)
+    report(soak, parser.parse_args(), prefix="cronhub-outage-")
 
 
 def soak(args, workdir: Path) -> dict:
@@ -255,11 +250,9 @@ def check(args, jobs, fire_times, poller, window, exit_codes, JobExecution) -> d
                       "error_message": r["error_message"]} for r in long_rows],
         "answers_during_outage": dict(collections.Counter(str(a["status"]) for a in during)),
         "bad_answers_during_outage": bad[:5], "rows_running": running,
-        "exit_codes": sorted(exit_codes.values()), "checks": checks, "passed": all(checks.values()),
+        "exit_codes": sorted(exit_codes.values()),
     }
-    for name, ok in checks.items():
-        print(f"{'PASS' if ok else 'FAIL'}  {name}", file=sys.stderr)
-    return result
+    return verdict(result, checks)
 
 
 if __name__ == "__main__":

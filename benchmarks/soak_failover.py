@@ -41,6 +41,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import scheduler_lateness
+
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("SOAK_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/cronhub_soak")
 # Seconds after the minute boundary at which the leader is killed, in turn.
@@ -91,21 +93,7 @@ class Receiver:
 
 
 def prepare_database(database: str, workdir: Path) -> str:
-    if database == "sqlite":
-        url = f"sqlite:///{workdir / 'soak.sqlite3'}"
-    else:
-        import psycopg
-
-        url = POSTGRES_URL
-        name = url.rsplit("/", 1)[1]
-        admin = url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": url, "TESTING": "true", "CRONHUB_READ_DOT_ENV": "false"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-                   cwd=ROOT, env=env, check=True)
-    return url
+    return scheduler_lateness.prepare_database(database, workdir, postgres_url=POSTGRES_URL)
 
 
 class Schedulers:
@@ -159,10 +147,14 @@ def main() -> None:
     parser.add_argument("--receiver-delay", type=float, default=0.5,
                         help="seconds the receiver waits before answering (default 0.5)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
-    args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="cronhub-soak-"))
+    report(soak, parser.parse_args(), prefix="cronhub-soak-")
+
+
+def report(run, args, *, prefix: str) -> None:
+    """``run(args, workdir)`` in a fresh work directory; prints its result, exits 1 when it failed."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        result = soak(args, workdir)
+        result = run(args, workdir)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -291,11 +283,16 @@ def check(args, jobs, fire_times, calls, kills, exit_codes, JobExecution) -> dic
         "records_sent_by_next_leader": sent_by_next,
         "fires_under_two_keys": len(two_keys), "false_failures": len(false_failures),
         "rows_running": running_anywhere, "kills": kills,
-        "exit_codes": sorted(exit_codes.values()), "checks": checks, "passed": all(checks.values()),
+        "exit_codes": sorted(exit_codes.values()),
     }
+    return verdict(result, checks)
+
+
+def verdict(result: dict, checks: dict[str, bool]) -> dict:
+    """``result`` with its checks and whether all passed; prints PASS/FAIL per check."""
     for name, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'}  {name}", file=sys.stderr)
-    return result
+    return {**result, "checks": checks, "passed": all(checks.values())}
 
 
 if __name__ == "__main__":

@@ -115,17 +115,67 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
 
-class RecordingServer:
+class _LocalHTTPServer:
+    """What every local test server shares: a threaded HTTP server on 127.0.0.1:<free port>,
+    started and stopped by the test (or a ``with`` block), optionally over TLS."""
+
+    handler_class: type[BaseHTTPRequestHandler]
+    ssl_context = None  # a server-side ssl.SSLContext: serve HTTPS
+
+    def __init__(self):
+        self._stopping = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url_for(self, path: str) -> str:
+        return self.url + (path if path.startswith("/") else "/" + path)
+
+    def start(self):
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class)
+        self._httpd.daemon_threads = True
+        self._httpd.owner = self
+        if self.ssl_context is not None:
+            self._httpd.socket = self.ssl_context.wrap_socket(self._httpd.socket, server_side=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{type(self).__name__}:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class RecordingServer(_LocalHTTPServer):
     """An HTTP server on 127.0.0.1:<free port> that records requests and answers as told."""
 
+    handler_class = _Handler
+
     def __init__(self, default: Reply | None = None):
+        super().__init__()
         self.default = default or Reply(200, "ok")
         self.routes: dict[str, Reply] = {}
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- configuration ---------------------------------------------------------------
     def reply(self, status: int = 200, body=b"", headers: dict | None = None, delay: float = 0.0, *,
@@ -146,18 +196,6 @@ class RecordingServer:
             self.requests.append(request)
         return self.choose(request)
 
-    # --- addresses -----------------------------------------------------------------
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def url_for(self, path: str) -> str:
-        return self.url + (path if path.startswith("/") else "/" + path)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Recorded]:
         deadline = time.monotonic() + timeout
@@ -165,29 +203,6 @@ class RecordingServer:
             time.sleep(0.01)
         return list(self.requests)
 
-    # --- lifecycle -------------------------------------------------------------------
-    def start(self) -> RecordingServer:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{type(self).__name__}:{self.port}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 class _DripHandler(BaseHTTPRequestHandler):
@@ -226,14 +241,17 @@ class _DripHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = _handle
 
 
-class DripServer:
+class DripServer(_LocalHTTPServer):
     """An HTTP server on 127.0.0.1 that sends its headers at once, then the body one byte at a time.
 
     Every read of the client receives something within ``interval`` seconds, so only a
     deadline on the whole call stops it before ``length * interval`` seconds.
     """
 
+    handler_class = _DripHandler
+
     def __init__(self, *, interval: float = 0.5, length: int = 120, ssl_context=None):
+        super().__init__()
         self.interval = interval
         self.length = length
         self.ssl_context = ssl_context  # a server-side ssl.SSLContext: serve HTTPS
@@ -242,47 +260,12 @@ class DripServer:
         self.completed = 0  # responses whose whole body was sent
         self._lock = threading.Lock()
         self._finished = threading.Condition(self._lock)
-        self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1]
-
-    def url_for(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}" + (path if path.startswith("/") else "/" + path)
 
     def wait_hung_up(self, count: int = 1, timeout: float = 10.0) -> list[int]:
         """Wait until ``count`` responses ended (client gone or body complete); their bytes sent."""
         with self._finished:
             self._finished.wait_for(lambda: len(self.sent) >= count, timeout)
             return list(self.sent)
-
-    def start(self) -> DripServer:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _DripHandler)
-        self._httpd.daemon_threads = True
-        self._httpd.owner = self
-        if self.ssl_context is not None:
-            self._httpd.socket = self.ssl_context.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"DripServer:{self.port}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 class SilentServer:
