@@ -43,6 +43,13 @@ def viewer(db):
 
 
 @pytest.fixture
+def staff(client, admin_user):
+    """A test client logged in to the admin as the admin persona."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def inactive_user(db):
     return UserFactory(username="ian_inactive", email="ian@example.com", is_active=False)
 

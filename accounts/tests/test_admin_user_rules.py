@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from cronhub.testing.factories import TEST_PASSWORD
+from cronhub.testing.queries import writes
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +18,6 @@ VALID = {"username": "newbie", "email": "n@example.com", "new_password": "secret
          "is_active": "on"}
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-def writes(queries, verb: str, table: str) -> int:
-    return sum(1 for q in queries if q["sql"].startswith(f'{verb} "{table}"') or
-               q["sql"].startswith(f'{verb} INTO "{table}"'))
 
 
 def add_form_errors(staff, **changes) -> dict:

@@ -11,12 +11,6 @@ from cronhub.testing.factories import TEST_PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_an_admin_logs_in_with_username_and_password_and_sees_the_admin(client, admin_user):
     response = client.post(
         reverse("admin:login"), {"username": "alice_admin", "password": TEST_PASSWORD, "next": "/admin/"}

@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 SECRET = "https://hooks.slack.com/services/T000/B000/XXXX"
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def change_url(row):
     return reverse("admin:integrations_slacksettings_change", args=[row.pk])
 

@@ -22,12 +22,6 @@ INDEX = reverse("admin:index")
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_upcoming_runs_merge_every_active_job_in_time_order():
     now = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)  # 09:00 Tokyo, a Monday
     hourly = JobFactory(name="hourly", cron_expression="0 * * * *", end_date=dt.date(2026, 12, 31))

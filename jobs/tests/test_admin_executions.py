@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:jobs_jobexecution_changelist")
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_the_list_shows_status_trigger_duration_lateness_target_and_github_link(staff):
     job = JobFactory(name="gh-nightly", github=True)
     scheduled = timezone.now() - dt.timedelta(minutes=5)

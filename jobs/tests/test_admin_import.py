@@ -17,12 +17,6 @@ IMPORT = reverse("admin:jobs_job_import")
 
 
 @pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def sample_teams(db):
     return [PicTeamFactory(name=name) for name in TEAMS]
 

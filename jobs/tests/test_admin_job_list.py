@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:jobs_job_changelist")
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_the_list_shows_schedule_description_next_run_and_last_status(staff):
     job = JobFactory(name="nightly-web", cron_expression="0 9 * * 1-5", timezone="America/New_York")
     JobExecutionFactory(job=job, status="failed")

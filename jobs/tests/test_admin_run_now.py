@@ -15,12 +15,6 @@ from jobs.models import Job, JobExecution, scheduler_today
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def wait_for_run_now_threads(timeout: float = 15) -> None:
     for thread in threading.enumerate():
         if thread.name.startswith("run-now-"):

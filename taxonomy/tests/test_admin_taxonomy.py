@@ -13,12 +13,6 @@ from taxonomy.models import JobCategory, PicTeam
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_adding_a_category_derives_its_slug_from_the_name(staff):
     response = staff.post(
         reverse("admin:taxonomy_jobcategory_add"), {"name": "  Smoke Tests!! ", "is_active": "on"}

@@ -9,21 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cronhub.testing.factories import JobCategoryFactory, JobFactory
+from cronhub.testing.queries import writes
 from jobs.models import Job
 from taxonomy.models import JobCategory, PicTeam
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-def writes(queries, verb: str, table: str) -> int:
-    return sum(1 for q in queries if q["sql"].startswith(f'{verb} "{table}"') or
-               q["sql"].startswith(f'{verb} INTO "{table}"'))
 
 
 @pytest.mark.parametrize(
