@@ -50,6 +50,22 @@ def staff(client, admin_user):
 
 
 @pytest.fixture
+def db_shared(request, tmp_path, django_db_blocker):
+    """A database that real subprocesses (schedulers, gunicorn) share with the test."""
+    from jobs.tests import scheduler_support
+
+    yield from scheduler_support.shared_database(request, tmp_path, django_db_blocker)
+
+
+@pytest.fixture
+def start_scheduler(tmp_path, db_shared):
+    """``start_scheduler(clock=..., **env)`` → a real ``runscheduler`` process on ``db_shared``."""
+    from jobs.tests import scheduler_support
+
+    yield from scheduler_support.scheduler_processes(tmp_path, db_shared)
+
+
+@pytest.fixture
 def inactive_user(db):
     return UserFactory(username="ian_inactive", email="ian@example.com", is_active=False)
 

@@ -106,14 +106,21 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 1024
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
 
     def count(self) -> int:
         with self.lock:
             return sum(len(v) for v in self.arrivals.values())
+
+
+def serve(handler) -> ThreadingHTTPServer:
+    """A threaded HTTP server for ``handler`` on 127.0.0.1:<free port>, serving in the background;
+    its queue is deep enough for a burst of thousands of calls."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.request_queue_size = 1024
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def prepare_database(database: str, workdir: Path, *, postgres_url: str = POSTGRES_URL) -> str:

@@ -38,7 +38,7 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import scheduler_lateness
@@ -82,10 +82,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 1024
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = scheduler_lateness.serve(Handler)
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -77,11 +77,6 @@ class Outage:
 
 
 @pytest.fixture
-def db_shared(request, tmp_path, django_db_blocker):
-    yield from support.shared_database(request, tmp_path, django_db_blocker)
-
-
-@pytest.fixture
 def outage(db_shared, tmp_path):
     outage = Outage(db_shared, tmp_path)
     yield outage

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from jobs.models import Job, JobExecution, SchedulerState
 from jobs.scheduler.lock import FileLock
-from jobs.tests import scheduler_support as support
 from jobs.tests.scheduler_support import Clock, WebhookReceiver, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -23,16 +22,6 @@ RESYNC_KEYS = {
     "message", "ran_at", "db_jobs_total", "db_jobs_active", "scheduled_now", "scheduled_added",
     "scheduled_removed", "expired_auto_paused", "orphaned_removed", "invalid_cron",
 }
-
-
-@pytest.fixture
-def db_shared(request, tmp_path, django_db_blocker):
-    yield from support.shared_database(request, tmp_path, django_db_blocker)
-
-
-@pytest.fixture
-def start_scheduler(tmp_path, db_shared):
-    yield from support.scheduler_processes(tmp_path, db_shared)
 
 
 def new_job(db, receiver, name, cron="* * * * *", **fields):

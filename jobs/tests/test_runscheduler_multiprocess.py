@@ -12,20 +12,9 @@ import pytest
 from django.db import connections
 
 from jobs.models import Job, JobExecution, SchedulerState
-from jobs.tests import scheduler_support as support
 from jobs.tests.scheduler_support import Clock, WebhookReceiver, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def db_shared(request, tmp_path, django_db_blocker):
-    yield from support.shared_database(request, tmp_path, django_db_blocker)
-
-
-@pytest.fixture
-def start_scheduler(tmp_path, db_shared):
-    yield from support.scheduler_processes(tmp_path, db_shared)
 
 
 @pytest.fixture

@@ -17,22 +17,11 @@ from django.db import connections
 from cronhub.testing.servers import FakeGitHub, RecordingServer, Reply
 from jobs.models import ExecutionStatus, Job, JobExecution, TriggerType
 from jobs.services import runs
-from jobs.tests import scheduler_support as support
 from jobs.tests.scheduler_support import Clock, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 DEAD = "gone-host:4242:0123456789abcdef"
-
-
-@pytest.fixture
-def db_shared(request, tmp_path, django_db_blocker):
-    yield from support.shared_database(request, tmp_path, django_db_blocker)
-
-
-@pytest.fixture
-def start_scheduler(tmp_path, db_shared):
-    yield from support.scheduler_processes(tmp_path, db_shared)
 
 
 class FirstCallHangs(RecordingServer):

@@ -14,20 +14,9 @@ import pytest
 
 from cronhub.testing.servers import DripServer
 from jobs.models import Job, JobExecution
-from jobs.tests import scheduler_support as support
 from jobs.tests.scheduler_support import Clock, WebhookReceiver, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def db_shared(request, tmp_path, django_db_blocker):
-    yield from support.shared_database(request, tmp_path, django_db_blocker)
-
-
-@pytest.fixture
-def start_scheduler(tmp_path, db_shared):
-    yield from support.scheduler_processes(tmp_path, db_shared)
 
 
 def make_job(db, job_id, name, url):
