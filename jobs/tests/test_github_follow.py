@@ -16,7 +16,7 @@ from jobs.models import ExecutionStatus, JobExecution, TriggerType
 from jobs.services import execution_recover, executions_needing_recovery, github_runs, job_execute
 from notifications.models import Notification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbcompat]
 
 FIRE = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 SECRET = "webhook-secret-for-tests"

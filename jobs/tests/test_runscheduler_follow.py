@@ -14,7 +14,7 @@ from cronhub.testing.servers import FakeGitHub
 from jobs.models import ExecutionStatus, Job, JobExecution
 from jobs.tests.scheduler_support import Clock, wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.dbcompat, pytest.mark.django_db(transaction=True)]
 
 RUN_ID = 6060
 
