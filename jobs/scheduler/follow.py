@@ -65,7 +65,10 @@ class Follower:
                 continue
             if not due:
                 continue
-            futures = [self._pool.submit(self._poll, pk) for pk in due]
+            try:
+                futures = [self._pool.submit(self._poll, pk) for pk in due]
+            except RuntimeError:  # the pool was shut down: this leadership is over
+                return
             concurrent.futures.wait(futures)
 
     def _poll(self, execution_id: str) -> None:
