@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
+from cronhub import permissions
+from cronhub.admin import RoleAdmin, viewer
+from integrations.models import mask_url
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin
 from jobs.admin.filters import (
     ExecutionDateFilter,
@@ -14,7 +18,12 @@ from jobs.models import JobExecution
 
 
 @admin.register(JobExecution)
-class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
+class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, RoleAdmin):
+    """Every role reads every run; nobody edits one; deleting is the admin's (retention
+    does it otherwise). A webhook target shows in full to the job's owner and admins."""
+
+    view_rule = staticmethod(permissions.can_view_executions)
+
     list_display = [
         "started_at",
         "job_link",
@@ -23,7 +32,7 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "scheduled_for",
         "duration",
         "lateness",
-        "target",
+        "target_display",
         "github_run",
     ]
     list_display_links = ["started_at"]
@@ -44,7 +53,7 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "duration",
         "lateness",
         "execution_type",
-        "target",
+        "target_display",
         "response_status",
         "github_run",
         "output",
@@ -52,8 +61,14 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+    def get_search_fields(self, request):
+        return self.search_fields if permissions.is_admin(request.user) else ["job__name"]
+
+    @admin.display(description=_("target"), ordering="target")
+    def target_display(self, obj):
+        if obj.execution_type == "webhook" and not permissions.can_view_job_secrets(viewer(), obj.job):
+            return mask_url(obj.target) or "—"
+        return obj.target or "—"
 
     @admin.display(description="job", ordering="job__name")
     def job_link(self, obj):
