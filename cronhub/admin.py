@@ -113,6 +113,14 @@ class RoleAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self.delete_rule(request.user, obj)
 
+    def changelist_view(self, request, extra_context=None):
+        # A list action the role may not use is refused outright (Django would just show
+        # the list again with "No action selected").
+        name = request.POST.get("action") if request.method == "POST" else None
+        if name and name not in self.get_actions(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
 
 class SystemAdmin(RoleAdmin):
     """An internal table: admins read it; nobody adds, edits or deletes rows by hand."""
