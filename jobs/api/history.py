@@ -58,7 +58,7 @@ class JobHistoryView(APIView):
                    operation_id="job_history", parameters=[
                        path_id("job_id"), bounded("page", 1, None, "default 1"),
                        bounded("limit", 1, 200, "default 50")],
-                   responses={200: JobHistoryPage, **errors(403, 404)})
+                   responses={200: JobHistoryPage, **errors(404)})
     def get(self, request, job_id: str):
         page = query_int(request.query_params, "page", 1, minimum=1)
         limit = query_int(request.query_params, "limit", 50, minimum=1, maximum=200)
@@ -71,8 +71,28 @@ class JobHistoryView(APIView):
                          "total_pages": result.total_pages})
 
 
-ExportJson = inline_serializer("JobExport", {"jobs": serializers.ListField(
-    child=serializers.DictField(), help_text="Each job as a POST /jobs body, plus is_active")})
+class ExportedJobSerializer(serializers.Serializer):
+    """A job as the body ``POST /jobs`` accepts, plus ``is_active``."""
+
+    name = serializers.CharField()
+    cron_expression = serializers.CharField()
+    timezone = serializers.CharField()
+    is_active = serializers.BooleanField()
+    target_url = serializers.CharField(allow_null=True, help_text="Masked unless the caller owns the job "
+                                                                  "or is an admin")
+    github_owner = serializers.CharField(allow_null=True)
+    github_repo = serializers.CharField(allow_null=True)
+    github_workflow_name = serializers.CharField(allow_null=True)
+    category = serializers.CharField()
+    end_date = serializers.DateField(allow_null=True)
+    pic_team = serializers.CharField(allow_null=True)
+    metadata = serializers.DictField()
+    enable_email_notifications = serializers.BooleanField()
+    notification_emails = serializers.ListField(child=serializers.CharField())
+    notify_on_success = serializers.BooleanField()
+
+
+ExportJson = inline_serializer("JobExport", {"jobs": ExportedJobSerializer(many=True)})
 
 
 class JobExportView(APIView):
