@@ -135,7 +135,8 @@ CASES = [
     Case("delete another's job (action, confirmed)", "post", url("jobs_job_changelist"),
          expect(REDIRECT, FORBIDDEN, FORBIDDEN),
          lambda w: {**action("delete_selected", "theirs")(w), "post": "yes"}),
-    Case("clone another's job", "get", url("jobs_job_clone", "theirs"), expect(REDIRECT, REDIRECT, FORBIDDEN)),
+    Case("clone another's job", "get", url("jobs_job_clone", "theirs"),
+         expect(REDIRECT, REDIRECT, FORBIDDEN)),
     Case("export all as CSV", "get", lambda w: reverse("admin:jobs_job_export") + "?type=csv",
          expect(OK, OK, OK)),
     Case("export selected as JSON (action)", "post", url("jobs_job_changelist"), expect(OK, OK, OK),
@@ -146,7 +147,8 @@ CASES = [
     # people
     Case("user list", "get", url("accounts_user_changelist"), expect(OK, OK, OK)),
     Case("add a user", "get", url("accounts_user_add"), expect(OK, FORBIDDEN, FORBIDDEN)),
-    Case("another user's page", "get", url("accounts_user_change", "other"), expect(OK, FORBIDDEN, FORBIDDEN)),
+    Case("another user's page", "get", url("accounts_user_change", "other"),
+         expect(OK, FORBIDDEN, FORBIDDEN)),
     Case("make another user admin", "post", url("accounts_user_change", "other"),
          expect(REDIRECT, FORBIDDEN, FORBIDDEN),
          lambda w: {"email": w.other.email, "new_password": "", "role": "admin", "is_active": "on"}),
@@ -161,13 +163,15 @@ CASES = [
          lambda w: {"name": "Renamed", "slack_handle": "@qa", "is_active": "on"}),
     Case("disable a category (action)", "post", url("taxonomy_jobcategory_changelist"),
          expect(REDIRECT, FORBIDDEN, FORBIDDEN), action("disable_selected", "category")),
-    Case("category history", "get", url("taxonomy_jobcategory_history", "category"), expect(OK, OK, OK)),
+    Case("category history", "get", url("taxonomy_jobcategory_history", "category"),
+         expect(OK, OK, OK)),
     # settings and internals
     Case("Slack settings", "get", url("integrations_slacksettings_changelist"),
          expect(REDIRECT, FORBIDDEN, FORBIDDEN)),
     Case("change Slack settings", "post", url("integrations_slacksettings_change", "slack"),
          expect(REDIRECT, FORBIDDEN, FORBIDDEN),
-         lambda w: {"is_enabled": "on", "webhook_url": "https://hooks.slack.com/services/X", "channel": "#x"}),
+         lambda w: {"is_enabled": "on", "webhook_url": "https://hooks.slack.com/services/X",
+                    "channel": "#x"}),
     Case("scheduler state", "get", url("jobs_schedulerstate_changelist"), expect(OK, FORBIDDEN, FORBIDDEN)),
     Case("scheduler state add", "get", url("jobs_schedulerstate_add"),
          expect(FORBIDDEN, FORBIDDEN, FORBIDDEN)),
@@ -205,10 +209,7 @@ def test_each_admin_page_and_action_answers_each_role_as_the_rules_say(client, w
     client.force_login(getattr(world, role))
     target = case.url(world)
     with CaptureQueriesContext(connection) as queries:
-        if case.method == "get":
-            response = client.get(target)
-        else:
-            response = client.post(target, case.data(world))
+        response = client.get(target) if case.method == "get" else client.post(target, case.data(world))
 
     expected = case.expected[role]
     assert response.status_code == expected, (response.status_code, getattr(response, "url", ""))
@@ -271,7 +272,8 @@ def test_a_user_manages_its_own_preferences_and_not_another_users(client, world)
     own = NotificationPreferences.objects.get(user=world.user)
     theirs = NotificationPreferences.objects.create(user=world.other)
 
-    assert client.get(reverse("admin:accounts_notificationpreferences_change", args=[own.pk])).status_code == 200
+    own_page = client.get(reverse("admin:accounts_notificationpreferences_change", args=[own.pk]))
+    assert own_page.status_code == 200
     assert client.get(reverse("admin:accounts_notificationpreferences_change",
                               args=[theirs.pk])).status_code == 403
 

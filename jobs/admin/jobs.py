@@ -45,7 +45,7 @@ from jobs.admin.forms import FIELDSETS, CronHelpMedia, JobAdminForm
 from jobs.models import Job, JobExecution, scheduler_today
 from jobs.selectors import job_history_masker
 from jobs.services.exports import jobs_export_csv, jobs_export_json, target_url_for
-from jobs.services.writes import job_create, job_update
+from jobs.services.writes import job_create, job_delete, job_update
 
 RECENT_EXECUTIONS = 10
 
@@ -309,6 +309,21 @@ class JobAdmin(HistoryMixin, RoleAdmin):
             "category": job.category,
             "pic_team": job.pic_team,
         }
+
+    def get_deleted_objects(self, objs, request):
+        # A job's executions go with it (the API's delete); whoever may delete the job may
+        # delete them, though the executions page itself offers no delete.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if all(permissions.can_delete_job(request.user, job) for job in objs):
+            perms_needed = set()
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        job_delete(job=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for job in queryset:
+            job_delete(job=job, user=request.user)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -150,7 +150,8 @@ def test_the_history_pages_newest_first_and_the_last_entry_of_a_page_still_shows
     first = api_history(api, owner, job, limit=2, page=1)
     second = api_history(api, owner, job, limit=2, page=2)
 
-    assert (first["total"], first["total_pages"], len(first["history"]), len(second["history"])) == (4, 2, 2, 2)
+    sizes = (first["total"], first["total_pages"], len(first["history"]), len(second["history"]))
+    assert sizes == (4, 2, 2, 2)
     assert [c for c in first["history"][1]["changes"] if c["field"] == "cron_expression"] == [
         {"field": "cron_expression", "old": "0 2 * * *", "new": "0 3 * * *"}]
     assert second["history"][-1]["action"] == "created"
@@ -163,8 +164,8 @@ def test_team_changes_through_the_api_and_slack_settings_are_recorded_and_the_we
     SlackSettingsFactory(webhook_url="https://hooks.slack.com/services/T0/B0/SECRETSECRET")
     api(admin_user).put(f"/api/v2/pic-teams/{team.pk}", {"name": "QA Platform"}, format="json")
     api(admin_user).put("/api/v2/settings/slack",
-                        {"webhook_url": "https://hooks.slack.com/services/T0/B0/NEWSECRET", "is_enabled": True},
-                        format="json")
+                        {"webhook_url": "https://hooks.slack.com/services/T0/B0/NEWSECRET",
+                         "is_enabled": True}, format="json")
 
     row = PicTeam.history.filter(id=team.pk).order_by("-history_id").first()
     assert (row.name, row.history_author, row.history_via) == ("QA Platform", admin_user.username, "api")
