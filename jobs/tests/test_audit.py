@@ -177,3 +177,13 @@ def test_team_changes_through_the_api_and_slack_settings_are_recorded_and_the_we
     assert "SECRET" not in page and "hooks.slack.com/****" in page
     team_page = staff.get(reverse("admin:taxonomy_picteam_history", args=[team.pk])).content.decode()
     assert "QA Platform" in team_page and admin_user.username in team_page
+
+
+def test_jobs_that_follow_a_renamed_team_record_it_under_the_renamer(api, admin_user, team):
+    job = JobFactory(pic_team="platform-qa")
+
+    api(admin_user).put(f"/api/v2/pic-teams/{team.pk}", {"name": "QA Platform"}, format="json")
+
+    row = latest(job)
+    assert (row.pic_team, row.history_author, row.history_change_reason) == (
+        "qa-platform", admin_user.username, "PIC team renamed: platform-qa → qa-platform")
