@@ -288,3 +288,18 @@ def test_internal_rows_are_never_editable_even_by_an_admin(client, world):
     assert client.post(reverse("admin:accounts_loginthrottlecounter_change", args=["k"]),
                        {"count": "0"}).status_code == 403
     assert LoginThrottleCounter.objects.get(key="k").count == 3
+
+
+def test_the_dashboard_names_the_schedulers_host_to_admins_only(client, world):
+    from django.utils import timezone
+
+    SchedulerState.objects.filter(pk=world.state.pk).update(
+        host="sched-host-9", pid=4242, heartbeat_at=timezone.now(), leader_since=timezone.now())
+    pages = {}
+    for role in ROLES:
+        client.force_login(getattr(world, role))
+        pages[role] = client.get(reverse("admin:index")).content.decode()
+
+    assert "sched-host-9" in pages["admin"]
+    assert "sched-host-9" not in pages["user"] and "sched-host-9" not in pages["viewer"]
+    assert "Running" in pages["viewer"]
