@@ -136,10 +136,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _fields(row: models.Model) -> list[str]:
-    instance = row.instance_type
-    return [field.attname for field in instance._meta.concrete_fields
-            if field.attname not in QUIET_FIELDS and hasattr(row, field.attname)]
+def _fields(row: models.Model) -> list[tuple[str, str]]:
+    """(label, column) of the fields an entry compares: not the id, not the bookkeeping ones."""
+    meta = row.instance_type._meta
+    return [(field.name, field.attname) for field in meta.concrete_fields
+            if not field.primary_key and field.attname not in QUIET_FIELDS and hasattr(row, field.attname)]
 
 
 def entries(rows: list[models.Model], *, mask: Mask | None = None,
@@ -155,12 +156,10 @@ def entries(rows: list[models.Model], *, mask: Mask | None = None,
     older_rows = [*rows[1:], previous]
     for row, older in zip(rows, older_rows, strict=True):
         changes = []
-        for name in _fields(row):
-            new = getattr(row, name)
-            old = getattr(older, name) if older is not None else None
+        for name, column in _fields(row) if row.history_type != "-" else []:
+            new = getattr(row, column)
+            old = getattr(older, column) if older is not None else None
             if row.history_type == "+" or new != old:
-                if row.history_type == "-":
-                    continue
                 changes.append({"field": name, "old": _plain(mask(name, old)) if older is not None else None,
                                 "new": _plain(mask(name, new))})
         result.append({
