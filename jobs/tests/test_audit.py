@@ -19,7 +19,7 @@ from jobs.services import job_execute
 from jobs.services.end_dates import jobs_auto_pause_expired
 from taxonomy.models import PicTeam
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbcompat]
 
 HEADER = "Job Name,Cron Expression,Target URL,End Date,PIC Team\n"
 
@@ -187,3 +187,33 @@ def test_jobs_that_follow_a_renamed_team_record_it_under_the_renamer(api, admin_
     row = latest(job)
     assert (row.pic_team, row.history_author, row.history_change_reason) == (
         "qa-platform", admin_user.username, "PIC team renamed: platform-qa → qa-platform")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_every_existing_row_a_first_history_entry_and_keeps_no_slack_secret():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    targets = [("jobs", "0003_run_phases_and_unknown_status"), ("taxonomy", "0002_default_categories"),
+               ("integrations", "0001_initial")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    old = executor.loader.project_state(targets).apps
+    user_model = old.get_model("accounts", "User")
+    owner = user_model.objects.create(id="u-1", username="old", email="old@example.com", password="x")
+    old.get_model("jobs", "Job").objects.create(id="j-1", name="before-history", cron_expression="0 1 * * *",
+                                                timezone="UTC", created_by=owner)
+    old.get_model("integrations", "SlackSettings").objects.create(
+        id="s-1", webhook_url="https://hooks.slack.com/services/T/B/SECRET")
+    try:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+        row = Job.history.get(id="j-1")
+        assert (row.history_type, row.history_via, row.name, row.created_by_id) == (
+            "+", "migration", "before-history", "u-1")
+        assert "SECRET" not in SlackSettings.history.get(id="s-1").webhook_url
+    finally:
+        Job.objects.filter(pk="j-1").delete()
+        SlackSettings.objects.filter(pk="s-1").delete()

@@ -18,7 +18,7 @@ from jobs.services.exports import job_body, jobs_export_csv
 from jobs.services.imports import jobs_import_csv, neutralise_cell, restore_cell
 from jobs.tests.sample_csv import TEAMS, moved_forward
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbcompat]
 
 
 def snapshot(user) -> dict[str, dict]:
