@@ -53,12 +53,3 @@ def ensure(allowed: bool, *, error: str = "Forbidden",
     """Shape-A 403 unless a rule of ``cronhub.permissions`` said yes."""
     if not allowed:
         raise ApiError(status.HTTP_403_FORBIDDEN, error, message)
-
-
-def ensure_owner_or_admin(user, owner_id: str | None, *, error: str = "Forbidden",
-                          message: str = "You can only modify jobs you created.") -> None:
-    """Shape-A 403 unless ``user`` is an admin or ``owner_id`` is theirs.
-
-    Objects whose owner was deleted (``owner_id`` None) are admin-only.
-    """
-    ensure(rules.is_admin(user) or rules.owns(user, owner_id), error=error, message=message)
