@@ -22,7 +22,7 @@ from django.db import transaction
 
 from cronhub import audit
 from cronhub.errors import InvalidInput
-from cronhub.values import FALSE_WORDS, truthy
+from cronhub.values import FALSE_WORDS, TRUE_WORDS
 from jobs import rules
 from jobs.models import Job
 from jobs.services.writes import job_create
@@ -49,6 +49,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     **{f.name: f.csv_headers for f in rules.FIELDS},
 }
 INACTIVE_WORDS = FALSE_WORDS | {"disable", "disabled", "inactive"}
+ON_WORDS = TRUE_WORDS | {"enable", "enabled", "active"}  # the switch columns: anything else is off
 
 # Spreadsheets run a cell that starts with one of these as a formula. The export writes such
 # a cell with a leading apostrophe (what a spreadsheet shows as "text"), and a cell that
@@ -231,13 +232,13 @@ def _check_row(cells: dict[str, str], *, checks: rules.Checks, default_owner: st
         values.update(dict.fromkeys(rules.GITHUB_FIELDS))
     for key in rules.TARGET_FIELDS:
         values[key] = rules.text(values[key], key) or None
-    notify = truthy(cells["email_notifications"])
+    notify = cells["email_notifications"].lower() in ON_WORDS
     emails = rules.notification_emails(cells["notification_emails"].split(",")) if notify else []
     return {
         "name": name, "cron_expression": expression, **values,
         "metadata": metadata or None, "category": category, "end_date": end_date, "pic_team": pic_team,
         "enable_email_notifications": notify, "notification_emails": emails,
-        "notify_on_success": notify and truthy(cells["notify_on_success"]),
+        "notify_on_success": notify and cells["notify_on_success"].lower() in ON_WORDS,
         "is_active": cells["status"].lower() not in INACTIVE_WORDS, **declared,
     }
 

@@ -114,3 +114,24 @@ def test_the_admin_exports_all_jobs_or_the_selected_ones(staff):
     rows = list(csv.reader(io.StringIO(everything.content.decode("utf-8-sig"))))
     assert [row[0] for row in rows] == ["Job Name", "a", "b"]
     assert [job["name"] for job in json.loads(selected.content)["jobs"]] == ["b"]
+
+
+def test_the_import_reads_the_email_columns_in_the_words_spreadsheets_use(owner):
+    PicTeamFactory(name="Platform QA", slug="platform-qa")
+    end = (scheduler_today() + dt.timedelta(days=30)).isoformat()
+    text = ("Job Name,Cron Expression,Target URL,End Date,PIC Team,Email Notifications,"
+            "Notification Emails,Notify On Success\n"
+            f"on,0 1 * * *,https://h.example.com/a,{end},platform-qa,Enable,"
+            "\"a@example.com, b@example.com\",yes\n"
+            f"off,0 1 * * *,https://h.example.com/b,{end},platform-qa,Disable,a@example.com,yes\n"
+            f"absent,0 1 * * *,https://h.example.com/c,{end},platform-qa,,,\n")
+
+    report = jobs_import_csv(data=text.encode(), user=owner, dry_run=False)
+
+    assert report.errors == []
+    on, off, absent = (Job.objects.get(name=name) for name in ("on", "off", "absent"))
+    assert (on.enable_email_notifications, on.notification_email_list, on.notify_on_success) == (
+        True, ["a@example.com", "b@example.com"], True)
+    assert (off.enable_email_notifications, off.notification_email_list, off.notify_on_success) == (
+        False, [], False)
+    assert absent.enable_email_notifications is False
