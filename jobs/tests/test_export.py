@@ -135,3 +135,24 @@ def test_the_import_reads_the_email_columns_in_the_words_spreadsheets_use(owner)
     assert (off.enable_email_notifications, off.notification_email_list, off.notify_on_success) == (
         False, [], False)
     assert absent.enable_email_notifications is False
+
+
+def test_the_api_export_uploads_back_through_the_bulk_upload(api, admin_user, owner):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    PicTeamFactory(name="Platform QA", slug="platform-qa")
+    JobFactory(name="=cmd|' /C calc'!A0", created_by=admin_user, cron_expression="@hourly")
+    JobFactory(name="github one", github=True, created_by=admin_user, is_active=False)
+    before = snapshot(admin_user)
+    exported = api(admin_user).get("/api/v2/jobs/export")
+    assert exported["Content-Type"] == "text/csv; charset=utf-8"
+    assert b"'=cmd" in exported.content and b"'@hourly" in exported.content
+    Job.objects.all().delete()
+
+    upload = api(owner).post("/api/v2/jobs/bulk-upload", {
+        "file": SimpleUploadedFile("cronhub-jobs.csv", exported.content, content_type="text/csv")},
+        format="multipart")
+
+    assert upload.status_code == 200, upload.content
+    assert upload.json()["created_count"] == 2
+    assert snapshot(admin_user) == before
