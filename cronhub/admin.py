@@ -54,7 +54,10 @@ class CronhubAdminSite(admin.AdminSite):
         def as_viewer(request, *args, **kwargs):
             token = _viewer.set(getattr(request, "user", None))
             try:
-                return inner(request, *args, **kwargs)
+                response = inner(request, *args, **kwargs)
+                if callable(getattr(response, "render", None)) and not response.is_rendered:
+                    response.render()  # display columns run while rendering: still for this user
+                return response
             finally:
                 _viewer.reset(token)
 

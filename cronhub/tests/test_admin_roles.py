@@ -303,3 +303,16 @@ def test_the_dashboard_names_the_schedulers_host_to_admins_only(client, world):
     assert "sched-host-9" in pages["admin"]
     assert "sched-host-9" not in pages["user"] and "sched-host-9" not in pages["viewer"]
     assert "Running" in pages["viewer"]
+
+
+def test_a_webhook_runs_target_shows_in_full_to_the_jobs_owner_and_admins_only(client, world):
+    from cronhub.testing.factories import JobExecutionFactory
+
+    JobExecutionFactory(job=world.mine, execution_type="webhook", target=world.mine.target_url)
+    seen = {}
+    for role in ROLES:
+        client.force_login(getattr(world, role))
+        seen[role] = client.get(reverse("admin:jobs_jobexecution_changelist")).content.decode()
+
+    assert "SECRET-1" in seen["admin"] and "SECRET-1" in seen["user"]
+    assert "SECRET-1" not in seen["viewer"] and "https://hooks.example.com/****" in seen["viewer"]
