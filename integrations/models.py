@@ -24,6 +24,18 @@ def mask_url(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}/{MASK}"
 
 
+def redact_url(text: str | None, url: str | None) -> str | None:
+    """``text`` with ``url`` (and its path and query, which error messages quote alone) masked."""
+    if not text or not url:
+        return text
+    parts = urlsplit(url)
+    text = text.replace(url, mask_url(url) or MASK)
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(secret) > 1:
+        text = text.replace(secret, f"/{MASK}")
+    return text
+
+
 class SlackSettings(TimestampedModel):
     """The one global Slack configuration row (created on first use)."""
 

@@ -316,3 +316,19 @@ def test_a_webhook_runs_target_shows_in_full_to_the_jobs_owner_and_admins_only(c
 
     assert "SECRET-1" in seen["admin"] and "SECRET-1" in seen["user"]
     assert "SECRET-1" not in seen["viewer"] and "https://hooks.example.com/****" in seen["viewer"]
+
+
+def test_a_runs_error_that_quotes_the_webhook_url_is_redacted_for_a_viewer(client, world):
+    from cronhub.testing.factories import JobExecutionFactory
+
+    run = JobExecutionFactory(
+        job=world.mine, execution_type="webhook", target=world.mine.target_url, status="failed",
+        error_message="Request failed: HTTPSConnectionPool(host='hooks.example.com', port=443): "
+                      "Max retries exceeded with url: /t/SECRET-1")
+    page = {}
+    for role in ("viewer", "user"):
+        client.force_login(getattr(world, role))
+        page[role] = client.get(reverse("admin:jobs_jobexecution_change", args=[run.pk])).content.decode()
+
+    assert "SECRET-1" not in page["viewer"] and "url: /****" in page["viewer"]
+    assert "url: /t/SECRET-1" in page["user"]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cronhub import permissions
 from cronhub.admin import RoleAdmin, viewer
-from integrations.models import mask_url
+from integrations.models import mask_url, redact_url
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin
 from jobs.admin.filters import (
     ExecutionDateFilter,
@@ -56,13 +56,26 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, RoleAdmin):
         "target_display",
         "response_status",
         "github_run",
-        "output",
-        "error_message",
+        "output_display",
+        "error_display",
     ]
     readonly_fields = fields
 
     def get_search_fields(self, request):
         return self.search_fields if permissions.is_admin(request.user) else ["job__name"]
+
+    def _redacted(self, obj, text):
+        if obj.execution_type == "webhook" and not permissions.can_view_job_secrets(viewer(), obj.job):
+            return redact_url(text, obj.target)
+        return text
+
+    @admin.display(description=_("output"))
+    def output_display(self, obj):
+        return self._redacted(obj, obj.output) or "—"
+
+    @admin.display(description=_("error message"))
+    def error_display(self, obj):
+        return self._redacted(obj, obj.error_message) or "—"
 
     @admin.display(description=_("target"), ordering="target")
     def target_display(self, obj):
