@@ -149,7 +149,7 @@ class JobAdmin(HistoryMixin, RoleAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not permissions.is_admin(request.user):
-            fields.append("created_by")  # a user's jobs are its own
+            fields += ["created_by", "owner"]  # a user's jobs are its own
         if obj is not None and not permissions.can_view_job_secrets(request.user, obj):
             fields.append("webhook_url")
         return fields
@@ -161,10 +161,14 @@ class JobAdmin(HistoryMixin, RoleAdmin):
                 (name, {**opts, "fields": [f for f in opts["fields"] if f != "is_active"]})
                 for name, opts in fieldsets
             ]
+        shown = {}
         if obj is not None and not permissions.can_view_job_secrets(request.user, obj):
-            masked = {"target_url": "webhook_url"}
+            shown["target_url"] = "webhook_url"
+        if not permissions.is_admin(request.user):
+            shown["created_by"] = "owner"  # a name, not a link to a user page they may not open
+        if shown:
             fieldsets = [
-                (name, {**opts, "fields": [masked.get(f, f) for f in opts["fields"]]})
+                (name, {**opts, "fields": [shown.get(f, f) for f in opts["fields"]]})
                 for name, opts in fieldsets
             ]
         return fieldsets
