@@ -6,6 +6,7 @@ who may not see them (``cronhub.permissions``)."""
 from __future__ import annotations
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -102,9 +103,11 @@ class JobExportView(APIView):
                    operation_id="jobs_export",
                    parameters=[query("type", {"type": "string", "enum": ["csv", "json"]},
                                      "csv (default) or json")],
-                   responses={200: OpenApiResponse(ExportJson, description=(
-                       "type=json: this body; type=csv (text/csv): the columns of the bulk upload, "
-                       "spreadsheet formulas neutralised with a leading apostrophe")),
+                   responses={
+                       (200, "application/json"): OpenApiResponse(ExportJson, description="type=json"),
+                       (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=(
+                           "type=csv (the default): the columns of the bulk upload, UTF-8 with a BOM, "
+                           "spreadsheet formulas neutralised with a leading apostrophe")),
                        **errors()})
     def get(self, request):
         kind = (request.query_params.get("type") or "csv").strip().lower()
