@@ -1,8 +1,10 @@
 """Users in the admin: role, active flag and a password field (hashed on save).
 
-Only role admin reaches the admin site (``User.is_staff``); users and viewers
-are sent to the login page and use the app/API instead. The refresh-token tables
-are shown read-only, without the token column.
+Every role signs in (``User.is_staff`` follows the role). Admins manage every user;
+users and viewers see and edit only their own profile, password and preferences (the
+API's rule, ``cronhub.permissions``), never a role or an active flag. The refresh-token
+tables and login throttle counters are internal: read-only, under "System", without the
+token column.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
 
 from accounts import rules, services
-from accounts.models import NotificationPreferences, Role, UiPreferences, User
+from accounts.models import LoginThrottleCounter, NotificationPreferences, Role, UiPreferences, User
 from accounts.throttling import client_address
 from accounts.tokens import BlacklistedToken, OutstandingToken
+from cronhub import permissions
+from cronhub.admin import RoleAdmin, SystemAdmin
 from cronhub.errors import CronhubError, Throttled, Unauthenticated
 from cronhub.forms import add_domain_error
 
@@ -87,7 +92,8 @@ class UserAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         editing_self = self.request_user is not None and self.instance.pk == self.request_user.pk
-        if editing_self and (data.get("role") != Role.ADMIN or not data.get("is_active")):
+        if (editing_self and permissions.is_admin(self.request_user)
+                and (data.get("role") != Role.ADMIN or not data.get("is_active"))):
             raise forms.ValidationError("You cannot remove your own admin access.")
         adding = self.instance._state.adding
 
@@ -107,7 +113,8 @@ class UserAdminForm(forms.ModelForm):
             self._apply("email", free_email)
         if data.get("new_password"):
             self._apply("new_password", lambda value: rules.password(value, field="new_password"))
-        self._apply("role", rules.role)
+        if "role" in self.fields:
+            self._apply("role", rules.role)
         return data
 
     def validate_unique(self):
@@ -134,8 +141,48 @@ class UserAdminForm(forms.ModelForm):
         return user
 
 
+class OwnRowsAdmin(RoleAdmin):
+    """Rows that belong to one user: admins see every row, others only their own (a page
+    of someone else's answers 403, not "does not exist")."""
+
+    owner_field = "user"
+    view_rule = staticmethod(permissions.can_use_console)
+
+    @staticmethod
+    def change_rule(user, obj=None) -> bool:
+        if obj is None:
+            return permissions.can_use_console(user)
+        return permissions.can_manage_preferences(user, obj.user)
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if permissions.can_manage_users(request.user):
+            return rows
+        return rows.filter(**{self.owner_field: request.user.pk})
+
+    def get_object(self, request, object_id, from_field=None):
+        # Found among all rows, so a refusal is a 403 (asked of has_*_permission).
+        model = self.model
+        field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        try:
+            return model._default_manager.get(**{field.name: field.to_python(object_id)})
+        except (model.DoesNotExist, ValueError, TypeError):
+            return None
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None:
+            return self.change_rule(request.user, obj)
+        return super().has_view_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not permissions.can_manage_users(request.user):
+            fields.append(self.owner_field)
+        return fields
+
+
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(OwnRowsAdmin):
     form = UserAdminForm
     list_display = ["username", "email", "role", "is_active", "created_at", "last_login"]
     list_filter = ["role", "is_active"]
@@ -148,7 +195,8 @@ class UserAdmin(admin.ModelAdmin):
             "Access",
             {
                 "fields": ["role", "is_active"],
-                "description": "Only active users with role admin can use this admin site.",
+                "description": _("Every active user signs in here. Admins manage everything; users change "
+                                 "their own jobs; viewers only read."),
             },
         ),
         ("Record", {"fields": ["id", "created_at", "updated_at", "last_login"], "classes": ["collapse"]}),
@@ -163,9 +211,21 @@ class UserAdmin(admin.ModelAdmin):
 
         return BoundToRequest
 
+    owner_field = "pk"
+    add_rule = staticmethod(permissions.can_manage_users)
+
+    @staticmethod
+    def change_rule(user, obj=None) -> bool:
+        return permissions.can_use_console(user) if obj is None else permissions.can_change_user(user, obj)
+
+    delete_rule = staticmethod(permissions.can_delete_user)
+
     def get_readonly_fields(self, request, obj=None):
-        # The API has no username change; the admin follows it.
-        return [*self.readonly_fields, "username"] if obj else self.readonly_fields
+        # The API has no username change; the admin follows it. Only admins give roles.
+        fields = [*self.readonly_fields, "username"] if obj else list(self.readonly_fields)
+        if not permissions.can_manage_users(request.user):
+            fields += ["role", "is_active"]
+        return fields
 
     def save_model(self, request, obj, form, change):
         saved = form.save_through_service()
@@ -173,13 +233,10 @@ class UserAdmin(admin.ModelAdmin):
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding = False
 
-    def has_delete_permission(self, request, obj=None):
-        # Deleting yourself would lock you out mid-request.
-        return super().has_delete_permission(request, obj) and (obj is None or obj.pk != request.user.pk)
 
 
 @admin.register(NotificationPreferences)
-class NotificationPreferencesAdmin(admin.ModelAdmin):
+class NotificationPreferencesAdmin(OwnRowsAdmin):
     list_display = [
         "user",
         "email_on_job_success",
@@ -192,29 +249,28 @@ class NotificationPreferencesAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
 
+    def changelist_view(self, request, extra_context=None):
+        services.notification_preferences_get(user=request.user)  # one's own row is always there
+        return super().changelist_view(request, extra_context)
+
 
 @admin.register(UiPreferences)
-class UiPreferencesAdmin(admin.ModelAdmin):
+class UiPreferencesAdmin(OwnRowsAdmin):
     list_display = ["user", "updated_at"]
     list_select_related = ["user"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
 
+    def changelist_view(self, request, extra_context=None):
+        services.ui_preferences_get(user=request.user)
+        return super().changelist_view(request, extra_context)
+
+
+# Personal API tokens (when they exist) follow the same pattern as the preferences above:
+# ``OwnRowsAdmin`` with ``change_rule`` asking ``permissions.can_manage_tokens(user, obj.user)``.
+
 
 # --- refresh tokens: read-only, never the token itself ------------------------------------------
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 for _model in (OutstandingToken, BlacklistedToken):
@@ -223,7 +279,7 @@ for _model in (OutstandingToken, BlacklistedToken):
 
 
 @admin.register(OutstandingToken)
-class OutstandingTokenAdmin(_ReadOnlyAdmin):
+class OutstandingTokenAdmin(SystemAdmin):
     """Refresh tokens handed out: their id, owner and lifetime (revocation needs no more)."""
 
     list_display = ["jti", "user", "created_at", "expires_at", "revoked"]
@@ -239,7 +295,7 @@ class OutstandingTokenAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(BlacklistedToken)
-class BlacklistedTokenAdmin(_ReadOnlyAdmin):
+class BlacklistedTokenAdmin(SystemAdmin):
     list_display = ["token_jti", "token_user", "token_expires_at", "blacklisted_at"]
     list_select_related = ["token__user"]
     search_fields = ["token__jti", "token__user__username"]
@@ -258,3 +314,11 @@ class BlacklistedTokenAdmin(_ReadOnlyAdmin):
     @admin.display(description="expires at", ordering="token__expires_at")
     def token_expires_at(self, obj):
         return obj.token.expires_at
+
+
+@admin.register(LoginThrottleCounter)
+class LoginThrottleCounterAdmin(SystemAdmin):
+    """Counters of the login throttle (hashed keys): written only by ``accounts.throttling``."""
+
+    list_display = ["key", "window_start", "count"]
+    ordering = ["-window_start"]

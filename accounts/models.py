@@ -7,13 +7,14 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.hashers import is_passlib_hash, verify_passlib_pbkdf2_sha256
+from cronhub import permissions
 from cronhub.db import TimestampedModel, UUIDModel
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    USER = "user", "User"
-    VIEWER = "viewer", "Viewer"
+    ADMIN = permissions.ADMIN, "Admin"
+    USER = permissions.USER, "User"
+    VIEWER = permissions.VIEWER, "Viewer"
 
 
 class UserManager(BaseUserManager):
@@ -35,7 +36,7 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, UUIDModel):
-    """A person with a role. Role ``admin`` is staff (and superuser) in the admin site."""
+    """A person with a role. Every active role signs in to the admin site; role ``admin`` is its superuser."""
 
     username = models.CharField(max_length=80, unique=True)
     email = models.EmailField(max_length=120, unique=True)
@@ -68,26 +69,28 @@ class User(AbstractBaseUser, UUIDModel):
 
     @property
     def can_write(self) -> bool:
-        """Owns jobs: role user or admin (viewers are read-only)."""
-        return self.role in (Role.ADMIN, Role.USER)
+        """Owns jobs: role user or admin (viewers are read-only); ``cronhub.permissions.is_writer``."""
+        return permissions.is_writer(self)
 
-    # The admin site asks these; role admin is the only staff.
+    # The admin site asks these. Every active role signs in to it ("staff" follows the role,
+    # it is not a flag of its own); what each may see or do there is ``cronhub.permissions``.
     @property
     def is_staff(self) -> bool:
-        return self.is_active and self.is_admin
+        return permissions.can_use_console(self)
 
     @property
     def is_superuser(self) -> bool:
         return self.is_active and self.is_admin
 
     def has_perm(self, perm, obj=None) -> bool:
+        # Pages that ask Django's model permissions (no role rule of their own) are the admin's.
         return self.is_superuser
 
     def has_perms(self, perm_list, obj=None) -> bool:
         return self.is_superuser
 
     def has_module_perms(self, app_label) -> bool:
-        return self.is_superuser
+        return permissions.can_see_app(self, app_label)
 
     # --- passwords -----------------------------------------------------------
     def check_password(self, raw_password) -> bool:

@@ -27,6 +27,7 @@ from accounts.tokens import (
     token_decode,
     token_identifier,
 )
+from cronhub import permissions
 from cronhub.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -162,12 +163,12 @@ def user_update(*, actor: User, user: User, changes: dict) -> tuple[User, list[s
         password = rules.password(password)
         updated.append("password")
     if "role" in changes:
-        if not actor.is_admin:
+        if not permissions.can_manage_users(actor):
             raise Forbidden("Only admins can change user roles", field="role")
         new_values["role"] = rules.role(changes["role"])
         updated.append("role")
     if "is_active" in changes:
-        if not actor.is_admin:
+        if not permissions.can_manage_users(actor):
             raise Forbidden("Only admins can change user active status", field="is_active")
         new_values["is_active"] = rules.active_flag(changes["is_active"])
         updated.append("is_active")

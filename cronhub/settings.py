@@ -48,7 +48,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", "*" if (DEBUG or TESTING) else "localh
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with cronhub's site: every role signs in, internals under "System".
+    "cronhub.admin_config.CronhubAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_apscheduler",
+    # The audit trail of jobs, teams, categories and Slack settings (cronhub/audit.py)
+    "simple_history",
     "accounts",
     "taxonomy",
     "jobs",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication: changes made through the API and the admin name their author.
+    "cronhub.audit.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

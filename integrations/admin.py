@@ -1,13 +1,17 @@
 """Slack settings as one page (there is one global row). The webhook URL is a
-secret: the form shows it masked, and sending the mask back keeps the stored URL."""
+secret: the form shows it masked, and sending the mask back keeps the stored URL; its
+history keeps only the mask and a short digest. Admins only (``cronhub.permissions``)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from cronhub import permissions
+from cronhub.admin import HistoryMixin, RoleAdmin
 from cronhub.errors import CronhubError
 from cronhub.forms import add_domain_error
 from integrations import rules
@@ -48,8 +52,10 @@ class SlackSettingsForm(forms.ModelForm):
 
 
 @admin.register(SlackSettings)
-class SlackSettingsAdmin(admin.ModelAdmin):
+class SlackSettingsAdmin(HistoryMixin, RoleAdmin):
     form = SlackSettingsForm
+    view_rule = staticmethod(permissions.can_manage_slack)
+    change_rule = staticmethod(lambda user, obj=None: permissions.can_manage_slack(user))
     readonly_fields = ["created_at", "updated_at"]
     fields = ["is_enabled", "webhook_url", "channel", "created_at", "updated_at"]
 
@@ -61,6 +67,8 @@ class SlackSettingsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         # A list of one row is noise: go straight to the row (created on first visit).
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         row = SlackSettings.load()
         return HttpResponseRedirect(reverse("admin:integrations_slacksettings_change", args=[row.pk]))
 

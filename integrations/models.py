@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from django.db import models, transaction
+from simple_history.signals import pre_create_historical_record
 
+from cronhub import audit
 from cronhub.db import TimestampedModel
 
 MASK = "****"
@@ -21,12 +24,25 @@ def mask_url(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}/{MASK}"
 
 
+def redact_url(text: str | None, url: str | None) -> str | None:
+    """``text`` with ``url`` (and its path and query, which error messages quote alone) masked."""
+    if not text or not url:
+        return text
+    parts = urlsplit(url)
+    text = text.replace(url, mask_url(url) or MASK)
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(secret) > 1:
+        text = text.replace(secret, f"/{MASK}")
+    return text
+
+
 class SlackSettings(TimestampedModel):
     """The one global Slack configuration row (created on first use)."""
 
     is_enabled = models.BooleanField(default=False)
     webhook_url = models.TextField(null=True, blank=True)
     channel = models.CharField(max_length=255, null=True, blank=True)
+    history = audit.history()
 
     class Meta:
         db_table = "slack_settings"
@@ -49,3 +65,19 @@ class SlackSettings(TimestampedModel):
     @property
     def masked_webhook_url(self) -> str | None:
         return mask_url(self.webhook_url)
+
+
+def fingerprinted_mask(url: str | None) -> str | None:
+    """What the history keeps of a webhook URL: the mask, and a short digest that tells one
+    URL from another without revealing either."""
+    if not url:
+        return url
+    return f"{mask_url(url)} ({hashlib.sha256(url.encode()).hexdigest()[:8]})"
+
+
+def _history_keeps_no_secret(sender, history_instance, **kwargs) -> None:
+    history_instance.webhook_url = fingerprinted_mask(history_instance.webhook_url)
+
+
+pre_create_historical_record.connect(_history_keeps_no_secret, sender=SlackSettings.history.model,
+                                     dispatch_uid="slack_settings_history_mask")

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from cronhub import values
+from cronhub import audit, values
 from cronhub.db import TimestampedModel, UUIDModel
 from taxonomy.models import PicTeam
 
@@ -32,6 +32,9 @@ def scheduler_today(now: dt.datetime | None = None) -> dt.date:
     """Today's date in the scheduler zone: the calendar end dates are compared with."""
     now = now or timezone.now()
     return now.astimezone(zoneinfo.ZoneInfo(settings.SCHEDULER_TIMEZONE)).date()
+
+
+JOB_HISTORY = audit.history(excluded_fields=["end_date_reminded_for"])
 
 
 class Job(TimestampedModel):
@@ -61,6 +64,9 @@ class Job(TimestampedModel):
     # The Monday (scheduler zone) of the week the last "ending soon" reminder went
     # out, so a reminder is sent at most once per job and week.
     end_date_reminded_for = models.DateField(null=True, blank=True, editable=False)
+
+    # Who changed what and when (``cronhub.audit``): API, admin, CSV import and scheduler alike.
+    history = JOB_HISTORY
 
     class Meta:
         db_table = "jobs"
@@ -115,15 +121,20 @@ class Job(TimestampedModel):
             return f"{self.github_owner}/{self.github_repo}/{self.github_workflow_name}"
         return self.target_url
 
-    def pause(self) -> bool:
+    def pause(self, *, via: str | None = None) -> bool:
         """Set an active job inactive; True only for the caller that actually paused it.
 
         A conditional UPDATE, so of two processes pausing the same job (the
         scheduler at a fire time, the weekly maintenance) only one announces it.
+        The pause is written to the job's history (``via`` says by whom when no
+        request is acting, e.g. ``audit.SCHEDULER``).
         """
-        paused = Job.objects.filter(pk=self.pk, is_active=True).update(
-            is_active=False, updated_at=timezone.now())
+        now = timezone.now()
+        paused = Job.objects.filter(pk=self.pk, is_active=True).update(is_active=False, updated_at=now)
         self.is_active = False
+        if paused:
+            self.updated_at = now
+            audit.record(self, via=via, reason="Paused: past its end date")
         return bool(paused)
 
     # --- schedule -------------------------------------------------------------------
@@ -167,6 +178,9 @@ class Job(TimestampedModel):
         if self.end_date is None:
             return False
         return self.end_date < (today or scheduler_today())
+
+
+audit.register(Job, JOB_HISTORY)
 
 
 class ExecutionStatus(models.TextChoices):

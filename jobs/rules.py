@@ -118,6 +118,18 @@ def duplicate_name(name: str, *, op: Op) -> InvalidInput:
     return InvalidInput("Duplicate job name", DUPLICATE_NAME[op].format(name=name), field="name")
 
 
+def copy_name(name: str) -> str:
+    """A free name for a copy of the job ``name``: "name (copy)", else "name (copy 2)", ...
+    (within the name's length limit)."""
+    limit = max_length("name")
+    for number in range(1, 1000):
+        suffix = " (copy)" if number == 1 else f" (copy {number})"
+        candidate = name[: limit - len(suffix)] + suffix
+        if not Job.objects.filter(name=candidate).exists():
+            return candidate
+    raise InvalidInput("Duplicate job name", "No free name for a copy of this job.", field="name")
+
+
 def cron_expression(value: Any) -> str:
     expression = text(value, "cron_expression", error="Invalid cron expression")
     problem = cron.validate(expression)

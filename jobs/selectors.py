@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from cronhub import audit
+from cronhub.permissions import can_view_job_secrets
+from integrations.models import mask_url
 from jobs import cron
 from jobs.models import Job, JobExecution
 
@@ -174,3 +177,36 @@ def job_execution_stats(job: Job) -> dict:
 
 def latest_execution(job: Job) -> JobExecution | None:
     return job.executions.order_by("-started_at", "-id").first()
+
+
+# --- history (audit trail) ------------------------------------------------------------------
+
+
+@dataclass
+class HistoryPage:
+    entries: list[dict]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total / self.limit) if self.total else 0
+
+
+def job_history_masker(user, job: Job):
+    """``mask(field, value)`` for ``cronhub.audit.entries``: a webhook URL in full only for
+    callers allowed to see the job's secrets, else ``scheme://host/****``."""
+    full = can_view_job_secrets(user, job)
+
+    def mask(field: str, value):
+        return value if full or field != "target_url" or not value else mask_url(value)
+
+    return mask
+
+
+def job_history(job: Job, *, user, page: int = 1, limit: int = 50) -> HistoryPage:
+    """One page of the job's changes, newest first (two queries: the page and the count)."""
+    rows = audit.history_rows(Job, job.pk)
+    entries = audit.page_entries(rows, page=page, limit=limit, mask=job_history_masker(user, job))
+    return HistoryPage(entries=entries, total=rows.count(), page=page, limit=limit)

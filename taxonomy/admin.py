@@ -2,13 +2,19 @@
 with ``taxonomy.rules`` (what the API asks too) and saving calls
 ``taxonomy.services`` once, exactly as the API does (a rename makes jobs follow
 the new slug). "Delete" is not offered: disabling is how a category or team
-retires, and jobs keep the slug."""
+retires, and jobs keep the slug.
+
+Every role reads the active ones (the API's rule); only admins see disabled ones, add,
+change or disable (``cronhub.permissions``). Each has a change history."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
+from cronhub import permissions
+from cronhub.admin import HistoryMixin, RoleAdmin
 from cronhub.errors import CronhubError
 from cronhub.forms import add_domain_error
 from taxonomy import rules, services
@@ -54,14 +60,20 @@ class JobCategoryForm(SlugNamedForm):
 
 
 class PicTeamForm(SlugNamedForm):
-    slack_handle = forms.CharField(required=False, help_text="e.g. @qa-team or <!subteam^S123ABC>")
+    slack_handle = forms.CharField(
+        required=False, label=_("Slack handle (required)"),
+        help_text=_("Required: who Slack pages when a job of this team fails, e.g. @qa-team or "
+                    "<!subteam^S123ABC>."))
 
     class Meta:
         model = PicTeam
         fields = ["name", "slack_handle", "is_active"]
 
 
-class SlugNamedAdmin(admin.ModelAdmin):
+class SlugNamedAdmin(HistoryMixin, RoleAdmin):
+    view_rule = staticmethod(permissions.can_view_taxonomy)
+    add_rule = staticmethod(permissions.can_manage_taxonomy)
+    change_rule = staticmethod(lambda user, obj=None: permissions.can_manage_taxonomy(user))
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     readonly_fields = ["slug", "created_at", "updated_at"]
@@ -70,6 +82,10 @@ class SlugNamedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        return rows if permissions.can_view_inactive_taxonomy(request.user) else rows.filter(is_active=True)
 
     def save_model(self, request, obj, form, change):
         data = form.api_data()
@@ -88,7 +104,7 @@ class SlugNamedAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="Disable selected (jobs keep their slug)")
+    @admin.action(description=_("Disable selected (jobs keep their slug)"), permissions=["change"])
     def disable_selected(self, request, queryset):
         for obj in queryset:
             services.disable(self.model, obj.pk)
@@ -106,3 +122,7 @@ class PicTeamAdmin(SlugNamedAdmin):
     form = PicTeamForm
     list_display = ["name", "slug", "slack_handle", "is_active", "updated_at"]
     search_fields = ["name", "slug", "slack_handle"]
+
+    def to_field_allowed(self, request, to_field):
+        # Jobs refer to a team by slug: the job form's "+" popup hands the new team's slug back.
+        return to_field == "slug" or super().to_field_allowed(request, to_field)

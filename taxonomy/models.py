@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from cronhub import audit
 from cronhub.db import TimestampedModel
 
 DEFAULT_CATEGORIES = (
@@ -35,6 +36,8 @@ class SlugNamed(TimestampedModel):
 
 
 class JobCategory(SlugNamed):
+    history = audit.history()
+
     class Meta(SlugNamed.Meta):
         db_table = "job_categories"
         verbose_name_plural = "job categories"
@@ -42,6 +45,7 @@ class JobCategory(SlugNamed):
 
 class PicTeam(SlugNamed):
     slack_handle = models.CharField(max_length=255, null=True, blank=True)
+    history = audit.history()
 
     class Meta(SlugNamed.Meta):
         db_table = "pic_teams"

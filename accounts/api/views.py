@@ -17,6 +17,7 @@ from accounts.api.authentication import RefreshTokenAuthentication
 from accounts.models import User
 from accounts.throttling import client_address
 from accounts.tokens import access_lifetime_seconds, access_token_for_refresh, token_pair_for
+from cronhub import permissions as may
 from cronhub.api.base import JsonApiView, PublicApiView
 from cronhub.api.bodies import RefusedJson, json_object, require_json_content_type
 from cronhub.api.errors import ApiError, not_found, validation_error
@@ -74,7 +75,7 @@ def _target_user(user_id: str) -> User:
 
 
 def _forbid_unless_self(request, user_id: str, message: str) -> None:
-    if not request.user.is_admin and user_id != request.user.pk:
+    if not may.can_act_for(request.user, user_id):
         raise ApiError(status.HTTP_403_FORBIDDEN, message)
 
 

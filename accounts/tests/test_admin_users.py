@@ -1,4 +1,5 @@
-"""Users in the admin, and who may use the admin at all (role admin only)."""
+"""Users in the admin, and who may use the admin at all (every active role; what each may do
+there is in ``cronhub/tests/test_admin_roles.py``)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,23 @@ def test_an_admin_logs_in_with_username_and_password_and_sees_the_admin(client, 
     assert client.get("/admin/").status_code == 200
 
 
-@pytest.mark.parametrize("persona", ["owner", "viewer", "inactive_user"])
-def test_users_viewers_and_inactive_accounts_cannot_log_in_to_the_admin(client, persona, request):
+@pytest.mark.parametrize("persona", ["owner", "viewer"])
+def test_users_and_viewers_log_in_to_the_admin_and_see_the_jobs(client, persona, request):
     user = request.getfixturevalue(persona)
 
     response = client.post(
         reverse("admin:login"), {"username": user.username, "password": TEST_PASSWORD, "next": "/admin/"}
+    )
+
+    assert response.status_code == 302
+    assert client.get("/admin/jobs/job/").status_code == 200
+    assert "/admin/accounts/user/add/" not in client.get("/admin/").content.decode()
+
+
+def test_an_inactive_account_cannot_log_in_to_the_admin(client, inactive_user):
+    response = client.post(
+        reverse("admin:login"),
+        {"username": inactive_user.username, "password": TEST_PASSWORD, "next": "/admin/"},
     )
 
     assert response.status_code == 200  # the login form again, with an error
@@ -33,13 +45,20 @@ def test_users_viewers_and_inactive_accounts_cannot_log_in_to_the_admin(client, 
     assert client.get("/admin/jobs/job/").status_code == 302
 
 
-def test_a_logged_in_user_who_is_not_admin_is_sent_to_the_login_page(client, owner):
+def test_a_user_edits_its_own_profile_but_not_its_role_and_cannot_open_another_users_page(
+        client, owner, other_user):
     client.force_login(owner)
 
-    response = client.get("/admin/jobs/job/")
+    own = client.get(reverse("admin:accounts_user_change", args=[owner.pk]))
+    response = client.post(reverse("admin:accounts_user_change", args=[owner.pk]),
+                           {"email": "olivia.new@example.com", "new_password": "", "role": "admin"})
 
+    assert own.status_code == 200 and 'name="role"' not in own.content.decode()
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    owner.refresh_from_db()
+    assert (owner.email, owner.role) == ("olivia.new@example.com", "user")
+    assert client.get(reverse("admin:accounts_user_change", args=[other_user.pk])).status_code == 403
+    assert client.get(reverse("admin:accounts_user_add")).status_code == 403
 
 
 def test_an_admin_creates_a_user_with_a_role_and_a_hashed_password(staff):

@@ -13,12 +13,16 @@ def test_ids_are_hyphenated_uuid_strings(owner):
     assert User.objects.get(pk=owner.pk) == owner
 
 
-def test_only_active_admins_are_staff(admin_user, owner, viewer):
-    assert admin_user.is_staff and admin_user.has_perm("jobs.change_job")
-    assert not owner.is_staff and not owner.has_module_perms("jobs")
-    assert not viewer.is_staff
-    admin_user.is_active = False
-    assert not admin_user.is_staff
+def test_every_active_role_signs_in_to_the_admin_and_only_admins_are_superusers(admin_user, owner, viewer):
+    assert admin_user.is_staff and admin_user.is_superuser and admin_user.has_perm("jobs.change_job")
+    assert owner.is_staff and viewer.is_staff
+    assert not owner.is_superuser and not viewer.is_superuser
+    # Pages with no role rule of their own (Django's model permissions) stay the admin's.
+    assert not owner.has_perm("notifications.view_notification")
+    assert owner.has_module_perms("jobs") and not owner.has_module_perms("django_apscheduler")
+    assert admin_user.has_module_perms("django_apscheduler")
+    owner.is_active = admin_user.is_active = False
+    assert not owner.is_staff and not admin_user.is_staff
 
 
 def test_roles_decide_who_may_write(admin_user, owner, viewer):

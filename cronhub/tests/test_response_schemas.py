@@ -463,6 +463,24 @@ for _literal in ("bulk-upload", "validate-cron", "cron-preview", "cron-descripti
     case("GET", f"/api/v2/jobs/{_literal}", 404, "looked up as a job id")(
         lambda w, literal=_literal: w.as_owner().get(f"/api/v2/jobs/{literal}"))
 
+# history and export
+
+
+@case("GET", "/api/v2/jobs/{job_id}/history", 200, "created then changed, as a viewer")
+def _history(w: World):
+    put_json(w.as_owner(), f"/api/v2/jobs/{w.job.pk}", {"cron_expression": "30 4 * * 1-5"})
+    return w.api(w.viewer).get(f"/api/v2/jobs/{w.job.pk}/history?limit=1&page=1")
+
+
+case("GET", "/api/v2/jobs/{job_id}/history", 404, "unknown job")(
+    lambda w: w.as_owner().get("/api/v2/jobs/no-such-job/history"))
+case("GET", "/api/v2/jobs/{job_id}/history", 400, "limit out of range")(
+    lambda w: w.as_owner().get(f"/api/v2/jobs/{w.job.pk}/history?limit=0"))
+case("GET", "/api/v2/jobs/export", 200, "as JSON")(
+    lambda w: w.api(w.viewer).get("/api/v2/jobs/export?type=json"))
+case("GET", "/api/v2/jobs/export", 400, "unknown type")(
+    lambda w: w.as_owner().get("/api/v2/jobs/export?type=xml"))
+
 # executions
 
 case("GET", "/api/v2/jobs/{job_id}/executions", 200, "a job's")(
@@ -609,7 +627,9 @@ def test_every_operation_with_a_documented_success_has_a_case_that_succeeds(docu
 
 # Response properties whose content is free by design: a job's metadata is the user's own JSON,
 # a validation error echoes whatever input it refused, with the checker's context values.
-FREE_FORM = {("Job", "metadata"), ("ValidationItem", "input"), ("ValidationItem", "ctx")}
+FREE_FORM = {("Job", "metadata"), ("ValidationItem", "input"), ("ValidationItem", "ctx"),
+             # a history entry's old and new values are the changed field's, whatever its type
+             ("HistoryChange", "old"), ("HistoryChange", "new"), ("ExportedJob", "metadata")}
 def _untyped(schema: dict) -> bool:
     """No type to hold a value to: an object without properties, an array of such, or no type at all."""
     if any(key in schema for key in ("$ref", "allOf", "oneOf", "anyOf", "enum")):

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connections, transaction
-from django.utils import timezone
 
 from jobs.models import Job, TriggerType, scheduler_today
 from jobs.services import JobExpired, job_execute
@@ -88,11 +87,10 @@ def jobs_run_now(*, jobs: Iterable[Job]) -> RunNowResult:
         )
         result.started.append(job)
         result.threads.append(thread)
-    if result.refused_expired:
-        # Same consequence as the API's execute on an expired job: it is paused, silently.
-        Job.objects.filter(pk__in=[j.pk for j in result.refused_expired], is_active=True).update(
-            is_active=False, updated_at=timezone.now()
-        )
+    for job in result.refused_expired:
+        # Same consequence as the API's execute on an expired job: it is paused, silently
+        # (and the job's history says who ran it into the pause).
+        job.pause()
     for thread in result.threads:
         # Start only after the request's transaction commits, so the thread sees
         # the same data the admin saw (ATOMIC_REQUESTS-safe).

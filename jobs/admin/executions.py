@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
+from cronhub import permissions
+from cronhub.admin import RoleAdmin, viewer
+from integrations.models import mask_url, redact_url
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin
 from jobs.admin.filters import (
     ExecutionDateFilter,
@@ -15,7 +19,12 @@ from jobs.models import JobExecution
 
 
 @admin.register(JobExecution)
-class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
+class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, RoleAdmin):
+    """Every role reads every run; nobody edits one; deleting is the admin's (retention
+    does it otherwise). A webhook target shows in full to the job's owner and admins."""
+
+    view_rule = staticmethod(permissions.can_view_executions)
+
     list_display = [
         "started_at",
         "job_link",
@@ -24,7 +33,7 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "scheduled_for",
         "duration",
         "lateness",
-        "target",
+        "target_display",
         "github_run",
     ]
     list_display_links = ["started_at"]
@@ -45,7 +54,7 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "duration",
         "lateness",
         "execution_type",
-        "target",
+        "target_display",
         "response_status",
         "github_run",
         "github_run_status",
@@ -54,13 +63,32 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "github_run_completed_at",
         "github_run_attempt",
         "github_following",
-        "output",
-        "error_message",
+        "output_display",
+        "error_display",
     ]
     readonly_fields = fields
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+    def get_search_fields(self, request):
+        return self.search_fields if permissions.is_admin(request.user) else ["job__name"]
+
+    def _redacted(self, obj, text):
+        if obj.execution_type == "webhook" and not permissions.can_view_job_secrets(viewer(), obj.job):
+            return redact_url(text, obj.target)
+        return text
+
+    @admin.display(description=_("output"))
+    def output_display(self, obj):
+        return self._redacted(obj, obj.output) or "—"
+
+    @admin.display(description=_("error message"))
+    def error_display(self, obj):
+        return self._redacted(obj, obj.error_message) or "—"
+
+    @admin.display(description=_("target"), ordering="target")
+    def target_display(self, obj):
+        if obj.execution_type == "webhook" and not permissions.can_view_job_secrets(viewer(), obj.job):
+            return mask_url(obj.target) or "—"
+        return obj.target or "—"
 
     @admin.display(description="job", ordering="job__name")
     def job_link(self, obj):

@@ -5,11 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from cronhub import values
 from cronhub.errors import CronhubError
 from cronhub.forms import add_domain_error
-from jobs import rules
+from jobs import cron, rules
 from jobs.models import Job
 from taxonomy.models import JobCategory, PicTeam
 
@@ -37,6 +40,30 @@ EDITABLE_FIELDS = [name for _title, options in FIELDSETS for name in options["fi
 BODY_FIELDS = [name for name in EDITABLE_FIELDS if name != "created_by"]
 
 
+class PicTeamSelect(forms.Select):
+    """The PIC-team choice, with the admin's "+" that adds a team in a popup (for those who
+    may create teams) and selects it on return, as a foreign key's widget would. Teams are
+    referred to by slug, so the popup hands back the slug (``_to_field=slug``)."""
+
+    def __init__(self, *args, can_add: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_add = can_add
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select = super().render(name, value, attrs, renderer)
+        if not self.can_add:
+            return select
+        element_id = (attrs or {}).get("id") or f"id_{name}"
+        url = reverse("admin:taxonomy_picteam_add") + "?_to_field=slug&_popup=1"
+        return format_html(
+            '<div class="related-widget-wrapper" data-model-ref="picteam">{}'
+            '<a class="related-widget-wrapper-link add-related" id="add_{}" data-popup="yes" href="{}" '
+            'title="{}"><img src="{}" alt="{}"></a></div>',
+            select, element_id, url, _("Add another PIC team"),
+            settings.STATIC_URL + "admin/img/icon-addlink.svg", _("Add"),
+        )
+
+
 class JobAdminForm(forms.ModelForm):
     """The admin's job form. Its values are checked by the job rules (the API's and
     the CSV import's: same checks, same order, same messages, each on its field)
@@ -45,7 +72,7 @@ class JobAdminForm(forms.ModelForm):
 
     timezone = forms.ChoiceField(choices=_timezone_choices, initial=lambda: settings.SCHEDULER_TIMEZONE)
     category = forms.ChoiceField(choices=(), initial="general")
-    pic_team = forms.ChoiceField(choices=(), label="PIC team")
+    pic_team = forms.ChoiceField(choices=(), label=_("PIC team"))
 
     class Meta:
         model = Job
@@ -62,20 +89,41 @@ class JobAdminForm(forms.ModelForm):
             "notification_emails": forms.TextInput(attrs={"class": "vTextField"}),
         }
         help_texts = {
-            "cron_expression": "Five fields: minute hour day-of-month month day-of-week (classic cron; "
-            "0 and 7 are Sunday).",
-            "target_url": "A webhook URL (http:// or https://), or owner/repo/workflow for GitHub Actions.",
-            "end_date": "The last day the job runs (scheduler time zone).",
+            "name": _("Required. Unique among all jobs."),
+            "cron_expression": _("Required. Five fields: minute hour day-of-month month day-of-week "
+                                 "(classic cron; 0 and 7 are Sunday), or @hourly, @daily, @weekly..."),
+            "target_url": _("A webhook URL (http:// or https://), or owner/repo/workflow for GitHub Actions. "
+                            "Either this or the three GitHub fields below is required."),
+            "end_date": _("Required. The last day the job runs (YYYY-MM-DD, today or later, scheduler "
+                          "time zone); it is paused the day after."),
+            "metadata": _("Optional. A JSON object sent with each run ({} for none)."),
         }
 
-    def __init__(self, *args, **kwargs):
+    # Fields the rules require, with the rule's own words when left empty (the label says
+    # "required" before anything is typed; the message is the same whoever asks).
+    REQUIRED = {
+        "name": "Job name cannot be empty",
+        "cron_expression": cron.REQUIRED_MESSAGE,
+        "end_date": _("End date is required (YYYY-MM-DD)."),
+        "pic_team": rules.PIC_REQUIRED,
+    }
+
+    def __init__(self, *args, can_add_team: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.api_data: dict = {}
         adding = self.instance._state.adding
-        # Empty values reach the API's checks so the messages are the API's, not Django's.
-        for name in ("name", "cron_expression", "end_date"):
+        for name, message in self.REQUIRED.items():
             if name in self.fields:
-                self.fields[name].required = False
+                self.fields[name].required = True
+                self.fields[name].error_messages["required"] = message
+        if "metadata" in self.fields and self.initial.get("metadata") is None:
+            self.initial["metadata"] = {}  # a job without inputs shows {}, not null
+        if "pic_team" in self.fields:
+            self.fields["pic_team"].widget = PicTeamSelect(can_add=can_add_team)
+            self.fields["pic_team"].help_text = (
+                _("Required. The team paged in Slack when a run fails. Add one with +.") if can_add_team
+                else _("Required. The team paged in Slack when a run fails. No team in the list? "
+                       "An admin adds PIC teams (Taxonomy → PIC teams)."))
         current_category = None if adding else self.instance.category
         categories = [(c.slug, c.name) for c in JobCategory.objects.order_by("name")]
         if not any(slug == "general" for slug, _ in categories):

@@ -1,16 +1,39 @@
-"""The scheduler's heartbeat row, as the leader last wrote it."""
+"""The scheduler's internals, admins only and read-only, under "System": its heartbeat row
+as the leader last wrote it, and django-apscheduler's tables (its own pages offered "Add"
+and a "run selected jobs" action; neither is for hands)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django_apscheduler.models import DjangoJob, DjangoJobExecution
 
-from jobs.admin.display import ReadOnlyMixin
+from cronhub.admin import SystemAdmin
 from jobs.models import SchedulerState
+
+for _model in (DjangoJob, DjangoJobExecution):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(DjangoJob)
+class DjangoJobAdmin(SystemAdmin):
+    list_display = ["id", "next_run_time"]
+    search_fields = ["id"]
+    ordering = ["next_run_time"]
+    exclude = ["job_state"]  # a pickled blob
+
+
+@admin.register(DjangoJobExecution)
+class DjangoJobExecutionAdmin(SystemAdmin):
+    list_display = ["id", "job", "status", "run_time", "duration", "finished"]
+    list_filter = ["status"]
+    list_select_related = ["job"]
+    ordering = ["-run_time"]
 
 
 @admin.register(SchedulerState)
-class SchedulerStateAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SchedulerStateAdmin(SystemAdmin):
     list_display = [
         "__str__",
         "alive",

@@ -3,7 +3,7 @@ segments come before ``{job_id}`` / ``{execution_id}`` (so they are never read a
 
 from django.urls import path
 
-from jobs.api import executions, github_webhook, scheduler, views
+from jobs.api import executions, github_webhook, history, scheduler, views
 
 urlpatterns = [
     path("jobs", views.JobListView.as_view()),
@@ -12,8 +12,10 @@ urlpatterns = [
     path("jobs/cron-preview", views.CronPreviewView.as_view()),
     path("jobs/cron-description", views.CronDescriptionView.as_view()),
     path("jobs/test-run", views.TestRunView.as_view()),
+    path("jobs/export", history.JobExportView.as_view()),
     path("jobs/<str:job_id>", views.JobDetailView.as_view()),
     path("jobs/<str:job_id>/execute", views.ExecuteView.as_view()),
+    path("jobs/<str:job_id>/history", history.JobHistoryView.as_view()),
     path("jobs/<str:job_id>/executions", executions.JobExecutionListView.as_view()),
     path("jobs/<str:job_id>/executions/stats", executions.JobExecutionStatsView.as_view()),
     path("jobs/<str:job_id>/executions/<str:execution_id>", executions.JobExecutionDetailView.as_view()),

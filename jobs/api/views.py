@@ -18,11 +18,12 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cronhub import permissions as may
 from cronhub import values
 from cronhub.api.bodies import JSONParser, json_body
 from cronhub.api.errors import ApiError, bad_request, not_found
 from cronhub.api.formats import OutOfRange, iso_zoned, parse_instant
-from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure_owner_or_admin
+from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure
 from cronhub.values import bool_word
 from jobs import cron, rules, services
 from jobs.api import serializers as s
@@ -92,8 +93,8 @@ class JobDetailView(RoleByMethod, APIView):
                    responses={200: s.JobEnvelopeSerializer, **errors(403, 404)})
     def put(self, request, job_id: str):
         job = find_job(job_id)
-        ensure_owner_or_admin(request.user, job.created_by_id, error="Insufficient permissions",
-                              message="You can only update your own jobs")
+        ensure(may.can_change_job(request.user, job), error="Insufficient permissions",
+               message="You can only update your own jobs")
         serializer = s.JobUpdateSerializer(data=json_body(request), context={"job": job})
         serializer.is_valid(raise_exception=True)
         job_update(job=job, data=serializer.validated_data, user=request.user)
@@ -103,8 +104,8 @@ class JobDetailView(RoleByMethod, APIView):
                    responses={200: s.DeletedJobSerializer, **errors(403, 404)})
     def delete(self, request, job_id: str):
         job = find_job(job_id)
-        ensure_owner_or_admin(request.user, job.created_by_id, error="Insufficient permissions",
-                              message="You can only delete your own jobs")
+        ensure(may.can_delete_job(request.user, job), error="Insufficient permissions",
+               message="You can only delete your own jobs")
         deleted = job_delete(job=job, user=request.user)
         return Response({"message": "Job deleted successfully", "deleted_job": deleted})
 
@@ -132,8 +133,8 @@ class ExecuteView(APIView):
                        **errors(403, 404)})
     def post(self, request, job_id: str):
         job = find_job(job_id)
-        ensure_owner_or_admin(request.user, job.created_by_id, error="Insufficient permissions",
-                              message="You can only execute your own jobs")
+        ensure(may.can_run_job(request.user, job), error="Insufficient permissions",
+               message="You can only execute your own jobs")
         if job.is_expired():
             # The expiry check comes before the body's, whatever the body says: the
             # service pauses the job and refuses (JobExpired, a 400).

@@ -14,6 +14,7 @@ import zoneinfo
 from django.conf import settings
 from django.utils import timezone
 
+from cronhub import audit
 from jobs.models import Job, scheduler_today
 from notifications.services import Event, notify
 
@@ -30,7 +31,7 @@ def _auto_pause_expired(today: dt.date, *, silent: bool) -> tuple[list[Job], int
     paused: list[Job] = []
     notifications = 0
     for job in Job.objects.filter(is_active=True, end_date__lt=today).select_related("created_by"):
-        if job.pause():
+        if job.pause(via=audit.SCHEDULER):
             paused.append(job)
             if not silent:
                 notifications += len(notify(event=Event.JOB_EXPIRED_MAINTENANCE, job=job))

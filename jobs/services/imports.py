@@ -20,8 +20,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from cronhub import audit
 from cronhub.errors import InvalidInput
-from cronhub.values import FALSE_WORDS
+from cronhub.values import FALSE_WORDS, TRUE_WORDS
 from jobs import rules
 from jobs.models import Job
 from jobs.services.writes import job_create
@@ -42,9 +43,33 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "pic_team": ("pic team", "pic_team", "pic team slug", "pic_team_slug"),
     "branch": ("branch", "ref"),
     "metadata": ("request body", "request_body", "metadata"),
+    "email_notifications": ("email notifications", "enable_email_notifications"),
+    "notification_emails": ("notification emails", "notification_emails"),
+    "notify_on_success": ("notify on success", "notify_on_success"),
     **{f.name: f.csv_headers for f in rules.FIELDS},
 }
 INACTIVE_WORDS = FALSE_WORDS | {"disable", "disabled", "inactive"}
+ON_WORDS = TRUE_WORDS | {"enable", "enabled", "active"}  # the switch columns: anything else is off
+
+# Spreadsheets run a cell that starts with one of these as a formula. The export writes such
+# a cell with a leading apostrophe (what a spreadsheet shows as "text"), and a cell that
+# already starts with an apostrophe gets one more, so the import can take exactly one off:
+# a name "=SUM(A1)" is exported as "'=SUM(A1)" and imported as "=SUM(A1)" again, and "'x" as
+# "''x" → "'x". A cell starting with "'" followed by anything else is read as written.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+
+def neutralise_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text (see FORMULA_TRIGGERS)."""
+    return QUOTE + value if value.startswith((*FORMULA_TRIGGERS, QUOTE)) else value
+
+
+def restore_cell(value: str) -> str:
+    """The value :func:`neutralise_cell` was given."""
+    if value.startswith(QUOTE) and value[1:].startswith((*FORMULA_TRIGGERS, QUOTE)):
+        return value[1:]
+    return value
 
 
 class CsvFileError(ValueError):
@@ -134,7 +159,7 @@ def _column_map(header: list[str]) -> dict[str, list[int]]:
 
 def _cell(row: list[str], indexes: list[int]) -> str:
     for index in indexes:
-        value = row[index].strip()
+        value = restore_cell(row[index].strip())
         if value:
             return value
     return ""
@@ -207,10 +232,13 @@ def _check_row(cells: dict[str, str], *, checks: rules.Checks, default_owner: st
         values.update(dict.fromkeys(rules.GITHUB_FIELDS))
     for key in rules.TARGET_FIELDS:
         values[key] = rules.text(values[key], key) or None
+    notify = cells["email_notifications"].lower() in ON_WORDS
+    emails = rules.notification_emails(cells["notification_emails"].split(",")) if notify else []
     return {
         "name": name, "cron_expression": expression, **values,
         "metadata": metadata or None, "category": category, "end_date": end_date, "pic_team": pic_team,
-        "enable_email_notifications": False, "notification_emails": [], "notify_on_success": False,
+        "enable_email_notifications": notify, "notification_emails": emails,
+        "notify_on_success": notify and cells["notify_on_success"].lower() in ON_WORDS,
         "is_active": cells["status"].lower() not in INACTIVE_WORDS, **declared,
     }
 
@@ -251,9 +279,10 @@ def jobs_import_csv(*, data: bytes, user, dry_run: bool, default_github_owner: s
                         "cron_expression": values["cron_expression"], "end_date": cells["end_date"],
                         "pic_team": values["pic_team"]} for cells, values in valid]
         return report
-    with transaction.atomic():
+    with transaction.atomic(), audit.acting(audit.IMPORT, user=user):
         for _cells, values in valid:
-            job = job_create(data=values, user=user, announce=False)
+            job = job_create(data=values, user=user, announce=False,
+                             reason=f"Imported from {filename}" if filename else "Imported from CSV")
             report.created_jobs.append(job)
     report.jobs = [{"id": job.id, "name": job.name, "is_active": job.is_active}
                    for job in report.created_jobs]

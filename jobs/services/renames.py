@@ -2,7 +2,8 @@
 
 Jobs store the slug, not a foreign key, so when taxonomy renames one
 (:data:`taxonomy.signals.slug_renamed`) the matching jobs get the new slug and
-a fresh ``updated_at``, in the rename's transaction.
+a fresh ``updated_at``, in the rename's transaction, and each job's history says so
+(the author is whoever renamed the category or team).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 from django.utils import timezone
 
+from cronhub import audit
 from jobs.models import Job
 from taxonomy.models import JobCategory, PicTeam
 from taxonomy.signals import slug_renamed
@@ -23,4 +25,9 @@ def jobs_follow_renamed_slug(sender, *, old: str, new: str, **kwargs) -> int:
     field = JOB_FIELD.get(sender)
     if field is None:
         return 0
-    return Job.objects.filter(**{field: old}).update(**{field: new, "updated_at": timezone.now()})
+    matching = Job.objects.filter(**{field: old})
+    ids = list(matching.values_list("pk", flat=True))
+    changed = Job.objects.filter(pk__in=ids).update(**{field: new, "updated_at": timezone.now()})
+    for job in Job.objects.filter(pk__in=ids):
+        audit.record(job, reason=f"{sender._meta.verbose_name} renamed: {old} → {new}"[:100])
+    return changed

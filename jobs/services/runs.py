@@ -42,6 +42,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cronhub import audit
 from cronhub.errors import InvalidInput
 from jobs.models import ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType, scheduler_today
 from jobs.services import github_runs
@@ -243,7 +244,7 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
         if job is None or not job.is_active:
             return None
         if job.is_expired(scheduler_today()):
-            if job.pause():
+            if job.pause(via=audit.SCHEDULER):
                 notify(event=Event.JOB_EXPIRED_AT_FIRE, job=job)
             return None
         config = run_config(job=job)

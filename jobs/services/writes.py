@@ -35,11 +35,14 @@ def _assign(job: Job, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def job_create(*, data: dict[str, Any], user, announce: bool = True) -> Job:
+def job_create(*, data: dict[str, Any], user, announce: bool = True, reason: str | None = None) -> Job:
     """A new, active job owned by ``user`` from checked field values; ``announce=False``
-    for bulk imports, which would otherwise flood everyone with one notice per row."""
+    for bulk imports, which would otherwise flood everyone with one notice per row.
+    ``reason`` goes into the job's history (e.g. the file it was imported from)."""
     job = Job(created_by=user, is_active=True)
     _assign(job, data)
+    if reason:
+        job._change_reason = reason[:100]
     _save_unique(job)
     if announce:
         notify(event=Event.JOB_CREATED, job=job, actor=user)

@@ -2,14 +2,17 @@
 
 from django import template
 
+from cronhub import permissions
 from jobs import dashboard
 
 register = template.Library()
 
 
-@register.inclusion_tag("admin/jobs/dashboard.html")
-def cronhub_dashboard():
-    return dashboard.dashboard_context()
+@register.inclusion_tag("admin/jobs/dashboard.html", takes_context=True)
+def cronhub_dashboard(context):
+    # The scheduler's host and pid are internals (the API's scheduler status is admin-only).
+    user = context.get("user")
+    return {**dashboard.dashboard_context(), "show_internals": permissions.can_view_system(user)}
 
 
 @register.filter

@@ -87,10 +87,12 @@ def test_an_unreadable_file_is_refused_on_the_form(staff, content, message):
     assert "report" not in response.context
 
 
-def test_import_is_for_staff_only(client, owner):
+def test_import_is_for_writers_as_in_the_api(client, owner, viewer):
+    assert client.get(IMPORT).status_code == 302  # to the login page
+    client.force_login(viewer)
+    assert client.get(IMPORT).status_code == 403
     client.force_login(owner)
-
-    assert client.get(IMPORT).status_code == 302
+    assert client.get(IMPORT).status_code == 200
 
 
 def test_the_job_list_links_to_the_import(staff):

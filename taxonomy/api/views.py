@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from cronhub import permissions as may
 from cronhub.api.base import JsonApiView
 from cronhub.api.bodies import json_object, require_json_content_type
 from cronhub.api.formats import query_bool
@@ -98,7 +99,8 @@ class _ReadOrAdminWrite(JsonApiView):
 class _ListView(_ReadOrAdminWrite):
     def get(self, request):
         model = self.kind.model
-        include_inactive = query_bool(request.query_params, "include_inactive") and request.user.is_admin
+        include_inactive = (query_bool(request.query_params, "include_inactive")
+                            and may.can_view_inactive_taxonomy(request.user))
         rows = model.objects.all() if include_inactive else model.objects.filter(is_active=True)
         rows = rows.order_by(Lower("name"), "name", "id")
         return Response(render(self.kind.list_shape, {self.kind.list_key: rows}))

@@ -52,6 +52,12 @@
 
     function refresh() {
       var request = ++latest;
+      if (!input.value.trim()) {
+        // Nothing typed yet: nothing to judge (the form says the field is required on submit).
+        box.textContent = "";
+        box.classList.remove("cronhub-cron-invalid");
+        return;
+      }
       var params = new URLSearchParams({
         expression: input.value,
         timezone: zoneField ? zoneField.value : ""
