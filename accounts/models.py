@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.hashers import is_passlib_hash, verify_passlib_pbkdf2_sha256
 from cronhub.db import TimestampedModel, UUIDModel
@@ -143,9 +144,22 @@ DEFAULT_JOBS_TABLE_COLUMNS = {
 }
 
 
+class UiLanguage(models.TextChoices):
+    ENGLISH = "en", "English"
+    JAPANESE = "ja", "日本語"
+
+
 class UiPreferences(TimestampedModel):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="ui_preferences")
     jobs_table_columns = models.JSONField(null=True, blank=True)
+    # Empty: follow the browser (Accept-Language). Rules in accounts/rules.py.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="",
+                                choices=UiLanguage.choices,
+                                help_text=_("Language of the pages; empty follows the browser."))
+    # Empty: the scheduler's zone (SCHEDULER_TIMEZONE).
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, default="",
+                                help_text=_("IANA zone the pages show times in, e.g. Asia/Tokyo; "
+                                            "empty is the scheduler's zone."))
 
     class Meta:
         db_table = "user_ui_preferences"

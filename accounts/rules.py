@@ -15,9 +15,9 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
-from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, Role, User
+from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, Role, UiLanguage, User
 from cronhub.errors import Conflict, InvalidInput
-from cronhub.values import storable_text, truthy
+from cronhub.values import storable_text, truthy, zone
 
 USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 USERNAME_MIN_LENGTH = 3
@@ -118,3 +118,23 @@ def jobs_table_columns(columns: Any) -> dict[str, bool]:
                            field="jobs_table_columns")
     return {key: truthy(columns[key]) if key in columns else default
             for key, default in DEFAULT_JOBS_TABLE_COLUMNS.items()}
+
+
+def ui_language(value: Any) -> str:
+    """``en``, ``ja``, or empty (``null`` too): follow the browser's Accept-Language."""
+    if value is None or value == "":
+        return ""
+    if value not in UiLanguage.values:
+        raise InvalidInput("Invalid payload", f'"language" must be one of: {", ".join(UiLanguage.values)} '
+                           "(or null to follow the browser).", field="language")
+    return value
+
+
+def ui_timezone(value: Any) -> str:
+    """An IANA zone name, or empty (``null`` too): the scheduler's zone."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or zone(value) is None:
+        raise InvalidInput("Invalid payload", '"timezone" must be an IANA time zone such as Asia/Tokyo '
+                           "(or null for the scheduler's zone).", field="timezone")
+    return value

@@ -488,7 +488,7 @@ def _live_leader(**extra) -> None:
     SchedulerState.objects.update_or_create(pk=SchedulerState.SINGLETON_ID, defaults={
         "host": "sched-1", "pid": 4242, "leader_since": now - dt.timedelta(hours=1), "heartbeat_at": now,
         "last_reconcile_at": now - dt.timedelta(minutes=5), "scheduled_jobs_count": 1,
-        "next_runs": [{"job_id": "x", "name": "Nightly", "fire_at": "2025-12-18T18:00:00+00:00"}],
+        "next_runs": [{"job_id": "x", "name": "Nightly", "fire_at": "2025-12-18T18:00:00Z"}],
         "stopped_at": None, **extra})
 
 

@@ -1,0 +1,63 @@
+"""The language and the clock of each request.
+
+Runs after ``LocaleMiddleware`` (which read the browser's Accept-Language) and
+after authentication:
+
+- ``/api/`` (and the API documents) are always English: clients match on the texts
+  of the API's errors, and the same domain errors (``cronhub.errors``) that the admin
+  shows translated are built with ``gettext`` at the moment they are raised, so they
+  come out in whatever language is active then. Instants in API bodies are spelled
+  in UTC by the API itself (``cronhub/api/formats.py``), whatever zone is active.
+- Pages: the signed-in user's UI preference (``UiPreferences.language``) wins over
+  the browser; the zone is the user's ``UiPreferences.timezone``, else the
+  scheduler's (``SCHEDULER_TIMEZONE``).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+
+from cronhub.values import zone as iana_zone
+
+ENGLISH_PATHS = ("/api/", "/docs", "/redoc", "/openapi")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(ENGLISH_PATHS)
+
+
+def _preferences(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    from accounts.models import UiPreferences
+
+    return UiPreferences.objects.filter(user=user).only("language", "timezone").first()
+
+
+class UserLocaleMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if is_api_path(request.path_info):
+            language, zone = "en", None
+        else:
+            prefs = _preferences(getattr(request, "user", None))
+            language = (prefs.language if prefs and prefs.language else None) or translation.get_language()
+            zone = iana_zone(prefs.timezone) if prefs and prefs.timezone else None
+            zone = zone or zoneinfo.ZoneInfo(settings.SCHEDULER_TIMEZONE)
+        request.LANGUAGE_CODE = language
+        with translation.override(language):
+            if zone is None:
+                response = self.get_response(request)
+            else:
+                with timezone.override(zone):
+                    response = self.get_response(request)
+        response.headers["Content-Language"] = language
+        if not is_api_path(request.path_info):
+            patch_vary_headers(response, ("Cookie",))
+        return response
