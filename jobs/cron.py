@@ -292,6 +292,27 @@ class CronSchedule:
         """
         if count <= 0:
             return []
+        result: list[datetime] = []
+        for fire in self._fire_times(tz, start):
+            result.append(fire)
+            if len(result) == count:
+                break
+        return result
+
+    def fire_times_between(self, tz: str | tzinfo, start: datetime, end: datetime, *,
+                           limit: int | None = None) -> list[datetime]:
+        """Fire times in ``(start, end]``, aware in `tz`, oldest first (at most `limit`): one walk
+        of the cron engine however many there are."""
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        result: list[datetime] = []
+        for fire in self._fire_times(tz, start):
+            if fire > end or (limit is not None and len(result) >= limit):
+                break
+            result.append(fire)
+        return result
+
+    def _fire_times(self, tz: str | tzinfo, start: datetime):
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         # Compare instants, never wall times: aware datetimes sharing a tzinfo compare by wall clock
@@ -299,21 +320,17 @@ class CronSchedule:
         # the second pass of a repeated hour its first answer can be a first-pass time already gone.
         last = start.astimezone(UTC)
         zone = _zone(tz)
-        result: list[datetime] = []
         try:
             for fire in CronSim(self._spec, start.astimezone(zone)):
                 instant = fire.astimezone(UTC)
                 if instant > last:
                     # Back from the instant: where a zone skips midnight (Santiago), cronsim can name
                     # the first minute after the jump by the wall time that does not exist.
-                    result.append(instant.astimezone(zone))
+                    yield instant.astimezone(zone)
                     last = instant
-                    if len(result) == count:
-                        break
         except OverflowError:
             # Fire times past year 9999 cannot be represented; return what fits.
-            pass
-        return result
+            return
 
     def next_fire_time(self, tz: str | tzinfo, start: datetime) -> datetime | None:
         """The first fire time strictly after `start`, or None if the schedule never fires again."""

@@ -8,6 +8,7 @@ import zoneinfo
 from django.contrib import admin
 from django.utils.html import format_html
 
+from cronhub import clock
 from jobs.models import ExecutionStatus
 
 STATUS_COLOURS = {
@@ -32,11 +33,8 @@ def status_badge(status: str | None):
 
 
 def format_in_zone(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
-    if moment is None:
-        return "—"
-    if zone is not None:
-        moment = moment.astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M %Z")
+    """The one spelling of an instant (``cronhub/clock.py``), in the viewer's zone unless ``zone``."""
+    return clock.show(moment, zone)
 
 
 class ReadOnlyMixin:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import admin
-from django.db.models import Q
 from django.utils import timezone
 
 from jobs import dashboard
 from jobs.models import ExecutionStatus, scheduler_today
+from jobs.selectors import jobs_of_target_type
 from taxonomy.models import JobCategory, PicTeam
 
 
@@ -37,13 +37,6 @@ class PicTeamFilter(SlugFilter):
     model = PicTeam
 
 
-def _github_q() -> Q:
-    filled = Q()
-    for name in ("github_owner", "github_repo", "github_workflow_name"):
-        filled &= Q(**{f"{name}__isnull": False}) & ~Q(**{name: ""})
-    return filled
-
-
 class TargetTypeFilter(admin.SimpleListFilter):
     title = "target type"
     parameter_name = "target"
@@ -52,12 +45,7 @@ class TargetTypeFilter(admin.SimpleListFilter):
         return [("github_actions", "GitHub Actions"), ("webhook", "Webhook")]
 
     def queryset(self, request, queryset):
-        # Same precedence as Job.execution_type: complete GitHub config wins.
-        if self.value() == "github_actions":
-            return queryset.filter(_github_q())
-        if self.value() == "webhook":
-            return queryset.exclude(_github_q()).filter(target_url__isnull=False).exclude(target_url="")
-        return queryset
+        return jobs_of_target_type(queryset, self.value())
 
 
 class LastStatusFilter(admin.SimpleListFilter):

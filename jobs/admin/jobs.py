@@ -17,10 +17,12 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from jobs import dashboard
-from jobs.admin import actions, views
+from jobs import dashboard, run_history
+from jobs.admin import actions, calendar, views
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin, format_in_zone, status_badge
 from jobs.admin.filters import (
     CategoryFilter,
@@ -83,6 +85,8 @@ class JobAdmin(admin.ModelAdmin):
         "owner",
         "is_active",
         "end_date_display",
+        "success_rate",
+        "mean_duration",
     ]
     list_filter = [
         "is_active",
@@ -115,17 +119,32 @@ class JobAdmin(admin.ModelAdmin):
             .annotate(
                 last_status=Subquery(latest.values("status")[:1]),
                 last_started_at=Subquery(latest.values("started_at")[:1]),
+                **run_history.stats_annotations(now=timezone.now()),
             )
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        if job is not None:
+            points = run_history.run_history(job)
+            extra_context = {**(extra_context or {}),
+                             "run_history_svg": run_history.history_svg(points) if points else "",
+                             "run_history": run_history.history_summary(points),
+                             "run_history_limit": run_history.HISTORY_RUNS}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("cron-help/", wrap(views.cron_help), name="jobs_job_cron_help"),
+            path("calendar/", wrap(self.calendar_view), name="jobs_job_calendar"),
             path("import/", wrap(self.import_view), name="jobs_job_import"),
             path("<path:object_id>/run-now/", wrap(self.run_now_view), name="jobs_job_run_now"),
             *super().get_urls(),
         ]
+
+    def calendar_view(self, request):
+        return calendar.upcoming_runs(request, model_admin=self)
 
     def import_view(self, request):
         return views.job_import(request, model_admin=self)
@@ -179,7 +198,7 @@ class JobAdmin(admin.ModelAdmin):
             return "paused"
         if obj.is_expired():
             return "expired"
-        return format_in_zone(obj.next_execution_at(), obj.zone)
+        return format_in_zone(obj.next_execution_at())
 
     @admin.display(description="last run", ordering="last_started_at")
     def last_run(self, obj):
@@ -187,8 +206,19 @@ class JobAdmin(admin.ModelAdmin):
         if not status:
             return status_badge(None)
         return format_html(
-            "{}<br><small>{}</small>", status_badge(status), format_in_zone(obj.last_started_at, obj.zone)
+            "{}<br><small>{}</small>", status_badge(status), format_in_zone(obj.last_started_at)
         )
+
+    @admin.display(description=_("success (30 d)"), ordering="stats_succeeded")
+    def success_rate(self, obj):
+        finished = getattr(obj, "stats_finished", 0)
+        if not finished:
+            return "—"
+        return f"{100 * obj.stats_succeeded / finished:.0f}% ({obj.stats_succeeded}/{finished})"
+
+    @admin.display(description=_("mean duration (30 d)"), ordering="stats_mean_duration")
+    def mean_duration(self, obj):
+        return run_history.seconds_text(getattr(obj, "stats_mean_duration", None))
 
     @admin.display(description="owner", ordering="created_by__username")
     def owner(self, obj):
