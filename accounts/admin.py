@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
 
 from accounts import rules, services
 from accounts.models import NotificationPreferences, Role, UiPreferences, User
@@ -247,14 +248,14 @@ class BlacklistedTokenAdmin(_ReadOnlyAdmin):
     fields = ["token_jti", "token_user", "token_expires_at", "blacklisted_at"]
     readonly_fields = fields
 
-    @admin.display(description="jti", ordering="token__jti")
+    @admin.display(description=_("jti"), ordering="token__jti")
     def token_jti(self, obj) -> str:
         return obj.token.jti
 
-    @admin.display(description="user", ordering="token__user__username")
+    @admin.display(description=_("user"), ordering="token__user__username")
     def token_user(self, obj):
         return obj.token.user
 
-    @admin.display(description="expires at", ordering="token__expires_at")
+    @admin.display(description=_("expires at"), ordering="token__expires_at")
     def token_expires_at(self, obj):
         return obj.token.expires_at

@@ -15,6 +15,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
+from django.utils import translation
 
 __all__ = [
     "FIELD_COUNT_MESSAGE", "MACROS", "MAX_EXPRESSION_LENGTH", "REQUIRED_MESSAGE",
@@ -337,13 +338,48 @@ class CronSchedule:
         times = self.next_fire_times(tz, start, 1)
         return times[0] if times else None
 
-    def describe(self) -> str:
-        """A human-readable English summary, e.g. "At 09:00 on Monday through Friday"."""
+    def describe(self, language: str | None = None) -> str:
+        """A human-readable summary in ``language`` (default: the active one; the API is always
+        English): "At 09:00 on Monday through Friday", 「平日 09:00」."""
+        language = language or translation.get_language() or "en"
         try:
-            return self._describe()
+            return self._describe_ja() if language.startswith("ja") else self._describe()
         except Exception:
             # A description is a convenience; never let a phrasing bug break a page that lists jobs.
             return f"Cron schedule {self.fields}"
+
+    def _describe_ja(self) -> str:
+        """The Japanese summary: days first, then the time (「平日 10:00」, 「毎月1日と毎週月曜日 09:00」);
+        the same OR / AND reading of the two day fields as :meth:`_describe`."""
+        when, wants_every_day = _ja_time(self._minute_list, self._hour_list)
+        days = self._ja_days()
+        months = ""
+        if days is None:
+            days = f"{min(self.months)}月{min(self.days)}日"
+        elif len(self.months) < 12:
+            months = "・".join(_runs(sorted(self.months), lambda m: f"{m}月", through="〜"))
+        if not days and wants_every_day:
+            days = "毎日"
+        head = f"{months}の{days}" if months and days else months or days
+        return " ".join(part for part in (head, when) if part)
+
+    def _ja_days(self) -> str | None:
+        all_days = len(self.days) == 31
+        all_weekdays = len(self.weekdays) == 7
+        weekdays = _ja_weekdays(self.weekdays)
+        days = sorted(self.days)
+        if self.day_and:
+            if all_days:
+                return "" if all_weekdays else weekdays
+            if all_weekdays and len(days) == 1 and len(self.months) == 1:
+                return None
+            month_days = _ja_month_days(days, monthly=len(self.months) == 12)
+            if all_weekdays:
+                return month_days
+            return f"{month_days}のうち{_ja_weekdays(self.weekdays, weekly=False)}に当たる日"
+        if all_days or all_weekdays:
+            return ""
+        return f"{_ja_month_days(days, monthly=len(self.months) == 12)}と{weekdays}"
 
     def _describe(self) -> str:
         when, wants_every_day = _describe_time(self._minute_list, self._hour_list)
@@ -391,7 +427,7 @@ def _join(items: list[str], conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
-def _runs(values: list[int], label) -> list[str]:
+def _runs(values: list[int], label, *, through: str = " through ") -> list[str]:
     """Labels for sorted values, with runs of three or more consecutive ones as "a through b"."""
     out: list[str] = []
     i = 0
@@ -400,7 +436,7 @@ def _runs(values: list[int], label) -> list[str]:
         while j + 1 < len(values) and _next_in_run(values[j], values[j + 1]):
             j += 1
         if j - i >= 2:
-            out.append(f"{label(values[i])} through {label(values[j])}")
+            out.append(f"{label(values[i])}{through}{label(values[j])}")
         else:
             out.extend(label(v) for v in values[i:j + 1])
         i = j + 1
@@ -476,3 +512,56 @@ def _describe_time(minutes: tuple[int, ...], hours: tuple[int, ...]) -> tuple[st
     if hour_cycle and len(hours) > 2:
         return f"{head} {preposition} every {_ordinal(hour_cycle)} hour", False
     return f"{head} {preposition} {_number_phrase(hours, 'hour')}", False
+
+
+# --- Japanese ----------------------------------------------------------------------------------
+_JA_DOW = ("日", "月", "火", "水", "木", "金", "土")
+
+
+def _ja_weekdays(weekdays: frozenset[int], *, weekly: bool = True) -> str:
+    if weekdays == {1, 2, 3, 4, 5}:
+        return "平日"
+    if weekdays == {0, 6}:
+        return "土日"
+    ordered = sorted(weekdays, key=lambda d: (d + 6) % 7)  # Monday first
+    names = "・".join(_runs(ordered, _JA_DOW.__getitem__, through="〜")) + "曜日"
+    return f"毎週{names}" if weekly else names
+
+
+def _ja_month_days(days: list[int], *, monthly: bool = True) -> str:
+    every = "毎月" if monthly else ""
+    if step := _long_progression(days):
+        return f"{every}{days[0]}日から{step}日ごと"
+    return every + "・".join(_runs(days, str, through="〜")) + "日"
+
+
+def _ja_numbers(values, unit: str) -> str:
+    if step := _long_progression(values):
+        return f"{values[0]}{unit}から{values[-1]}{unit}まで{step}{unit}ごと"
+    return "・".join(_runs(list(values), str, through="〜")) + unit
+
+
+def _ja_time(minutes: tuple[int, ...], hours: tuple[int, ...]) -> tuple[str, bool]:
+    """The time of day in Japanese, and whether 「毎日」 reads well before it."""
+    if len(minutes) * len(hours) <= 4:
+        return "、".join(f"{h:02d}:{m:02d}" for h in hours for m in minutes), True
+    all_hours = len(hours) == 24
+    minute_cycle, hour_cycle = _cycle(minutes, 60), _cycle(hours, 24)
+    if minutes == (0,):
+        if all_hours:
+            return "毎時0分", False
+        if hour_cycle and 24 % hour_cycle == 0:
+            return f"{hour_cycle}時間ごと", False
+    if len(minutes) == 60:
+        head, during = "毎分", True
+    elif minute_cycle and 60 % minute_cycle == 0:
+        head, during = f"{minute_cycle}分ごと", True
+    else:
+        head, during = _ja_numbers(minutes, "分"), False
+    if all_hours:
+        return (head if during else f"毎時{head}"), False
+    if during and hours[-1] - hours[0] == len(hours) - 1:
+        return f"{hours[0]:02d}:00〜{hours[-1]:02d}:59の{head}", False
+    if hour_cycle and len(hours) > 2:
+        return f"{hour_cycle}時間ごとの各時{'台に' if during else 'の'}{head}", False
+    return f"{_ja_numbers(hours, '時')}{'台に' if during else 'の'}{head}", False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from cronhub.errors import CronhubError
 from cronhub.forms import add_domain_error
@@ -88,7 +89,7 @@ class SlugNamedAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="Disable selected (jobs keep their slug)")
+    @admin.action(description=_("Disable selected (jobs keep their slug)"))
     def disable_selected(self, request, queryset):
         for obj in queryset:
             services.disable(self.model, obj.pk)

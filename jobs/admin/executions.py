@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin
 from jobs.admin.filters import (
@@ -55,17 +56,17 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
 
-    @admin.display(description="job", ordering="job__name")
+    @admin.display(description=_("job"), ordering="job__name")
     def job_link(self, obj):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:jobs_job_change", args=[obj.job_id]), obj.job.name
         )
 
-    @admin.display(description="duration", ordering="duration_seconds")
+    @admin.display(description=_("duration"), ordering="duration_seconds")
     def duration(self, obj):
         return "—" if obj.duration_seconds is None else f"{obj.duration_seconds:.2f} s"
 
-    @admin.display(description="lateness")
+    @admin.display(description=_("lateness"))
     def lateness(self, obj):
         seconds = obj.lateness_seconds
         return "—" if seconds is None else f"{seconds:.1f} s"

@@ -19,6 +19,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jobs import dashboard, run_history
@@ -48,7 +50,7 @@ class RecentExecutionsFormSet(BaseInlineFormSet):
 class RecentExecutionInline(ReadOnlyMixin, ExecutionColumnsMixin, admin.TabularInline):
     model = JobExecution
     formset = RecentExecutionsFormSet
-    verbose_name_plural = f"Last {RECENT_EXECUTIONS} executions"
+    verbose_name_plural = format_lazy(_("Last {count} executions"), count=RECENT_EXECUTIONS)
     fields = [
         "started_at",
         "status_display",
@@ -107,7 +109,7 @@ class JobAdmin(admin.ModelAdmin):
     inlines = [RecentExecutionInline]
     fieldsets = [
         *FIELDSETS,
-        ("Record", {"fields": ["id", "created_at", "updated_at", "end_date_reminded_for"],
+        (_("Record"), {"fields": ["id", "created_at", "updated_at", "end_date_reminded_for"],
                     "classes": ["collapse"]}),
     ]
 
@@ -184,7 +186,7 @@ class JobAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     # --- columns -----------------------------------------------------------------------
-    @admin.display(description="schedule", ordering="cron_expression")
+    @admin.display(description=_("schedule"), ordering="cron_expression")
     def schedule(self, obj):
         return format_html(
             '<code>{}</code><br><span class="cronhub-describe">{}</span>',
@@ -192,15 +194,15 @@ class JobAdmin(admin.ModelAdmin):
             obj.describe_schedule(),
         )
 
-    @admin.display(description="next run")
+    @admin.display(description=_("next run"))
     def next_run(self, obj):
         if not obj.is_active:
-            return "paused"
+            return gettext("paused")
         if obj.is_expired():
-            return "expired"
+            return gettext("expired")
         return format_in_zone(obj.next_execution_at())
 
-    @admin.display(description="last run", ordering="last_started_at")
+    @admin.display(description=_("last run"), ordering="last_started_at")
     def last_run(self, obj):
         status = getattr(obj, "last_status", None)
         if not status:
@@ -220,26 +222,26 @@ class JobAdmin(admin.ModelAdmin):
     def mean_duration(self, obj):
         return run_history.seconds_text(getattr(obj, "stats_mean_duration", None))
 
-    @admin.display(description="owner", ordering="created_by__username")
+    @admin.display(description=_("owner"), ordering="created_by__username")
     def owner(self, obj):
         return obj.created_by.username if obj.created_by else "—"
 
-    @admin.display(description="end date", ordering="end_date")
+    @admin.display(description=_("end date"), ordering="end_date")
     def end_date_display(self, obj):
         if obj.end_date is None:
             return "—"
         today = scheduler_today()
         if obj.end_date < today:
             return format_html(
-                '<span class="cronhub-end cronhub-end-expired" title="expired">{} (expired)</span>',
-                obj.end_date.isoformat(),
+                '<span class="cronhub-end cronhub-end-expired" title="{}">{} ({})</span>',
+                gettext("expired"), obj.end_date.isoformat(), gettext("expired"),
             )
         if obj.end_date <= today + dt.timedelta(days=dashboard.ENDING_SOON_DAYS):
             days = (obj.end_date - today).days
             return format_html(
-                '<span class="cronhub-end cronhub-end-soon" title="ending soon">{} (in {} d)</span>',
-                obj.end_date.isoformat(),
-                days,
+                '<span class="cronhub-end cronhub-end-soon" title="{}">{} ({})</span>',
+                gettext("ending soon"), obj.end_date.isoformat(),
+                gettext("in %(days)s d") % {"days": days},
             )
         return obj.end_date.isoformat()
 
@@ -252,25 +254,27 @@ class JobAdmin(admin.ModelAdmin):
 
     def _run_now(self, request, jobs):
         result = actions.jobs_run_now(jobs=jobs)
-        self._tell(request, result.started, "Started {count} run(s) in the background: {names}. "
-                   "Their executions appear below and in Job executions when they finish.")
+        self._tell(request, result.started, gettext(
+            "Started {count} run(s) in the background: {names}. Their executions appear below and in Job "
+            "executions when they finish."))
         self._tell(request, result.refused_expired,
-                   "Not run (past end date, now paused): {names}. Update end_date first.", messages.WARNING)
+                   gettext("Not run (past end date, now paused): {names}. Update end_date first."),
+                   messages.WARNING)
 
-    @admin.action(description="Run now (in the background)")
+    @admin.action(description=_("Run now (in the background)"))
     def run_now(self, request, queryset):
         self._run_now(request, list(queryset))
 
-    @admin.action(description="Pause selected jobs")
+    @admin.action(description=_("Pause selected jobs"))
     def pause_jobs(self, request, queryset):
         result = actions.jobs_set_active(jobs=list(queryset), active=False, user=request.user)
-        self.message_user(request, f"Paused {len(result.changed)} job(s); {len(result.unchanged)} already "
-                          "paused.", messages.SUCCESS)
+        self.message_user(request, gettext("Paused %(changed)s job(s); %(unchanged)s already paused.") % {
+            "changed": len(result.changed), "unchanged": len(result.unchanged)}, messages.SUCCESS)
 
-    @admin.action(description="Resume selected jobs")
+    @admin.action(description=_("Resume selected jobs"))
     def resume_jobs(self, request, queryset):
         result = actions.jobs_set_active(jobs=list(queryset), active=True, user=request.user)
-        self.message_user(request, f"Resumed {len(result.changed)} job(s); {len(result.unchanged)} already "
-                          "active.", messages.SUCCESS)
+        self.message_user(request, gettext("Resumed %(changed)s job(s); %(unchanged)s already active.") % {
+            "changed": len(result.changed), "unchanged": len(result.unchanged)}, messages.SUCCESS)
         self._tell(request, result.refused_expired,
-                   "Not resumed (past end date): {names}. Update end_date first.", messages.WARNING)
+                   gettext("Not resumed (past end date): {names}. Update end_date first."), messages.WARNING)
