@@ -18,9 +18,11 @@ from __future__ import annotations
 import zoneinfo
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
+from accounts.models import UiPreferences
 from cronhub.values import zone as iana_zone
 
 ENGLISH_PATHS = ("/api/", "/docs", "/redoc", "/openapi")
@@ -31,11 +33,14 @@ def is_api_path(path: str) -> bool:
 
 
 def _preferences(user):
-    if user is None or not getattr(user, "is_authenticated", False):
+    """The user's page settings, or None. A database that cannot answer is left to the view,
+    which reports it (a 503 page): a preference never turns that into a 500 here."""
+    try:
+        if user is None or not user.is_authenticated:
+            return None
+        return UiPreferences.objects.filter(user=user).only("language", "timezone").first()
+    except DatabaseError:
         return None
-    from accounts.models import UiPreferences
-
-    return UiPreferences.objects.filter(user=user).only("language", "timezone").first()
 
 
 class UserLocaleMiddleware:

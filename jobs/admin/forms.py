@@ -105,7 +105,7 @@ class JobAdminForm(forms.ModelForm):
         try:
             return rules.cron_expression(self.cleaned_data.get("cron_expression"))
         except CronhubError as error:
-            raise forms.ValidationError(error.text) from None
+            raise forms.ValidationError(error.localized()) from None
 
     def api_body(self) -> dict:
         """The form as an API request body: every field on create, the changed ones on update."""

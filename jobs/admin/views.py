@@ -56,7 +56,7 @@ def cron_help_data(expression: str, tz_name: str, *, now: dt.datetime | None = N
             "valid": False,
             "field": "cron_expression",
             "error": gettext("Invalid cron expression"),
-            "message": str(exc),
+            "message": exc.localized(),
             "timezone": tz_name,
             "description": "",
             "next_runs": [],
