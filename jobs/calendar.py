@@ -114,7 +114,8 @@ def _job_fires(job: Job, start: dt.datetime, end: dt.datetime, scheduler_zone) -
     schedule = job.schedule()
     if schedule is None:
         return []
-    times = schedule.fire_times_between(job.zone, start, end)
+    # The window is (start, end): strictly after now, as "next" always is, and before its end.
+    times = [at for at in schedule.fire_times_between(job.zone, start, end) if at < end]
     if job.end_date is not None:
         times = [at for at in times if at.astimezone(scheduler_zone).date() <= job.end_date]
     return times
