@@ -28,8 +28,11 @@ def scheduler_zone() -> zoneinfo.ZoneInfo:
 
 
 def viewer_zone() -> dt.tzinfo:
-    """The zone this request shows times in (the scheduler zone outside a request)."""
-    return timezone.get_current_timezone()
+    """The zone this request shows times in (the middleware activates it); the scheduler zone
+    where none is active (outside a request), rather than Django's TIME_ZONE (UTC)."""
+    # Django keeps the activated zone here; get_current_timezone() would answer TIME_ZONE when none is.
+    active = getattr(timezone._active, "value", None)
+    return active or scheduler_zone()
 
 
 def localtime(moment: dt.datetime, zone: dt.tzinfo | None = None) -> dt.datetime:
