@@ -113,7 +113,7 @@ def history_svg(points: list[RunPoint], *, width: int = 900, height: int = 180) 
     """Bars of the runs' durations coloured by status, oldest on the left, and the lateness of
     scheduled runs as dots on its own scale; each run's tooltip names its time, status,
     duration, lateness and conclusion. Inline SVG drawn here: no script, no CDN."""
-    left, right, top, bottom = 44, 44, 10, 20
+    left, right, top, bottom = 64, 64, 10, 20
     plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / max(len(points), 1)
     bar_w = max(slot * 0.75, 1)
@@ -123,9 +123,8 @@ def history_svg(points: list[RunPoint], *, width: int = 900, height: int = 180) 
         f'<svg xmlns="http://www.w3.org/2000/svg" class="cronhub-history-chart" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" aria-label="{escape(_("Last runs"))}">',
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#999"/>',
-        f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" font-size="10" fill="#666">'
-        f'{escape(seconds_text(longest))}</text>',
-        f'<text x="{width - right + 4}" y="{top + 8}" font-size="10" fill="{LATENESS_COLOUR}">'
+        f'<text x="2" y="{top + 8}" font-size="10" fill="#666">{escape(seconds_text(longest))}</text>',
+        f'<text x="{width - 2}" y="{top + 8}" text-anchor="end" font-size="10" fill="{LATENESS_COLOUR}">'
         f'{escape(seconds_text(latest))}</text>',
     ]
     for index, point in enumerate(points):

@@ -68,6 +68,8 @@ def cron_help_data(expression: str, tz_name: str, *, now: dt.datetime | None = N
         "timezone": tz_name,
         "description": schedule.describe(),
         "next_runs": [run.isoformat() for run in runs],
+        "heading": (gettext("Next runs (%(zone)s):") % {"zone": tz_name} if runs
+                    else gettext("This schedule never fires.")),
         "next_runs_display": [clock.show(run, zone, fmt="D " + clock.DATETIME_FORMAT) for run in runs],
     }
 

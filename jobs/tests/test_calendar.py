@@ -52,7 +52,7 @@ def test_the_24_hour_window_and_the_end_date_bound_the_fire_times():
     data = calendar.upcoming_calendar(now=NOW)
 
     # (now, now + 24 h): 13:00 .. 11:00 UTC; neither now (12:00) nor 12:00 tomorrow
-    assert [at.hour for at in fires_of(data, "hourly")] == [*range(13, 24), *range(0, 12)]
+    assert [at.hour for at in fires_of(data, "hourly")] == [*range(13, 24), *range(12)]
     ends = fires_of(data, "ends-today")
     assert ends and max(ends).astimezone(TOKYO) == dt.datetime(2026, 3, 7, 23, 0, tzinfo=TOKYO)
     assert fires_of(data, "paused") == []
@@ -119,7 +119,8 @@ def test_the_page_shows_the_load_the_bursts_and_the_budget_note(staff, settings)
 def test_the_page_in_japanese(staff):
     JobFactory(name="weekday-10", cron_expression="0 10 * * 1-5")
     body = staff.get(CALENDAR, {"window": "7d"}, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    assert "今後の実行予定" in body and "最も混み合う時刻" in body and "時刻は Asia/Tokyo で表示しています。" in body
+    assert "今後の実行予定" in body and "最も混み合う時刻" in body
+    assert "時刻は Asia/Tokyo で表示しています。" in body
 
 
 def test_a_long_window_lists_a_bounded_number_of_rows_and_counts_them_all(staff):
