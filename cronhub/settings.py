@@ -297,8 +297,8 @@ LANGUAGES = [("en", "English"), ("ja", "日本語")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # One date-time spelling in every page (cronhub/clock.py), whatever the language.
 FORMAT_MODULE_PATH = ["cronhub.formats"]
-# The language of e-mails, Slack messages and in-app notifications (sent by the
-# scheduler, not a person's request); the API's texts are always English.
+# The language of e-mails and Slack messages (they go to lists and channels, not to one
+# person's request); in-app notifications and the API's texts are always English.
 CRONHUB_NOTIFICATION_LANGUAGE = env.choice("CRONHUB_NOTIFICATION_LANGUAGE", "en", ("en", "ja"))
 
 # --- Scheduler --------------------------------------------------------------------
