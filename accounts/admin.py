@@ -39,7 +39,7 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
                 user = services.login_authenticate(identifier=username, password=password,
                                                    address=client_address(self.request))
             except Throttled as error:
-                raise forms.ValidationError(error.text, code="throttled") from None
+                raise forms.ValidationError(error.localized(), code="throttled") from None
             except Unauthenticated:
                 raise self.get_invalid_login_error() from None
             user.backend = settings.AUTHENTICATION_BACKENDS[0]

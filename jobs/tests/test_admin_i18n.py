@@ -126,3 +126,17 @@ def test_the_cron_preview_api_describes_in_english_for_a_japanese_browser(api, o
     answer = api(owner).post("/api/v2/jobs/validate-cron", {"cron_expression": "0 10 * * 1-5"},
                              format="json", HTTP_ACCEPT_LANGUAGE="ja")
     assert answer.json()["description"] == "At 10:00 on Monday through Friday"
+
+
+def test_a_pic_team_refusal_in_the_admin_is_japanese_and_the_api_english(staff, admin_user, api):
+    prefer(admin_user, language="ja")
+    PicTeamFactory(name="Web QA", slug="web-qa")
+    form = {"name": "web qa", "slack_handle": "@web", "is_active": "on"}
+
+    page = staff.post(reverse("admin:taxonomy_picteam_add"), form).content.decode()
+
+    assert "担当チームのスラッグ「web-qa」はすでにあります。" in page
+    answer = api(admin_user).post("/api/v2/pic-teams", {"name": "web qa", "slack_handle": "@web"},
+                                  format="json", HTTP_ACCEPT_LANGUAGE="ja")
+    assert answer.status_code == 409
+    assert answer.json()["message"] == 'PIC team slug "web-qa" already exists.'
