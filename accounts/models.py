@@ -12,9 +12,9 @@ from cronhub.db import TimestampedModel, UUIDModel
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    USER = "user", "User"
-    VIEWER = "viewer", "Viewer"
+    ADMIN = "admin", _("Admin")
+    USER = "user", _("User")
+    VIEWER = "viewer", _("Viewer")
 
 
 class UserManager(BaseUserManager):
@@ -38,13 +38,13 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, UUIDModel):
     """A person with a role. Role ``admin`` is staff (and superuser) in the admin site."""
 
-    username = models.CharField(max_length=80, unique=True)
-    email = models.EmailField(max_length=120, unique=True)
-    password = models.CharField("password", max_length=255, db_column="password_hash")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now, null=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True, null=True)
+    username = models.CharField(_("username"), max_length=80, unique=True)
+    email = models.EmailField(_("e-mail"), max_length=120, unique=True)
+    password = models.CharField(_("password"), max_length=255, db_column="password_hash")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, null=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, null=True)
 
     objects = UserManager()
 
@@ -54,6 +54,8 @@ class User(AbstractBaseUser, UUIDModel):
 
     class Meta:
         db_table = "users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["username"]
 
     def __str__(self) -> str:
@@ -129,7 +131,8 @@ class NotificationPreferences(TimestampedModel):
 
     class Meta:
         db_table = "user_notification_preferences"
-        verbose_name_plural = "notification preferences"
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
         return f"Notification preferences of {self.user_id}"
@@ -163,7 +166,8 @@ class UiPreferences(TimestampedModel):
 
     class Meta:
         db_table = "user_ui_preferences"
-        verbose_name_plural = "UI preferences"
+        verbose_name = _("UI preferences")
+        verbose_name_plural = _("UI preferences")
 
     def __str__(self) -> str:
         return f"UI preferences of {self.user_id}"

@@ -311,8 +311,8 @@ class SchedulerState(models.Model):
 
     class Meta:
         db_table = "scheduler_state"
-        verbose_name = "scheduler state"
-        verbose_name_plural = "scheduler state"
+        verbose_name = _("scheduler state")
+        verbose_name_plural = _("scheduler state")
 
     def __str__(self) -> str:
         return f"scheduler leader {self.host}:{self.pid}" if self.pid else "scheduler (never started)"
