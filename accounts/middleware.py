@@ -3,11 +3,11 @@
 Runs after ``LocaleMiddleware`` (which read the browser's Accept-Language) and
 after authentication:
 
-- ``/api/`` (and the API documents) are always English: clients match on the texts
-  of the API's errors, and the same domain errors (``cronhub.errors``) that the admin
-  shows translated are built with ``gettext`` at the moment they are raised, so they
-  come out in whatever language is active then. Instants in API bodies are spelled
-  in UTC by the API itself (``cronhub/api/formats.py``), whatever zone is active.
+- ``/api/`` (and the API documents) are always English: clients match on its texts.
+  The project's refusals keep their English text whatever language is active
+  (``cronhub/errors.py``); what else the API says through gettext (cron descriptions,
+  DRF's own messages) is English because this pins the language. Instants in API
+  bodies follow ``cronhub/api/formats.py``, whatever zone is active.
 - Pages: the signed-in user's UI preference (``UiPreferences.language``) wins over
   the browser; the zone is the user's ``UiPreferences.timezone``, else the
   scheduler's (``SCHEDULER_TIMEZONE``).
