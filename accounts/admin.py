@@ -43,7 +43,7 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
                 user = services.login_authenticate(identifier=username, password=password,
                                                    address=client_address(self.request))
             except Throttled as error:
-                raise forms.ValidationError(error.text, code="throttled") from None
+                raise forms.ValidationError(error.localized(), code="throttled") from None
             except Unauthenticated:
                 raise self.get_invalid_login_error() from None
             user.backend = settings.AUTHENTICATION_BACKENDS[0]
@@ -303,15 +303,15 @@ class BlacklistedTokenAdmin(SystemAdmin):
     fields = ["token_jti", "token_user", "token_expires_at", "blacklisted_at"]
     readonly_fields = fields
 
-    @admin.display(description="jti", ordering="token__jti")
+    @admin.display(description=_("jti"), ordering="token__jti")
     def token_jti(self, obj) -> str:
         return obj.token.jti
 
-    @admin.display(description="user", ordering="token__user__username")
+    @admin.display(description=_("user"), ordering="token__user__username")
     def token_user(self, obj):
         return obj.token.user
 
-    @admin.display(description="expires at", ordering="token__expires_at")
+    @admin.display(description=_("expires at"), ordering="token__expires_at")
     def token_expires_at(self, obj):
         return obj.token.expires_at
 

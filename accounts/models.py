@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.hashers import is_passlib_hash, verify_passlib_pbkdf2_sha256
 from cronhub import permissions
@@ -12,9 +13,9 @@ from cronhub.db import TimestampedModel, UUIDModel
 
 
 class Role(models.TextChoices):
-    ADMIN = permissions.ADMIN, "Admin"
-    USER = permissions.USER, "User"
-    VIEWER = permissions.VIEWER, "Viewer"
+    ADMIN = permissions.ADMIN, _("Admin")
+    USER = permissions.USER, _("User")
+    VIEWER = permissions.VIEWER, _("Viewer")
 
 
 class UserManager(BaseUserManager):
@@ -38,16 +39,17 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, UUIDModel):
     """A person with a role. Every active role signs in to the admin site; role ``admin`` is its superuser."""
 
-    username = models.CharField(max_length=80, unique=True)
-    email = models.EmailField(max_length=120, unique=True)
-    password = models.CharField("password", max_length=255, db_column="password_hash")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now, null=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True, null=True)
+    username = models.CharField(_("username"), max_length=80, unique=True)
+    email = models.EmailField(_("e-mail"), max_length=120, unique=True)
+    password = models.CharField(_("password"), max_length=255, db_column="password_hash")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, null=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, null=True)
     # Whole second of the last password change: refresh tokens issued before it are refused,
     # those without a jti included (they cannot be blacklisted one by one).
-    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True,
+                                               editable=False)
 
     objects = UserManager()
 
@@ -57,6 +59,8 @@ class User(AbstractBaseUser, UUIDModel):
 
     class Meta:
         db_table = "users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["username"]
 
     def __str__(self) -> str:
@@ -140,7 +144,8 @@ class NotificationPreferences(TimestampedModel):
 
     class Meta:
         db_table = "user_notification_preferences"
-        verbose_name_plural = "notification preferences"
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
         return f"Notification preferences of {self.user_id}"
@@ -155,13 +160,27 @@ DEFAULT_JOBS_TABLE_COLUMNS = {
 }
 
 
+class UiLanguage(models.TextChoices):
+    ENGLISH = "en", "English"
+    JAPANESE = "ja", "日本語"
+
+
 class UiPreferences(TimestampedModel):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="ui_preferences")
     jobs_table_columns = models.JSONField(null=True, blank=True)
+    # Empty: follow the browser (Accept-Language). Rules in accounts/rules.py.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="",
+                                choices=UiLanguage.choices,
+                                help_text=_("Language of the pages; empty follows the browser."))
+    # Empty: the scheduler's zone (SCHEDULER_TIMEZONE).
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, default="",
+                                help_text=_("IANA zone the pages show times in, e.g. Asia/Tokyo; "
+                                            "empty is the scheduler's zone."))
 
     class Meta:
         db_table = "user_ui_preferences"
-        verbose_name_plural = "UI preferences"
+        verbose_name = _("UI preferences")
+        verbose_name_plural = _("UI preferences")
 
     def __str__(self) -> str:
         return f"UI preferences of {self.user_id}"

@@ -15,9 +15,9 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
-from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, Role, User
-from cronhub.errors import Conflict, InvalidInput
-from cronhub.values import storable_text, truthy
+from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, Role, UiLanguage, User
+from cronhub.errors import N_, Conflict, InvalidInput
+from cronhub.values import storable_text, truthy, zone
 
 USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 USERNAME_MIN_LENGTH = 3
@@ -40,7 +40,7 @@ def max_length(name: str) -> int:
 
 def _text(value: Any, *, error: str, field: str) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(error, f"{field} must be a string.", field=field)
+        raise InvalidInput(error, N_("%(field)s must be a string."), params={"field": field}, field=field)
     return storable_text(value, field=field)
 
 
@@ -49,10 +49,11 @@ def username(value: Any, *, field: str = "username") -> str:
     text = _text(value, error="Invalid username", field=field)
     longest = max_length("username")
     if not USERNAME_MIN_LENGTH <= len(text) <= longest:
-        message = f"username must be {USERNAME_MIN_LENGTH} to {longest} characters long."
-        raise InvalidInput("Invalid username", message, field=field)
+        raise InvalidInput("Invalid username",
+                           N_("username must be %(shortest)s to %(longest)s characters long."),
+                           params={"shortest": USERNAME_MIN_LENGTH, "longest": longest}, field=field)
     if not USERNAME_PATTERN.match(text):
-        raise InvalidInput("Invalid username", "username may only contain letters, digits, _ and -.",
+        raise InvalidInput("Invalid username", N_("username may only contain letters, digits, _ and -."),
                            field=field)
     return text.lower()
 
@@ -63,10 +64,12 @@ def email(value: Any, *, field: str = "email") -> str:
     try:
         validate_email(text)
     except DjangoValidationError:
-        raise InvalidInput("Invalid email", "email must be a valid e-mail address.", field=field) from None
+        raise InvalidInput("Invalid email", N_("email must be a valid e-mail address."),
+                           field=field) from None
     longest = max_length("email")
     if len(text) > longest:
-        raise InvalidInput("Invalid email", f"email must be at most {longest} characters.", field=field)
+        raise InvalidInput("Invalid email", N_("email must be at most %(longest)s characters."),
+                           params={"longest": longest}, field=field)
     return text
 
 
@@ -74,13 +77,15 @@ def password(value: Any, *, field: str = "password") -> str:
     """At least six characters, kept exactly as typed (spaces count)."""
     text = _text(value, error="Invalid password", field=field)
     if len(text) < PASSWORD_MIN_LENGTH:
-        raise InvalidInput(f"Password must be at least {PASSWORD_MIN_LENGTH} characters long", field=field)
+        raise InvalidInput(N_("Password must be at least %(shortest)s characters long"),
+                           params={"shortest": PASSWORD_MIN_LENGTH}, field=field)
     return text
 
 
 def role(value: Any, *, field: str = "role") -> str:
     if value not in Role.values:
-        raise InvalidInput("Invalid role", f"Role must be one of: {', '.join(Role.values)}", field=field)
+        raise InvalidInput("Invalid role", N_("Role must be one of: %(roles)s"),
+                           params={"roles": ", ".join(Role.values)}, field=field)
     return value
 
 
@@ -91,7 +96,7 @@ def active_flag(value: Any) -> bool:
 def username_free(name: str, *, detail_only: bool = False) -> None:
     """409 when ``name`` (already lowercased) belongs to an account."""
     if User.objects.filter(username=name).exists():
-        raise Conflict("Username already exists", field="username", detail_only=detail_only)
+        raise Conflict(N_("Username already exists"), field="username", detail_only=detail_only)
 
 
 def email_free(address: str, *, exclude_pk: str | None = None, detail_only: bool = False) -> None:
@@ -100,7 +105,7 @@ def email_free(address: str, *, exclude_pk: str | None = None, detail_only: bool
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
     if others.exists():
-        raise Conflict("Email already exists", field="email", detail_only=detail_only)
+        raise Conflict(N_("Email already exists"), field="email", detail_only=detail_only)
 
 
 def notification_switches(changes: dict) -> dict[str, bool]:
@@ -118,3 +123,23 @@ def jobs_table_columns(columns: Any) -> dict[str, bool]:
                            field="jobs_table_columns")
     return {key: truthy(columns[key]) if key in columns else default
             for key, default in DEFAULT_JOBS_TABLE_COLUMNS.items()}
+
+
+def ui_language(value: Any) -> str:
+    """``en``, ``ja``, or empty (``null`` too): follow the browser's Accept-Language."""
+    if value is None or value == "":
+        return ""
+    if value not in UiLanguage.values:
+        raise InvalidInput("Invalid payload", f'"language" must be one of: {", ".join(UiLanguage.values)} '
+                           "(or null to follow the browser).", field="language")
+    return value
+
+
+def ui_timezone(value: Any) -> str:
+    """An IANA zone name, or empty (``null`` too): the scheduler's zone."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or zone(value) is None:
+        raise InvalidInput("Invalid payload", '"timezone" must be an IANA time zone such as Asia/Tokyo '
+                           "(or null for the scheduler's zone).", field="timezone")
+    return value

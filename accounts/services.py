@@ -228,11 +228,26 @@ def ui_preferences_get(*, user: User) -> UiPreferences:
     return prefs
 
 
+UI_SETTING_RULES = {"language": rules.ui_language, "timezone": rules.ui_timezone}
+
+
 @transaction.atomic
-def ui_preferences_update(*, user: User, columns) -> UiPreferences:
-    """Store the five column switches: known keys as flags, keys not sent back to their defaults."""
-    normalised = rules.jobs_table_columns(columns)
-    prefs, _ = UiPreferences.objects.select_for_update().get_or_create(user=user)
-    prefs.jobs_table_columns = normalised
+def ui_preferences_update(*, user: User, changes: dict) -> UiPreferences:
+    """Store the five column switches (known keys as flags, keys not sent back to their defaults)
+    and the language and zone the pages use, when sent.
+
+    ``jobs_table_columns`` is required unless ``language`` or ``timezone`` is sent; every
+    value is checked before anything is stored.
+    """
+    settings_sent = {name: rule(changes[name]) for name, rule in UI_SETTING_RULES.items() if name in changes}
+    columns = None
+    if "jobs_table_columns" in changes or not settings_sent:
+        columns = rules.jobs_table_columns(changes.get("jobs_table_columns"))
+    prefs, _ = UiPreferences.objects.select_for_update().get_or_create(
+        user=user, defaults={"jobs_table_columns": dict(DEFAULT_JOBS_TABLE_COLUMNS)})
+    if columns is not None:
+        prefs.jobs_table_columns = columns
+    for name, value in settings_sent.items():
+        setattr(prefs, name, value)
     prefs.save()
     return prefs

@@ -43,7 +43,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 
 from accounts.models import LoginThrottleCounter
-from cronhub.errors import Throttled
+from cronhub.errors import N_, Throttled
 
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
             "d": 86400, "day": 86400}
@@ -104,9 +104,10 @@ def _counters(account: str, address: str) -> list[_Counter]:
 
 
 def _refusal(wait: int) -> Throttled:
-    message = f"Too many failed login attempts. Try again in {wait} seconds."
+    template = N_("Too many failed login attempts. Try again in %(wait)s seconds.")
     # ``detail`` repeats the message for clients that read DRF's throttle key.
-    return Throttled("Too many login attempts", message, retry_after=wait, detail=message)
+    return Throttled("Too many login attempts", template, params={"wait": wait}, retry_after=wait,
+                     detail=template % {"wait": wait})
 
 
 class _RowMissing(Exception):

@@ -10,6 +10,7 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def new_id() -> str:
@@ -52,7 +53,7 @@ def _storable(value: str) -> bool:
 
 
 class UUIDModel(models.Model):
-    id = IdField(primary_key=True, max_length=36, default=new_id, editable=False)
+    id = IdField(_("ID"), primary_key=True, max_length=36, default=new_id, editable=False)
 
     class Meta:
         abstract = True
@@ -65,8 +66,8 @@ class TimestampedModel(UUIDModel):
     bulk (slug renames, auto-pause) set ``updated_at=timezone.now()`` themselves.
     """
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         abstract = True

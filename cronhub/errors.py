@@ -5,12 +5,27 @@ it belongs to) and *what kind* of failure it is, never how a client hears it:
 the API's exception handler turns them into the contract's bodies and status
 codes (``cronhub/api/errors.py``), the admin into ``form.add_error(field, ...)``.
 This module imports nothing from the web layers.
+
+Language: ``error`` and ``message`` are always English (the API's contract). A text
+with variable parts is written as a template (``'Unknown time zone %(zone)r'``) with
+``params``, so the admin can show :meth:`CronhubError.localized` — the same text from
+the Japanese catalogue — while API bodies keep the English.
 """
 
 from __future__ import annotations
 
 import enum
 from typing import Any
+
+from django.utils.translation import gettext
+
+# Marks an English text as a msgid for the catalogue without translating it here: the error
+# keeps the English (the API's words) and ``localized()`` translates it where a page shows it.
+from django.utils.translation import gettext_noop as N_  # noqa: F401,N812  (re-exported)
+
+
+def _fill(template: str, params: dict[str, Any]) -> str:
+    return template % params if params else template
 
 
 class Kind(enum.StrEnum):
@@ -35,10 +50,14 @@ class CronhubError(Exception):
     kind: Kind = Kind.INVALID
 
     def __init__(self, error: str, message: str | None = None, *, field: str | None = None,
-                 detail_only: bool = False, retry_after: int | None = None, **extra: Any):
-        super().__init__(message or error)
-        self.error = error
-        self.message = message
+                 detail_only: bool = False, retry_after: int | None = None,
+                 params: dict[str, Any] | None = None, **extra: Any):
+        self.params = params or {}
+        self.error_template = error
+        self.message_template = message
+        self.error = _fill(error, self.params)
+        self.message = _fill(message, self.params) if message is not None else None
+        super().__init__(self.message or self.error)
         self.field = field
         self.detail_only = detail_only
         self.retry_after = retry_after
@@ -46,8 +65,15 @@ class CronhubError(Exception):
 
     @property
     def text(self) -> str:
-        """What a person reads: the message, or the title when there is none."""
+        """What a person reads: the message, or the title when there is none (English, as the API
+        says it: clients match on these texts)."""
         return self.message or self.error
+
+    def localized(self) -> str:
+        """:attr:`text` in the active language (the admin's forms show this): the English text is
+        the catalogue's msgid, ``%(name)s`` placeholders filled from ``params`` after translation."""
+        template = self.message_template if self.message_template is not None else self.error_template
+        return _fill(gettext(template), self.params)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.error!r}, {self.message!r}, field={self.field!r})"

@@ -79,9 +79,13 @@ MIDDLEWARE = [
     "cronhub.api.middleware.ApiInputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's Accept-Language; accounts.middleware then applies the user's own
+    # preference (language and zone) and keeps the API in English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication: changes made through the API and the admin name their author.
     "cronhub.audit.AuditMiddleware",
@@ -293,7 +297,14 @@ except Exception as exc:  # django-environ raises several types for bad URLs
 USE_TZ = True
 TIME_ZONE = "UTC"
 USE_I18N = True
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ja", "日本語")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date-time spelling in every page (cronhub/clock.py), whatever the language.
+FORMAT_MODULE_PATH = ["cronhub.formats"]
+# The language of e-mails and Slack messages (they go to lists and channels, not to one
+# person's request); in-app notifications and the API's texts are always English.
+CRONHUB_NOTIFICATION_LANGUAGE = env.choice("CRONHUB_NOTIFICATION_LANGUAGE", "en", ("en", "ja"))
 
 # --- Scheduler --------------------------------------------------------------------
 SCHEDULER_ENABLED = env.bool("SCHEDULER_ENABLED", True)
@@ -323,6 +334,9 @@ APSCHEDULER_RUN_NOW_TIMEOUT = 25
 # --- Outbound integrations --------------------------------------------------------
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", "")
 GITHUB_API_URL = env.str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+# GitHub's secondary rate limit on content-creating requests (workflow dispatches) per
+# minute; the upcoming-runs calendar flags minutes that would exceed it.
+GITHUB_SECONDARY_LIMIT_PER_MINUTE = env.int("GITHUB_SECONDARY_LIMIT_PER_MINUTE", 80, minimum=1)
 DEFAULT_GITHUB_OWNER = env.str("DEFAULT_GITHUB_OWNER", "Pay-Baymax")
 # Following dispatched workflow runs to their conclusion (docs/execution.md, "Following GitHub runs").
 GITHUB_FOLLOW_RUNS = env.bool("GITHUB_FOLLOW_RUNS", True)

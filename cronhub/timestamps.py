@@ -15,3 +15,11 @@ def utc_rfc3339_micro(value: dt.datetime | None) -> str | None:
         return None
     value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
     return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+
+def zoned_seconds(value: dt.datetime | None) -> str | None:
+    """``2025-12-18T09:00:00+09:00``: an aware instant on its own zone's clock, whole seconds."""
+    if value is None:
+        return None
+    return value.replace(microsecond=0).isoformat()

@@ -15,7 +15,7 @@ import math
 import zoneinfo
 from typing import Any
 
-from cronhub.errors import InvalidInput
+from cronhub.errors import N_, InvalidInput
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t", "y"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", "n"})
@@ -80,7 +80,8 @@ def timezone_name(value: Any, *, default: str, field: str = "timezone") -> str:
     name = value.strip() if isinstance(value, str) else value
     if not isinstance(name, str) or zone(name) is None:
         raise InvalidInput("Invalid timezone",
-                           f"Unknown time zone {value!r}: use an IANA name such as Asia/Tokyo.", field=field)
+                           N_("Unknown time zone %(zone)r: use an IANA name such as Asia/Tokyo."),
+                           params={"zone": value}, field=field)
     return name
 
 

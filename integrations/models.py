@@ -6,6 +6,7 @@ import hashlib
 from urllib.parse import urlsplit
 
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
 
 from cronhub import audit
@@ -39,15 +40,15 @@ def redact_url(text: str | None, url: str | None) -> str | None:
 class SlackSettings(TimestampedModel):
     """The one global Slack configuration row (created on first use)."""
 
-    is_enabled = models.BooleanField(default=False)
-    webhook_url = models.TextField(null=True, blank=True)
-    channel = models.CharField(max_length=255, null=True, blank=True)
+    is_enabled = models.BooleanField(_("enabled"), default=False)
+    webhook_url = models.TextField(_("webhook URL"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=255, null=True, blank=True)
     history = audit.history()
 
     class Meta:
         db_table = "slack_settings"
-        verbose_name = "Slack settings"
-        verbose_name_plural = "Slack settings"
+        verbose_name = _("Slack settings")
+        verbose_name_plural = _("Slack settings")
 
     def __str__(self) -> str:
         return "Slack settings"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cronhub.errors import InvalidInput
+from cronhub.errors import N_, InvalidInput
 from cronhub.values import storable_text, truthy
 from integrations.models import MASK, SlackSettings
 
@@ -22,11 +22,12 @@ def optional_text(value: Any, *, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidInput(INVALID, f"{field} must be a string.", field=field)
+        raise InvalidInput(INVALID, N_("%(field)s must be a string."), params={"field": field}, field=field)
     text = storable_text(value.strip(), field=field)
     longest = SlackSettings._meta.get_field(field).max_length
     if longest is not None and len(text) > longest:
-        raise InvalidInput(INVALID, f"{field} must be at most {longest} characters.", field=field)
+        raise InvalidInput(INVALID, N_("%(field)s must be at most %(longest)s characters."),
+                           params={"field": field, "longest": longest}, field=field)
     return text or None
 
 
@@ -41,7 +42,7 @@ def webhook_url(value: Any, *, row: SlackSettings) -> str | None:
         return row.webhook_url
     if sent is not None and MASK in sent:
         raise InvalidInput(
-            INVALID, "webhook_url looks masked; paste the full Slack webhook URL to change it.",
+            INVALID, N_("webhook_url looks masked; paste the full Slack webhook URL to change it."),
             field="webhook_url")
     return sent
 
@@ -56,5 +57,5 @@ def slack_settings(row: SlackSettings, changes: dict) -> dict[str, Any]:
     if "channel" in changes:
         values["channel"] = optional_text(changes["channel"], field="channel")
     if values["is_enabled"] and not values["webhook_url"]:
-        raise InvalidInput(INVALID, "webhook_url is required when Slack is enabled.", field="webhook_url")
+        raise InvalidInput(INVALID, N_("webhook_url is required when Slack is enabled."), field="webhook_url")
     return values

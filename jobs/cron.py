@@ -15,6 +15,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
+from django.utils import translation
+
+from cronhub.errors import N_
 
 __all__ = [
     "FIELD_COUNT_MESSAGE", "MACROS", "MAX_EXPRESSION_LENGTH", "REQUIRED_MESSAGE",
@@ -23,8 +26,8 @@ __all__ = [
 
 MAX_EXPRESSION_LENGTH = 256
 
-REQUIRED_MESSAGE = "Cron expression is required."
-FIELD_COUNT_MESSAGE = "Cron expression must have exactly 5 fields (minute hour day month day-of-week)."
+REQUIRED_MESSAGE = N_("Cron expression is required.")
+FIELD_COUNT_MESSAGE = N_("Cron expression must have exactly 5 fields (minute hour day month day-of-week).")
 
 MACROS = {
     "@hourly": "0 * * * *",
@@ -44,6 +47,8 @@ _DOW_LABELS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
 _FULL_MONTH_NAMES = {label.lower(): name for label, name in zip(_MONTH_LABELS, _MONTH_NAMES, strict=True)}
 _FULL_DOW_NAMES = {label.lower(): name for label, name in zip(_DOW_LABELS, _DOW_NAMES, strict=True)}
 
+QUARTZ = N_('"%(token)s" in the %(field)s field is Quartz syntax (L, W, #, ?), which classic cron does not '
+           "support.")
 _FIELD_CHARS = frozenset("0123456789*,-/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGITS = frozenset("0123456789")
 # parse() builds a CronSim once to expand the fields and run cronsim's own never-fires check.
@@ -51,7 +56,18 @@ _REFERENCE_START = datetime(2000, 1, 1)
 
 
 class CronError(ValueError):
-    """Human-readable, field-specific message in str(exc)."""
+    """Human-readable, field-specific message in str(exc) (English); ``template`` and ``params``
+    give the same text from the translation catalogue (``cronhub.errors.CronhubError.localized``)."""
+
+    def __init__(self, template: str, **params):
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
+
+    def localized(self) -> str:
+        """The message in the active language (the admin's live help); ``str()`` stays English."""
+        text = translation.gettext(self.template)
+        return text % self.params if self.params else text
 
 
 class _Field:
@@ -87,31 +103,26 @@ def _value(token: str, field: _Field, item: str) -> int:
     elif token.lower() in field.names:
         value = field.names[token.lower()]
     elif not token:
-        raise CronError(f'Invalid entry "{item}" in the {field.name} field: a value is missing.')
+        raise CronError(N_('Invalid entry "%(item)s" in the %(field)s field: a value is missing.'),
+                        item=item, field=field.name)
     elif _is_quartz(token):
-        raise CronError(
-            f'"{token}" in the {field.name} field is Quartz syntax (L, W, #, ?), '
-            "which classic cron does not support."
-        )
+        raise CronError(QUARTZ, token=token, field=field.name)
     elif token.lower() in field.full_names:
         short = field.full_names[token.lower()]
-        raise CronError(
-            f'Invalid {field.name} name "{token}": use three-letter names such as "{short}".'
-        )
+        raise CronError(N_('Invalid %(field)s name "%(token)s": use three-letter names such as "%(short)s".'),
+                        field=field.name, token=token, short=short)
     elif field.names:
         first, last = next(iter(field.names)), list(field.names)[-1]
-        raise CronError(
-            f'Invalid {field.name} name "{token}": use {first}-{last} or numbers {field.low}-{field.high}.'
-        )
+        raise CronError(N_('Invalid %(field)s name "%(token)s": use %(first)s-%(last)s or numbers '
+                           '%(low)s-%(high)s.'),
+                        field=field.name, token=token, first=first, last=last, low=field.low, high=field.high)
     else:
-        raise CronError(
-            f'Invalid value "{token}" in the {field.name} field: use numbers {field.low}-{field.high}.'
-        )
+        raise CronError(N_('Invalid value "%(token)s" in the %(field)s field: use numbers %(low)s-%(high)s.'),
+                        token=token, field=field.name, low=field.low, high=field.high)
     if not field.low <= value <= field.high:
-        raise CronError(
-            f"Value {token} is out of range in the {field.name} field: "
-            f"allowed values are {field.low}-{field.high}."
-        )
+        raise CronError(N_("Value %(token)s is out of range in the %(field)s field: allowed values are "
+                           "%(low)s-%(high)s."),
+                        token=token, field=field.name, low=field.low, high=field.high)
     return value
 
 
@@ -121,42 +132,40 @@ def _check_field(text: str, field: _Field) -> str:
     for ch in text:
         if ch not in _FIELD_CHARS:
             if ch in "?#":
-                raise CronError(
-                    f'"{ch}" in the {field.name} field is Quartz syntax (L, W, #, ?), '
-                    "which classic cron does not support."
-                )
-            raise CronError(f'Invalid character "{ch}" in the {field.name} field.')
+                raise CronError(QUARTZ, token=ch, field=field.name)
+            raise CronError(N_('Invalid character "%(char)s" in the %(field)s field.'),
+                            char=ch, field=field.name)
     items = []
     for item in text.split(","):
         if not item:
-            raise CronError(f'Empty list entry in the {field.name} field ("{text}").')
+            raise CronError(N_('Empty list entry in the %(field)s field ("%(text)s").'),
+                            field=field.name, text=text)
         base, slash, step_text = item.partition("/")
         if "/" in step_text:
-            raise CronError(f'Invalid entry "{item}" in the {field.name} field: only one "/" is allowed.')
+            raise CronError(N_('Invalid entry "%(item)s" in the %(field)s field: only one "/" is allowed.'),
+                            item=item, field=field.name)
         if slash:
             if not step_text or not set(step_text) <= _DIGITS:
-                raise CronError(
-                    f'Invalid step "{step_text}" in the {field.name} field: a step must be a number.'
-                )
+                raise CronError(N_('Invalid step "%(step)s" in the %(field)s field: a step must be a '
+                                   "number."),
+                                step=step_text, field=field.name)
             if int(step_text) == 0:
-                raise CronError(f'Step 0 in the {field.name} field ("{item}"): a step must be 1 or more.')
+                raise CronError(N_('Step 0 in the %(field)s field ("%(item)s"): a step must be 1 or more.'),
+                                field=field.name, item=item)
         if base == "*":
             items.append(item)
             continue
         if "*" in base:
-            raise CronError(
-                f'Invalid entry "{item}" in the {field.name} field: '
-                '"*" stands alone or takes a step, e.g. "*/5".'
-            )
+            raise CronError(N_('Invalid entry "%(item)s" in the %(field)s field: "*" stands alone or takes a '
+                               'step, e.g. "*/5".'), item=item, field=field.name)
         if "-" in base:
             start_text, _, end_text = base.partition("-")
             if "-" in end_text:
-                raise CronError(f'Invalid range "{base}" in the {field.name} field.')
+                raise CronError(N_('Invalid range "%(range)s" in the %(field)s field.'), range=base,
+                                field=field.name)
             if _value(start_text, field, item) > _value(end_text, field, item):
-                raise CronError(
-                    f'Reversed range "{base}" in the {field.name} field: '
-                    "the start must not be after the end (cron ranges do not wrap)."
-                )
+                raise CronError(N_('Reversed range "%(range)s" in the %(field)s field: the start must not be '
+                                   "after the end (cron ranges do not wrap)."), range=base, field=field.name)
             if slash and _value(start_text, field, item) == _value(end_text, field, item):
                 # Cron reads "5-5/2" as just 5; cronsim would read it as "5/2" (5 to the maximum).
                 item = start_text
@@ -164,10 +173,9 @@ def _check_field(text: str, field: _Field) -> str:
             _value(base, field, item)
             if slash:
                 # Vixie cron only steps through "*" or a range; "5/10" is a cronsim/Quartz extension.
-                raise CronError(
-                    f'Invalid step "{item}" in the {field.name} field: a step needs "*" or a range, '
-                    f'e.g. "*/{step_text}" or "{base}-{field.high}/{step_text}".'
-                )
+                raise CronError(N_('Invalid step "%(item)s" in the %(field)s field: a step needs "*" or a '
+                                   'range, e.g. "*/%(step)s" or "%(base)s-%(high)s/%(step)s".'),
+                                item=item, field=field.name, step=step_text, base=base, high=field.high)
         items.append(item)
     return ",".join(items)
 
@@ -176,21 +184,23 @@ def _clean(expression: str) -> str:
     if not expression.strip():
         raise CronError(REQUIRED_MESSAGE)
     if len(expression) > MAX_EXPRESSION_LENGTH:
-        raise CronError(
-            f"Cron expression is too long ({len(expression)} characters; "
-            f"the maximum is {MAX_EXPRESSION_LENGTH})."
-        )
+        raise CronError(N_("Cron expression is too long (%(length)s characters; the maximum is %(max)s)."),
+                        length=len(expression), max=MAX_EXPRESSION_LENGTH)
     for ch in expression:
         code = ord(ch)
         if code < 32 or code == 127:
-            what = "a line break" if ch in "\r\n" else "a control character"
-            raise CronError(f"Cron expression contains {what} (U+{code:04X}); write it on one line.")
+            if ch in "\r\n":
+                raise CronError(N_("Cron expression contains a line break (U+%(code)s); write it on one "
+                                   "line."),
+                                code=f"{code:04X}")
+            raise CronError(N_("Cron expression contains a control character (U+%(code)s); write it on one "
+                               "line."), code=f"{code:04X}")
         if code > 127:
-            kind = "digit" if ch.isdigit() else "character"
-            raise CronError(
-                f'Cron expression contains the non-ASCII {kind} "{ch}" (U+{code:04X}); '
-                "use plain ASCII digits, names and symbols."
-            )
+            template = (N_('Cron expression contains the non-ASCII digit "%(char)s" (U+%(code)s); use plain '
+                           "ASCII digits, names and symbols.") if ch.isdigit() else
+                        N_('Cron expression contains the non-ASCII character "%(char)s" (U+%(code)s); use '
+                           "plain ASCII digits, names and symbols."))
+            raise CronError(template, char=ch, code=f"{code:04X}")
     # Only plain spaces are trimmed: tabs and newlines were refused above as control characters.
     return expression.strip(" ")
 
@@ -198,7 +208,7 @@ def _clean(expression: str) -> str:
 def parse(expression: str) -> CronSchedule:
     """Validate a crontab expression and return its schedule; raise CronError otherwise."""
     if not isinstance(expression, str):
-        raise CronError(REQUIRED_MESSAGE if expression is None else "Cron expression must be a string.")
+        raise CronError(REQUIRED_MESSAGE if expression is None else N_("Cron expression must be a string."))
     return _parse(expression)
 
 
@@ -210,12 +220,10 @@ def _parse(expression: str) -> CronSchedule:
         if trimmed in MACROS:
             fields = MACROS[trimmed]
         elif head == "@reboot":
-            raise CronError("@reboot is not supported: cronhub runs jobs on a schedule, not at start-up.")
+            raise CronError(N_("@reboot is not supported: cronhub runs jobs on a schedule, not at start-up."))
         else:
-            raise CronError(
-                f'Unknown macro "{head}": use @hourly, @daily, @midnight, @weekly, @monthly, '
-                "@yearly or @annually (lower case, on their own)."
-            )
+            raise CronError(N_('Unknown macro "%(macro)s": use @hourly, @daily, @midnight, @weekly, '
+                               "@monthly, @yearly or @annually (lower case, on their own)."), macro=head)
     else:
         fields = trimmed
     parts = fields.split()
@@ -227,10 +235,9 @@ def _parse(expression: str) -> CronSchedule:
     except CronSimError:
         # After the checks above, the one thing cronsim still refuses is a day of month that no
         # month of the month field has, when both day fields must match.
-        raise CronError(
-            f'Cron expression can never fire: the day-of-month field "{parts[2]}" names no day '
-            f'that exists in the month field "{parts[3]}".'
-        ) from None
+        raise CronError(N_('Cron expression can never fire: the day-of-month field "%(days)s" names no day '
+                           'that exists in the month field "%(months)s".'),
+                        days=parts[2], months=parts[3]) from None
     return CronSchedule(expression=trimmed, fields=" ".join(parts), spec=spec, sim=sim)
 
 
@@ -292,6 +299,27 @@ class CronSchedule:
         """
         if count <= 0:
             return []
+        result: list[datetime] = []
+        for fire in self._fire_times(tz, start):
+            result.append(fire)
+            if len(result) == count:
+                break
+        return result
+
+    def fire_times_between(self, tz: str | tzinfo, start: datetime, end: datetime, *,
+                           limit: int | None = None) -> list[datetime]:
+        """Fire times in ``(start, end]``, aware in `tz`, oldest first (at most `limit`): one walk
+        of the cron engine however many there are."""
+        if end.tzinfo is None:
+            end = end.replace(tzinfo=UTC)
+        result: list[datetime] = []
+        for fire in self._fire_times(tz, start):
+            if fire > end or (limit is not None and len(result) >= limit):
+                break
+            result.append(fire)
+        return result
+
+    def _fire_times(self, tz: str | tzinfo, start: datetime):
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         # Compare instants, never wall times: aware datetimes sharing a tzinfo compare by wall clock
@@ -299,34 +327,65 @@ class CronSchedule:
         # the second pass of a repeated hour its first answer can be a first-pass time already gone.
         last = start.astimezone(UTC)
         zone = _zone(tz)
-        result: list[datetime] = []
         try:
             for fire in CronSim(self._spec, start.astimezone(zone)):
                 instant = fire.astimezone(UTC)
                 if instant > last:
                     # Back from the instant: where a zone skips midnight (Santiago), cronsim can name
                     # the first minute after the jump by the wall time that does not exist.
-                    result.append(instant.astimezone(zone))
+                    yield instant.astimezone(zone)
                     last = instant
-                    if len(result) == count:
-                        break
         except OverflowError:
             # Fire times past year 9999 cannot be represented; return what fits.
-            pass
-        return result
+            return
 
     def next_fire_time(self, tz: str | tzinfo, start: datetime) -> datetime | None:
         """The first fire time strictly after `start`, or None if the schedule never fires again."""
         times = self.next_fire_times(tz, start, 1)
         return times[0] if times else None
 
-    def describe(self) -> str:
-        """A human-readable English summary, e.g. "At 09:00 on Monday through Friday"."""
+    def describe(self, language: str | None = None) -> str:
+        """A human-readable summary in ``language`` (default: the active one; the API is always
+        English): "At 09:00 on Monday through Friday", 「平日 09:00」."""
+        language = language or translation.get_language() or "en"
         try:
-            return self._describe()
+            return self._describe_ja() if language.startswith("ja") else self._describe()
         except Exception:
             # A description is a convenience; never let a phrasing bug break a page that lists jobs.
             return f"Cron schedule {self.fields}"
+
+    def _describe_ja(self) -> str:
+        """The Japanese summary: days first, then the time (「平日 10:00」, 「毎月1日と毎週月曜日 09:00」);
+        the same OR / AND reading of the two day fields as :meth:`_describe`."""
+        when, wants_every_day = _ja_time(self._minute_list, self._hour_list)
+        days = self._ja_days()
+        months = ""
+        if days is None:
+            days = f"{min(self.months)}月{min(self.days)}日"
+        elif len(self.months) < 12:
+            months = "・".join(_runs(sorted(self.months), lambda m: f"{m}月", through="〜"))
+        if not days and wants_every_day:
+            days = "毎日"
+        head = f"{months}の{days}" if months and days else months or days
+        return " ".join(part for part in (head, when) if part)
+
+    def _ja_days(self) -> str | None:
+        all_days = len(self.days) == 31
+        all_weekdays = len(self.weekdays) == 7
+        weekdays = _ja_weekdays(self.weekdays)
+        days = sorted(self.days)
+        if self.day_and:
+            if all_days:
+                return "" if all_weekdays else weekdays
+            if all_weekdays and len(days) == 1 and len(self.months) == 1:
+                return None
+            month_days = _ja_month_days(days, monthly=len(self.months) == 12)
+            if all_weekdays:
+                return month_days
+            return f"{month_days}のうち{_ja_weekdays(self.weekdays, weekly=False)}に当たる日"
+        if all_days or all_weekdays:
+            return ""
+        return f"{_ja_month_days(days, monthly=len(self.months) == 12)}と{weekdays}"
 
     def _describe(self) -> str:
         when, wants_every_day = _describe_time(self._minute_list, self._hour_list)
@@ -374,7 +433,7 @@ def _join(items: list[str], conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
-def _runs(values: list[int], label) -> list[str]:
+def _runs(values: list[int], label, *, through: str = " through ") -> list[str]:
     """Labels for sorted values, with runs of three or more consecutive ones as "a through b"."""
     out: list[str] = []
     i = 0
@@ -383,7 +442,7 @@ def _runs(values: list[int], label) -> list[str]:
         while j + 1 < len(values) and _next_in_run(values[j], values[j + 1]):
             j += 1
         if j - i >= 2:
-            out.append(f"{label(values[i])} through {label(values[j])}")
+            out.append(f"{label(values[i])}{through}{label(values[j])}")
         else:
             out.extend(label(v) for v in values[i:j + 1])
         i = j + 1
@@ -459,3 +518,56 @@ def _describe_time(minutes: tuple[int, ...], hours: tuple[int, ...]) -> tuple[st
     if hour_cycle and len(hours) > 2:
         return f"{head} {preposition} every {_ordinal(hour_cycle)} hour", False
     return f"{head} {preposition} {_number_phrase(hours, 'hour')}", False
+
+
+# --- Japanese ----------------------------------------------------------------------------------
+_JA_DOW = ("日", "月", "火", "水", "木", "金", "土")
+
+
+def _ja_weekdays(weekdays: frozenset[int], *, weekly: bool = True) -> str:
+    if weekdays == {1, 2, 3, 4, 5}:
+        return "平日"
+    if weekdays == {0, 6}:
+        return "土日"
+    ordered = sorted(weekdays, key=lambda d: (d + 6) % 7)  # Monday first
+    names = "・".join(_runs(ordered, _JA_DOW.__getitem__, through="〜")) + "曜日"
+    return f"毎週{names}" if weekly else names
+
+
+def _ja_month_days(days: list[int], *, monthly: bool = True) -> str:
+    every = "毎月" if monthly else ""
+    if step := _long_progression(days):
+        return f"{every}{days[0]}日から{step}日ごと"
+    return every + "・".join(_runs(days, str, through="〜")) + "日"
+
+
+def _ja_numbers(values, unit: str) -> str:
+    if step := _long_progression(values):
+        return f"{values[0]}{unit}から{values[-1]}{unit}まで{step}{unit}ごと"
+    return "・".join(_runs(list(values), str, through="〜")) + unit
+
+
+def _ja_time(minutes: tuple[int, ...], hours: tuple[int, ...]) -> tuple[str, bool]:
+    """The time of day in Japanese, and whether 「毎日」 reads well before it."""
+    if len(minutes) * len(hours) <= 4:
+        return "、".join(f"{h:02d}:{m:02d}" for h in hours for m in minutes), True
+    all_hours = len(hours) == 24
+    minute_cycle, hour_cycle = _cycle(minutes, 60), _cycle(hours, 24)
+    if minutes == (0,):
+        if all_hours:
+            return "毎時0分", False
+        if hour_cycle and 24 % hour_cycle == 0:
+            return f"{hour_cycle}時間ごと", False
+    if len(minutes) == 60:
+        head, during = "毎分", True
+    elif minute_cycle and 60 % minute_cycle == 0:
+        head, during = f"{minute_cycle}分ごと", True
+    else:
+        head, during = _ja_numbers(minutes, "分"), False
+    if all_hours:
+        return (head if during else f"毎時{head}"), False
+    if during and hours[-1] - hours[0] == len(hours) - 1:
+        return f"{hours[0]:02d}:00〜{hours[-1]:02d}:59の{head}", False
+    if hour_cycle and len(hours) > 2:
+        return f"{hour_cycle}時間ごとの各時{'台に' if during else 'の'}{head}", False
+    return f"{_ja_numbers(hours, '時')}{'台に' if during else 'の'}{head}", False

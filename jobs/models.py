@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cronhub import audit, values
 from cronhub.db import TimestampedModel, UUIDModel
@@ -38,20 +39,22 @@ JOB_HISTORY = audit.history(excluded_fields=["end_date_reminded_for"])
 
 
 class Job(TimestampedModel):
-    name = models.CharField(max_length=255, unique=True)
-    cron_expression = models.CharField(max_length=100)
-    timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
-    target_url = models.CharField(max_length=500, null=True, blank=True)
-    github_owner = models.CharField(max_length=255, null=True, blank=True)
-    github_repo = models.CharField(max_length=255, null=True, blank=True)
-    github_workflow_name = models.CharField(max_length=255, null=True, blank=True)
-    metadata = models.JSONField(db_column="job_metadata", null=True, blank=True)
-    category = models.CharField(max_length=100, default="general")
-    end_date = models.DateField(null=True, blank=True)
-    pic_team = models.CharField(max_length=100, null=True, blank=True)
-    enable_email_notifications = models.BooleanField(default=False)
-    notification_emails = models.TextField(null=True, blank=True, help_text="Comma-separated addresses.")
-    notify_on_success = models.BooleanField(default=False)
+    name = models.CharField(_("name"), max_length=255, unique=True)
+    cron_expression = models.CharField(_("cron expression"), max_length=100)
+    timezone = models.CharField(_("time zone"), max_length=64, default=default_timezone,
+                                validators=[validate_timezone])
+    target_url = models.CharField(_("target URL"), max_length=500, null=True, blank=True)
+    github_owner = models.CharField(_("GitHub owner"), max_length=255, null=True, blank=True)
+    github_repo = models.CharField(_("GitHub repository"), max_length=255, null=True, blank=True)
+    github_workflow_name = models.CharField(_("GitHub workflow"), max_length=255, null=True, blank=True)
+    metadata = models.JSONField(_("metadata"), db_column="job_metadata", null=True, blank=True)
+    category = models.CharField(_("category"), max_length=100, default="general")
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    pic_team = models.CharField(_("PIC team"), max_length=100, null=True, blank=True)
+    enable_email_notifications = models.BooleanField(_("e-mail notifications"), default=False)
+    notification_emails = models.TextField(_("notification e-mails"), null=True, blank=True,
+                                           help_text=_("Comma-separated addresses."))
+    notify_on_success = models.BooleanField(_("notify on success"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -59,17 +62,21 @@ class Job(TimestampedModel):
         blank=True,
         db_column="created_by",
         related_name="jobs",
+        verbose_name=_("owner"),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     # The Monday (scheduler zone) of the week the last "ending soon" reminder went
     # out, so a reminder is sent at most once per job and week.
-    end_date_reminded_for = models.DateField(null=True, blank=True, editable=False)
+    end_date_reminded_for = models.DateField(_("end-date reminder sent for"), null=True, blank=True,
+                                             editable=False)
 
     # Who changed what and when (``cronhub.audit``): API, admin, CSV import and scheduler alike.
     history = JOB_HISTORY
 
     class Meta:
         db_table = "jobs"
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["-created_at"], name="ix_jobs_created_at"),
@@ -184,19 +191,19 @@ audit.register(Job, JOB_HISTORY)
 
 
 class ExecutionStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    SUCCESS = "success", "Success"
-    FAILED = "failed", "Failed"
-    MISSED = "missed", "Missed"  # fire time passed beyond the misfire grace; never dispatched
-    SKIPPED = "skipped", "Skipped"  # previous run still in progress; never dispatched
+    RUNNING = "running", _("Running")
+    SUCCESS = "success", _("Success")
+    FAILED = "failed", _("Failed")
+    MISSED = "missed", _("Missed")  # fire time passed beyond the misfire grace; never dispatched
+    SKIPPED = "skipped", _("Skipped")  # previous run still in progress; never dispatched
     # The call may have gone out, but the scheduler that made it stopped before it
     # could record the answer, and the answer cannot be looked up: never "failed".
-    UNKNOWN = "unknown", "Unknown"
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class TriggerType(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    MANUAL = "manual", "Manual"
+    SCHEDULED = "scheduled", _("Scheduled")
+    MANUAL = "manual", _("Manual")
 
 
 class ExecutionType(models.TextChoices):
@@ -208,21 +215,23 @@ OUTPUT_MAX_CHARS = 1000
 
 
 class JobExecution(UUIDModel):
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="executions", db_column="job_id")
-    status = models.CharField(max_length=20, choices=ExecutionStatus.choices)
-    trigger_type = models.CharField(max_length=20, choices=TriggerType.choices)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="executions", db_column="job_id",
+                            verbose_name=_("job"))
+    status = models.CharField(_("status"), max_length=20, choices=ExecutionStatus.choices)
+    trigger_type = models.CharField(_("trigger"), max_length=20, choices=TriggerType.choices)
     # The fire time a scheduled run belongs to (null for manual runs). Unique per
     # job: the INSERT of this row is how one scheduler claims a fire time, so a
     # second leader (split brain, restart, clock skew) loses and does not dispatch.
-    scheduled_for = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(default=timezone.now)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    duration_seconds = models.FloatField(null=True, blank=True)
-    execution_type = models.CharField(max_length=50, choices=ExecutionType.choices, null=True, blank=True)
-    target = models.CharField(max_length=500, null=True, blank=True)
-    response_status = models.IntegerField(null=True, blank=True)
-    error_message = models.TextField(null=True, blank=True)
-    output = models.TextField(null=True, blank=True)
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
+    execution_type = models.CharField(_("target type"), max_length=50, choices=ExecutionType.choices,
+                                      null=True, blank=True)
+    target = models.CharField(_("target"), max_length=500, null=True, blank=True)
+    response_status = models.IntegerField(_("response status"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), null=True, blank=True)
+    output = models.TextField(_("output"), null=True, blank=True)
     github_run_id = models.BigIntegerField(null=True, blank=True)
     github_run_url = models.CharField(max_length=500, null=True, blank=True)
     # A run's phases: claimed (the row exists, nothing sent: ``sent_at`` is null) →
@@ -254,6 +263,8 @@ class JobExecution(UUIDModel):
 
     class Meta:
         db_table = "job_executions"
+        verbose_name = _("job execution")
+        verbose_name_plural = _("job executions")
         ordering = ["-started_at"]
         constraints = [
             models.UniqueConstraint(
@@ -363,8 +374,8 @@ class SchedulerState(models.Model):
 
     class Meta:
         db_table = "scheduler_state"
-        verbose_name = "scheduler state"
-        verbose_name_plural = "scheduler state"
+        verbose_name = _("scheduler state")
+        verbose_name_plural = _("scheduler state")
 
     def __str__(self) -> str:
         return f"scheduler leader {self.host}:{self.pid}" if self.pid else "scheduler (never started)"

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from cronhub.errors import InvalidInput
+from cronhub.errors import N_, InvalidInput
 from cronhub.values import check_json, json_loads, storable_text, timezone_name, truthy
 from jobs import cron
 from jobs.models import Job, scheduler_today
@@ -48,35 +48,38 @@ class Op(enum.StrEnum):
 
 
 # Texts that differ by operation; existing clients show them as they are.
+# (Each text is a msgid of the catalogue, N_: the error keeps the English, the admin shows the
+# translation; see cronhub/errors.py.)
 DUPLICATE_NAME = {
-    Op.CREATE: 'A job with the name "{name}" already exists. Please use a unique name.',
-    Op.UPDATE: 'A job with the name "{name}" already exists.',
-    Op.IMPORT: 'A job with the name "{name}" already exists.',
+    Op.CREATE: N_('A job with the name "%(name)s" already exists. Please use a unique name.'),
+    Op.UPDATE: N_('A job with the name "%(name)s" already exists.'),
+    Op.IMPORT: N_('A job with the name "%(name)s" already exists.'),
 }
 END_DATE_MISSING = {
-    Op.CREATE: ("Missing required fields", '"end_date" is required (YYYY-MM-DD).'),
-    Op.UPDATE: ("Invalid end_date", "end_date is required (YYYY-MM-DD)."),
-    Op.IMPORT: ("Missing required fields", "end_date (YYYY-MM-DD) is required."),
+    Op.CREATE: (N_("Missing required fields"), N_('"end_date" is required (YYYY-MM-DD).')),
+    Op.UPDATE: (N_("Invalid end_date"), N_("end_date is required (YYYY-MM-DD).")),
+    Op.IMPORT: (N_("Missing required fields"), N_("end_date (YYYY-MM-DD) is required.")),
 }
-SCHEME_MISSING = "target_url must include scheme (http:// or https://)."
+SCHEME_MISSING = N_("target_url must include scheme (http:// or https://).")
 SCHEME_MISSING_BY_OP = {
-    Op.CREATE: SCHEME_MISSING + " For GitHub dispatch, use github_owner/github_repo/github_workflow_name "
-               "or provide owner/repo/workflow.",
-    Op.TEST_RUN: "Webhook URL must start with http:// or https://",
+    Op.CREATE: N_("target_url must include scheme (http:// or https://). For GitHub dispatch, use "
+                  "github_owner/github_repo/github_workflow_name or provide owner/repo/workflow."),
+    Op.TEST_RUN: N_("Webhook URL must start with http:// or https://"),
 }
 TARGET_MISSING = {
-    Op.CREATE: 'Please provide either "target_url" or GitHub Actions configuration '
-               "(github_owner, github_repo, github_workflow_name)",
-    Op.UPDATE: "Job must have either target_url or complete GitHub Actions configuration",
-    Op.IMPORT: "Provide target_url or GitHub config (github_owner, github_repo, github_workflow_name).",
-    Op.TEST_RUN: "Provide target_url or GitHub config (github_owner, github_repo, github_workflow_name).",
+    Op.CREATE: N_('Please provide either "target_url" or GitHub Actions configuration '
+                  "(github_owner, github_repo, github_workflow_name)"),
+    Op.UPDATE: N_("Job must have either target_url or complete GitHub Actions configuration"),
+    Op.IMPORT: N_("Provide target_url or GitHub config (github_owner, github_repo, github_workflow_name)."),
+    Op.TEST_RUN: N_("Provide target_url or GitHub config (github_owner, github_repo, github_workflow_name)."),
 }
-CATEGORY_UNKNOWN = "Unknown category. Create it in Settings → Categories first, or choose General."
-PIC_REQUIRED = "PIC team is required. Create one in Settings → PIC Teams."
-PIC_UNKNOWN = "Unknown PIC team. Create it in Settings → PIC Teams first."
-PIC_DISABLED = "PIC team is disabled. Enable it in Settings → PIC Teams or choose another."
+CATEGORY_UNKNOWN = N_("Unknown category. Create it in Settings → Categories first, or choose General.")
+PIC_REQUIRED = N_("PIC team is required. Create one in Settings → PIC Teams.")
+PIC_UNKNOWN = N_("Unknown PIC team. Create it in Settings → PIC Teams first.")
+PIC_DISABLED = N_("PIC team is disabled. Enable it in Settings → PIC Teams or choose another.")
 
 
+BAD_DAY = N_("Invalid end_date. Use YYYY-MM-DD.")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
@@ -93,11 +96,12 @@ def text(value: Any, name: str, *, error: str = "Invalid payload") -> str:
     if isinstance(value, bool | int | float):
         value = str(value)
     if not isinstance(value, str):
-        raise InvalidInput(error, f'"{name}" must be a string.', field=name)
+        raise InvalidInput(error, N_('"%(name)s" must be a string.'), params={"name": name}, field=name)
     value = storable_text(value.strip(), field=name)
     limit = max_length(name)
     if len(value) > limit:
-        raise InvalidInput(error, f'"{name}" must be at most {limit} characters.', field=name)
+        raise InvalidInput(error, N_('"%(name)s" must be at most %(limit)s characters.'),
+                           params={"name": name, "limit": limit}, field=name)
     return value
 
 
@@ -105,7 +109,7 @@ def job_name(value: Any, *, op: Op, job: Job | None = None) -> str:
     """A non-empty name no other job has (names are case-sensitive)."""
     name = text(value, "name")
     if not name:
-        raise InvalidInput("Job name cannot be empty", field="name")
+        raise InvalidInput(N_("Job name cannot be empty"), field="name")
     taken = Job.objects.filter(name=name)
     if job is not None:
         taken = taken.exclude(pk=job.pk)
@@ -115,7 +119,7 @@ def job_name(value: Any, *, op: Op, job: Job | None = None) -> str:
 
 
 def duplicate_name(name: str, *, op: Op) -> InvalidInput:
-    return InvalidInput("Duplicate job name", DUPLICATE_NAME[op].format(name=name), field="name")
+    return InvalidInput("Duplicate job name", DUPLICATE_NAME[op], params={"name": name}, field="name")
 
 
 def copy_name(name: str) -> str:
@@ -132,9 +136,11 @@ def copy_name(name: str) -> str:
 
 def cron_expression(value: Any) -> str:
     expression = text(value, "cron_expression", error="Invalid cron expression")
-    problem = cron.validate(expression)
-    if problem is not None:
-        raise InvalidInput("Invalid cron expression", problem, field="cron_expression")
+    try:
+        cron.parse(expression)
+    except cron.CronError as problem:
+        raise InvalidInput("Invalid cron expression", problem.template, params=problem.params,
+                           field="cron_expression") from None
     return expression
 
 
@@ -157,12 +163,11 @@ def end_date(value: Any, *, op: Op, today: dt.date | None = None) -> dt.date:
                 raise ValueError
             day = dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise InvalidInput("Invalid end_date", "Invalid end_date. Use YYYY-MM-DD.",
-                               field="end_date") from None
+            raise InvalidInput("Invalid end_date", BAD_DAY, field="end_date") from None
     else:
-        raise InvalidInput("Invalid end_date", "Invalid end_date. Use YYYY-MM-DD.", field="end_date")
+        raise InvalidInput("Invalid end_date", BAD_DAY, field="end_date")
     if day < (today or scheduler_today()):
-        raise InvalidInput("Invalid end_date", "end_date must be today or in the future (JST).",
+        raise InvalidInput("Invalid end_date", N_("end_date must be today or in the future (JST)."),
                            field="end_date")
     return day
 
@@ -173,7 +178,7 @@ def metadata(value: Any) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise InvalidInput("Invalid metadata", "metadata must be a JSON object", field="metadata")
+        raise InvalidInput("Invalid metadata", N_("metadata must be a JSON object"), field="metadata")
     return check_json(value, field="metadata")
 
 
@@ -186,13 +191,14 @@ def metadata_text(raw: str) -> dict:
     except ValueError as exc:
         raise InvalidInput("Invalid JSON in Request Body", str(exc), field="metadata") from None
     if not isinstance(value, dict):
-        raise InvalidInput("Invalid Request Body", "Request Body must be a JSON object.", field="metadata")
+        raise InvalidInput("Invalid Request Body", N_("Request Body must be a JSON object."),
+                           field="metadata")
     return value
 
 
 def notification_emails(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidInput("Invalid notification_emails", "notification_emails must be a list",
+        raise InvalidInput("Invalid notification_emails", N_("notification_emails must be a list"),
                            field="notification_emails")
     return [item.strip() for item in value if item.strip()]
 
@@ -269,7 +275,7 @@ def pic_team_value(body: Mapping) -> Any:
 
 # --- targets ------------------------------------------------------------------------------
 
-DISPATCH_URL_FORMAT = (
+DISPATCH_URL_FORMAT = N_(
     "Invalid dispatch URL format. Expected one of: <owner>/<repo>/<workflow>, "
     "/<owner>/<repo>/actions/workflows/<workflow>, or https://github.com/<owner>/<repo>/actions/workflows/<workflow>."
 )
@@ -312,7 +318,7 @@ def dispatch_url(value: str, *, error: str = "Invalid dispatch_url", name: str =
 def github_token(value: str) -> str:
     """A token for one run: it travels in an HTTP header, so printable ASCII only."""
     if not (value.isascii() and value.isprintable()):
-        raise InvalidInput("Invalid payload", '"github_token" must be printable ASCII text.',
+        raise InvalidInput("Invalid payload", N_('"github_token" must be printable ASCII text.'),
                            field="github_token")
     return value
 
@@ -447,8 +453,8 @@ def clean_update(job: Job, body: Mapping, *, checks: Checks | None = None) -> di
     active = changes.get("is_active", job.is_active)
     last_day = changes.get("end_date", job.end_date)
     if active and last_day is not None and last_day < checks.today:
-        raise InvalidInput("Job expired", "Job cannot be enabled after end_date has passed. "
-                           "Update end_date first.", field="is_active")
+        raise InvalidInput("Job expired", N_("Job cannot be enabled after end_date has passed. "
+                                             "Update end_date first."), field="is_active")
     after = {key: changes.get(key, getattr(job, key)) for key in TARGET_FIELDS}
     complete_targets(after, op=op)
     if after["github_owner"] != (changes.get("github_owner", job.github_owner)):

@@ -210,3 +210,19 @@ def job_history(job: Job, *, user, page: int = 1, limit: int = 50) -> HistoryPag
     rows = audit.history_rows(Job, job.pk)
     entries = audit.page_entries(rows, page=page, limit=limit, mask=job_history_masker(user, job))
     return HistoryPage(entries=entries, total=rows.count(), page=page, limit=limit)
+def github_target_q() -> Q:
+    """Jobs whose GitHub owner, repository and workflow are all filled (``Job.is_github``)."""
+    filled = Q()
+    for name in ("github_owner", "github_repo", "github_workflow_name"):
+        filled &= Q(**{f"{name}__isnull": False}) & ~Q(**{name: ""})
+    return filled
+
+
+def jobs_of_target_type(queryset: QuerySet[Job], target_type: str | None) -> QuerySet[Job]:
+    """``github_actions`` or ``webhook`` jobs, with ``Job.execution_type``'s precedence (a complete
+    GitHub configuration wins); any other value leaves ``queryset`` as it is."""
+    if target_type == "github_actions":
+        return queryset.filter(github_target_q())
+    if target_type == "webhook":
+        return queryset.exclude(github_target_q()).filter(target_url__isnull=False).exclude(target_url="")
+    return queryset

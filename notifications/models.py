@@ -5,24 +5,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cronhub.db import UUIDModel
 
 
 class NotificationType(models.TextChoices):
-    SUCCESS = "success", "Success"
-    ERROR = "error", "Error"
-    WARNING = "warning", "Warning"
-    INFO = "info", "Info"
+    SUCCESS = "success", _("Success")
+    ERROR = "error", _("Error")
+    WARNING = "warning", _("Warning")
+    INFO = "info", _("Info")
 
 
 class Notification(UUIDModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_column="user_id"
     )
-    title = models.CharField(max_length=255)
-    message = models.TextField()
-    type = models.CharField(max_length=50, choices=NotificationType.choices)
+    title = models.CharField(_("title"), max_length=255)
+    message = models.TextField(_("message"))
+    type = models.CharField(_("type"), max_length=50, choices=NotificationType.choices)
     related_job = models.ForeignKey(
         "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications",
         db_column="related_job_id",
@@ -31,9 +32,9 @@ class Notification(UUIDModel):
         "jobs.JobExecution", on_delete=models.SET_NULL, null=True, blank=True, related_name="notifications",
         db_column="related_execution_id",
     )
-    is_read = models.BooleanField(default=False)
-    read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    is_read = models.BooleanField(_("read"), default=False)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         db_table = "notifications"

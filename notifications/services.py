@@ -24,8 +24,11 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from integrations import email as email_client
 from integrations import slack as slack_client
@@ -157,17 +160,17 @@ def _send_run_email(event: Event, job, execution, error: str | None) -> None:
         return
     if event == Event.EXECUTION_FAILED:
         to = _email_addresses(job, switch="email_on_job_failure")
-        email_client.email_send(to=to, subject=f"Job Failure: {job.name}", template="job_failed",
-                                context={"job": job, "error": error})
+        email_client.email_send(to=to, subject=_("Job Failure: %(name)s") % {"name": job.name},
+                                template="job_failed", context={"job": job, "error": error})
     elif event == Event.EXECUTION_UNKNOWN:  # told like a failure, worded as what it is
         to = _email_addresses(job, switch="email_on_job_failure")
-        email_client.email_send(to=to, subject=f"Job Outcome Unknown: {job.name}",
+        email_client.email_send(to=to, subject=_("Job Outcome Unknown: %(name)s") % {"name": job.name},
                                 template="job_outcome_unknown", context={"job": job, "error": error})
     elif job.notify_on_success:
         to = _email_addresses(job, switch="email_on_job_success")
         duration = f"{(execution.duration_seconds or 0.0) if execution else 0.0:.2f}"
-        email_client.email_send(to=to, subject=f"Job Success: {job.name}", template="job_succeeded",
-                                context={"job": job, "duration": duration})
+        email_client.email_send(to=to, subject=_("Job Success: %(name)s") % {"name": job.name},
+                                template="job_succeeded", context={"job": job, "duration": duration})
 
 
 def _slack_text(event: Event, job, *, error: str | None, days_left: int | None) -> str | None:
@@ -207,6 +210,15 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
     )
     rows = _create_rows(kind, job=job, execution=execution, message=message)
 
+    with translation.override(settings.CRONHUB_NOTIFICATION_LANGUAGE):
+        _send_outside(event, job, execution, error=error, days_left=days_left, slack=slack, email=email)
+    return rows
+
+
+def _send_outside(event: Event, job, execution, *, error: str | None, days_left: int | None, slack: bool,
+                  email: bool) -> None:
+    """Slack and e-mail, in ``CRONHUB_NOTIFICATION_LANGUAGE`` (the in-app rows above stay English:
+    clients read them through the API, whose texts are English)."""
     if slack:
         try:
             text = _slack_text(event, job, error=error, days_left=days_left)
@@ -220,4 +232,3 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
             _send_run_email(event, job, execution, error)
         except Exception:  # template or preference lookup trouble must not break a run
             log.exception("Run e-mail for job %s failed", job.pk)
-    return rows

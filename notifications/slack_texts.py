@@ -1,12 +1,14 @@
 """What cronhub says on Slack: end-date warnings and run results.
 
 Every text starts with an emoji, then the PIC team's mention (its Slack handle,
-as the job names it) and a link to the job's page in the web app.
+as the job names it) and a link to the job's page in the web app. The words are
+translatable: ``notify()`` writes them in ``CRONHUB_NOTIFICATION_LANGUAGE``.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 def job_link(job) -> str:
@@ -20,25 +22,28 @@ def pic_mention(job) -> str:
 
 
 def auto_paused_text(job) -> str:
-    return (f":warning: {pic_mention(job)}Job auto-paused (end date passed): {job_link(job)} "
-            f"(end_date {job.end_date:%Y-%m-%d} JST)")
+    text = _("Job auto-paused (end date passed): %(job)s (end_date %(end_date)s JST)")
+    values = {"job": job_link(job), "end_date": f"{job.end_date:%Y-%m-%d}"}
+    return ":warning: " + pic_mention(job) + text % values
 
 
 def ending_soon_text(job, *, days_left: int) -> str:
-    return (f":warning: {pic_mention(job)}Job ending soon ({days_left}d): {job_link(job)} "
-            f"(end_date {job.end_date:%Y-%m-%d} JST)")
+    return ":warning: " + pic_mention(job) + _("Job ending soon (%(days)sd): %(job)s (end_date %(end_date)s "
+                                                "JST)") % {"days": days_left, "job": job_link(job),
+                                                           "end_date": f"{job.end_date:%Y-%m-%d}"}
 
 
 def run_failed_text(job, *, error: str | None) -> str:
     detail = f": {error[:300]}" if error else ""
-    return f":x: {pic_mention(job)}Job failed: {job_link(job)}{detail}"
+    return ":x: " + pic_mention(job) + _("Job failed: %(job)s") % {"job": job_link(job)} + detail
 
 
 def run_succeeded_text(job) -> str:
-    return f":white_check_mark: {pic_mention(job)}Job completed: {job_link(job)}"
+    return ":white_check_mark: " + pic_mention(job) + _("Job completed: %(job)s") % {"job": job_link(job)}
 
 
 def run_unknown_text(job, *, error: str | None) -> str:
     detail = f": {error[:300]}" if error else ""
-    return f":grey_question: {pic_mention(job)}Job outcome unknown (not a failure; check the target): " \
-           f"{job_link(job)}{detail}"
+    return (":grey_question: " + pic_mention(job)
+            + _("Job outcome unknown (not a failure; check the target): %(job)s") % {"job": job_link(job)}
+            + detail)

@@ -11,6 +11,8 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
 .venv/bin/python manage.py migrate --noinput
+# The compiled catalogue is committed; recompile it when gettext is there (an edited .po).
+if command -v msgfmt >/dev/null 2>&1; then .venv/bin/python manage.py compilemessages -l ja --ignore=.venv -v 0; fi
 .venv/bin/python manage.py create_admin
 
 pids=()

@@ -7,6 +7,7 @@ one rewrites the slug in every matching job, disabling one leaves jobs alone.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from cronhub import audit
 from cronhub.db import TimestampedModel
@@ -23,9 +24,9 @@ DEFAULT_CATEGORIES = (
 
 
 class SlugNamed(TimestampedModel):
-    slug = models.CharField(max_length=100, unique=True)
-    name = models.CharField(max_length=255)
-    is_active = models.BooleanField(default=True)
+    slug = models.CharField(_("slug"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         abstract = True
@@ -40,13 +41,15 @@ class JobCategory(SlugNamed):
 
     class Meta(SlugNamed.Meta):
         db_table = "job_categories"
-        verbose_name_plural = "job categories"
+        verbose_name = _("job category")
+        verbose_name_plural = _("job categories")
 
 
 class PicTeam(SlugNamed):
-    slack_handle = models.CharField(max_length=255, null=True, blank=True)
+    slack_handle = models.CharField(_("Slack handle"), max_length=255, null=True, blank=True)
     history = audit.history()
 
     class Meta(SlugNamed.Meta):
         db_table = "pic_teams"
-        verbose_name = "PIC team"
+        verbose_name = _("PIC team")
+        verbose_name_plural = _("PIC teams")

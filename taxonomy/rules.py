@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cronhub.errors import Conflict, InvalidInput
+from cronhub.errors import N_, Conflict, InvalidInput
 from cronhub.values import storable_text, truthy
 from taxonomy.models import JobCategory, PicTeam, SlugNamed
 
@@ -39,13 +39,14 @@ def _text(value: Any, *, model: type[SlugNamed], field: str, noun: str, error: s
           too_long_error: str) -> str:
     """``value`` trimmed: refused when not a string, empty, or longer than the column."""
     if value is not None and not isinstance(value, str):
-        raise InvalidInput(error, f"{noun} must be a string.", field=field)
+        raise InvalidInput(error, N_("%(noun)s must be a string."), params={"noun": noun}, field=field)
     text = storable_text((value or "").strip(), field=field)
     if not text:
         raise InvalidInput(error, empty, field=field)
     longest = max_length(model, field)
     if len(text) > longest:
-        raise InvalidInput(too_long_error, f"{noun} must be at most {longest} characters.", field=field)
+        raise InvalidInput(too_long_error, N_("%(noun)s must be at most %(longest)s characters."),
+                           params={"noun": noun, "longest": longest}, field=field)
     return text
 
 
@@ -59,10 +60,11 @@ def slug_from(text: str, *, model: type[SlugNamed], field: str = "name") -> str:
     """The slug of ``text``; refused when nothing or too much is left of it."""
     slug = slugify(text)
     if not slug:
-        raise InvalidInput("Invalid slug", "Unable to generate a valid slug from name.", field=field)
+        raise InvalidInput("Invalid slug", N_("Unable to generate a valid slug from name."), field=field)
     longest = max_length(model, "slug")
     if len(slug) > longest:
-        raise InvalidInput("Invalid slug", f"The slug must be at most {longest} characters.", field=field)
+        raise InvalidInput("Invalid slug", N_("The slug must be at most %(longest)s characters."),
+                           params={"longest": longest}, field=field)
     return slug
 
 
@@ -77,8 +79,9 @@ def slug_free(slug: str, *, model: type[SlugNamed], exclude_pk: str | None = Non
 
 
 def duplicate(slug: str, *, model: type[SlugNamed], field: str = "name") -> Conflict:
-    kind = "Category" if model is JobCategory else label(model)
-    return Conflict("Duplicate slug", f'{kind} slug "{slug}" already exists.', field=field)
+    message = (N_('Category slug "%(slug)s" already exists.') if model is JobCategory
+               else N_('PIC team slug "%(slug)s" already exists.'))
+    return Conflict("Duplicate slug", message, params={"slug": slug}, field=field)
 
 
 def slack_handle(value: Any, *, error: str, message: str) -> str:
@@ -96,14 +99,14 @@ def creation(model: type[SlugNamed], data: dict) -> dict[str, Any]:
     name's), and for PIC teams a required ``slack_handle``. Always active."""
     values: dict[str, Any] = {
         "name": name(data.get("name"), model=model, missing_error="Missing required fields",
-                     missing_message='"name" is required.'),
+                     missing_message=N_('"name" is required.')),
     }
     if model is PicTeam:
         values["slack_handle"] = slack_handle(data.get("slack_handle"), error="Missing required fields",
-                                              message='"slack_handle" is required.')
+                                              message=N_('"slack_handle" is required.'))
     requested = data.get("slug")
     if requested is not None and not isinstance(requested, str):
-        raise InvalidInput("Invalid slug", "slug must be a string.", field="slug")
+        raise InvalidInput("Invalid slug", N_("slug must be a string."), field="slug")
     from_slug = bool(requested and requested.strip())
     values["slug"] = slug_from(requested if from_slug else values["name"], model=model,
                                field="slug" if from_slug else "name")
@@ -117,15 +120,16 @@ def changes(item: SlugNamed, data: dict) -> dict[str, Any]:
     a new name brings a new slug. The slug itself cannot be sent: it follows the name."""
     model = type(item)
     if "slug" in data:
-        raise InvalidInput("Invalid payload", "Slug cannot be edited directly; it is derived from name.",
+        raise InvalidInput("Invalid payload", N_("Slug cannot be edited directly; it is derived from name."),
                            field="slug")
     values: dict[str, Any] = {}
     if "name" in data:
         new_name = name(data["name"], model=model, missing_error="Invalid name",
-                        missing_message="Name cannot be empty.")
+                        missing_message=N_("Name cannot be empty."))
         if model is JobCategory and item.slug == GENERAL and new_name != item.name:
             # Jobs without a category fall back to it, so its slug must stay.
-            raise InvalidInput("Invalid category", 'The "General" category cannot be renamed.', field="name")
+            raise InvalidInput("Invalid category", N_('The "General" category cannot be renamed.'),
+                               field="name")
         slug = slug_from(new_name, model=model)
         if slug != item.slug:
             slug_free(slug, model=model, exclude_pk=item.pk)
@@ -135,5 +139,5 @@ def changes(item: SlugNamed, data: dict) -> dict[str, Any]:
         values["is_active"] = active_flag(data["is_active"])
     if model is PicTeam and "slack_handle" in data:
         values["slack_handle"] = slack_handle(data["slack_handle"], error="Invalid slack_handle",
-                                              message="slack_handle cannot be empty.")
+                                              message=N_("slack_handle cannot be empty."))
     return values

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from rest_framework import serializers
 
 from accounts import rules
-from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, NotificationPreferences, Role, User
+from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, NotificationPreferences, Role, UiLanguage, User
 from accounts.rules import NOTIFICATION_PREFERENCE_FIELDS
 from cronhub.api.fields import ModelShape
 from cronhub.errors import InvalidInput
@@ -116,6 +116,11 @@ JobsTableColumnsSerializer = _switches("JobsTableColumnsSerializer", DEFAULT_JOB
 
 class UiPreferencesSerializer(serializers.Serializer):
     jobs_table_columns = JobsTableColumnsSerializer()
+    language = serializers.ChoiceField(choices=UiLanguage.choices, allow_null=True,
+                                       help_text="The admin pages' language; null follows the browser.")
+    timezone = serializers.CharField(allow_null=True,
+                                     help_text="IANA zone the admin pages show times in; null is the "
+                                               "scheduler's zone.")
 
 
 JobsTableColumnsUpdateSerializer = _switches(
@@ -124,7 +129,10 @@ JobsTableColumnsUpdateSerializer = _switches(
 
 
 class UiPreferencesUpdateSerializer(serializers.Serializer):
-    jobs_table_columns = JobsTableColumnsUpdateSerializer()
+    jobs_table_columns = JobsTableColumnsUpdateSerializer(
+        required=False, help_text="Required unless language or timezone is sent.")
+    language = serializers.ChoiceField(choices=UiLanguage.choices, required=False, allow_null=True)
+    timezone = serializers.CharField(required=False, allow_null=True)
 
 
 class UiPreferencesEnvelopeSerializer(serializers.Serializer):

@@ -296,14 +296,17 @@ class NotificationPreferencesView(_PreferencesView):
 
 @_preferences_docs(s.UiPreferencesEnvelopeSerializer, s.UiPreferencesUpdateSerializer,
                    read_summary="Which optional columns the jobs table shows",
-                   write_summary="Set the jobs table columns (keys not sent go back to their defaults)")
+                   write_summary="Set the jobs table columns (keys not sent go back to their defaults), "
+                                 "the pages' language and time zone")
 class UiPreferencesView(_PreferencesView):
     def load(self, user):
         return services.ui_preferences_get(user=user)
 
     def store(self, user, body):
-        return services.ui_preferences_update(user=user, columns=body.get("jobs_table_columns"))
+        return services.ui_preferences_update(user=user, changes=body)
 
     def envelope(self, prefs, verb):
         return render(s.UiPreferencesEnvelopeSerializer,
-                      {"preferences": {"jobs_table_columns": prefs.effective_columns}})
+                      {"preferences": {"jobs_table_columns": prefs.effective_columns,
+                                       "language": prefs.language or None,
+                                       "timezone": prefs.timezone or None}})

@@ -119,7 +119,7 @@ def test_preferences_need_an_active_token(api, inactive_user):
 def test_ui_preferences_default_to_the_five_columns(api, owner):
     response = api(owner).get(prefs_url(owner, "ui-preferences"))
     assert response.status_code == 200
-    assert response.json() == {"preferences": {"jobs_table_columns": DEFAULT_COLUMNS}}
+    assert response.json() == {"preferences": {"jobs_table_columns": DEFAULT_COLUMNS, **NO_PAGE_SETTINGS}}
     assert UiPreferences.objects.get(user=owner).jobs_table_columns == DEFAULT_COLUMNS
 
 
@@ -140,7 +140,7 @@ def test_ui_preferences_put_normalises_and_resets_unsent_keys(api, owner):
     expected = {**DEFAULT_COLUMNS, "pic_team": False, "target_url": True}
     assert response.status_code == 200
     assert response.json() == {
-        "preferences": {"jobs_table_columns": expected}
+        "preferences": {"jobs_table_columns": expected, **NO_PAGE_SETTINGS}
     }  # cron_expression, not sent, is back to its default, as on the old server
     assert UiPreferences.objects.get(user=owner).jobs_table_columns == expected
     assert (
@@ -188,5 +188,38 @@ def test_ui_preferences_are_private(api, owner, other_user, admin_user):
 def test_a_malformed_stored_value_reads_as_defaults(api, owner):
     UiPreferences.objects.create(user=owner, jobs_table_columns=["broken"])
     assert api(owner).get(prefs_url(owner, "ui-preferences")).json() == {
-        "preferences": {"jobs_table_columns": DEFAULT_COLUMNS}
+        "preferences": {"jobs_table_columns": DEFAULT_COLUMNS, **NO_PAGE_SETTINGS}
     }
+
+
+NO_PAGE_SETTINGS = {"language": None, "timezone": None}
+
+
+@pytest.mark.dbcompat
+def test_the_pages_language_and_zone_can_be_set_alone_and_keep_the_columns(api, owner):
+    client = api(owner)
+    columns = {**DEFAULT_COLUMNS, "cron_expression": True}
+    client.put(prefs_url(owner, "ui-preferences"), {"jobs_table_columns": columns}, format="json")
+
+    response = client.put(prefs_url(owner, "ui-preferences"),
+                          {"language": "ja", "timezone": "America/New_York"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"preferences": {"jobs_table_columns": columns, "language": "ja",
+                                               "timezone": "America/New_York"}}
+    back = client.put(prefs_url(owner, "ui-preferences"), {"language": None, "timezone": ""}, format="json")
+    assert back.json()["preferences"] == {"jobs_table_columns": columns, **NO_PAGE_SETTINGS}
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"language": "fr"}, '"language" must be one of: en, ja (or null to follow the browser).'),
+    ({"timezone": "Mars/Olympus"},
+     '"timezone" must be an IANA time zone such as Asia/Tokyo (or null for the scheduler\'s zone).'),
+    ({"language": "ja", "timezone": 9}, '"timezone" must be an IANA time zone such as Asia/Tokyo '
+                                        '(or null for the scheduler\'s zone).'),
+])
+def test_a_bad_language_or_zone_is_refused_and_nothing_is_stored(api, owner, body, message):
+    response = api(owner).put(prefs_url(owner, "ui-preferences"), body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"error": "Invalid payload", "message": message}
+    assert not UiPreferences.objects.filter(user=owner).exists()

@@ -1,7 +1,14 @@
-"""The timestamp spellings the API emits and accepts, every one with an explicit UTC offset.
+"""The timestamp spellings the API emits and accepts: one convention for every endpoint.
 
-The contract's "naive-ISO" fields gain a ``Z`` (browsers parse naive strings as
-local time); each field otherwise keeps its precision: micro, millis, or none.
+- A **recorded moment** (when something happened or was stored: ``created_at``,
+  ``started_at``, ``read_at``, a heartbeat, a statistics range) is a UTC instant ending
+  in ``Z``; a field keeps the precision clients know (micro, millis, or none).
+- A **fire time** (when a job will or would run: ``next_execution_at``, cron preview
+  ``next_runs``, the scheduler's ``next_runs[].fire_at``) is stated on its job's wall
+  clock with that zone's offset (``2025-12-18T09:00:00+09:00``), whole seconds, since
+  the schedule is written in that zone.
+
+Either way the offset is explicit, and nothing depends on the zone a request runs in.
 """
 
 from __future__ import annotations
@@ -46,14 +53,15 @@ iso_z_micro = utc_rfc3339_micro
 
 
 def iso_offset(value: dt.datetime | None) -> str | None:
-    """``2025-12-18T06:49:31.105845+00:00`` (notifications, statistics ranges)."""
+    """``2025-12-18T06:49:31.105845Z`` (notifications, statistics ranges): microseconds when
+    there are any. (These fields said ``+00:00`` before the one convention.)"""
     if value is None:
         return None
-    return _utc(value).isoformat()
+    return _utc(value).replace(tzinfo=None).isoformat() + "Z"
 
 
 def iso_zoned(value: dt.datetime | None, tz: str | zoneinfo.ZoneInfo | None = None) -> str | None:
-    """``2025-12-18T09:00:00+09:00``: fire times in their zone, whole seconds."""
+    """``2025-12-18T09:00:00+09:00``: a fire time, in its job's zone, whole seconds."""
     if value is None:
         return None
     if tz is not None and value.tzinfo is not tz:  # fire times from the cron engine already are

@@ -24,7 +24,7 @@ def test_every_timestamp_spelling_carries_an_offset_and_keeps_its_precision():
     assert iso_z(MOMENT.replace(microsecond=0)) == "2025-12-18T06:49:31Z"
     assert iso_z_millis(MOMENT) == "2025-12-18T06:49:31.105Z"
     assert iso_z_micro(MOMENT.replace(microsecond=0)) == "2025-12-18T06:49:31.000000Z"
-    assert iso_offset(MOMENT) == "2025-12-18T06:49:31.105845+00:00"
+    assert iso_offset(MOMENT) == "2025-12-18T06:49:31.105845Z"
     assert iso_zoned(MOMENT, "Asia/Tokyo") == "2025-12-18T15:49:31+09:00"
     assert iso_z(None) is None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -511,7 +512,7 @@ def _live_leader(**extra) -> None:
     SchedulerState.objects.update_or_create(pk=SchedulerState.SINGLETON_ID, defaults={
         "host": "sched-1", "pid": 4242, "leader_since": now - dt.timedelta(hours=1), "heartbeat_at": now,
         "last_reconcile_at": now - dt.timedelta(minutes=5), "scheduled_jobs_count": 1,
-        "next_runs": [{"job_id": "x", "name": "Nightly", "fire_at": "2025-12-18T18:00:00+00:00"}],
+        "next_runs": [{"job_id": "x", "name": "Nightly", "fire_at": "2025-12-19T03:00:00+09:00"}],
         "stopped_at": None, **extra})
 
 
@@ -664,3 +665,34 @@ def test_the_strict_schemas_refuse_an_unknown_key_and_a_null_where_none_is_docum
     missing = dict(good)
     del missing["slug"]
     assert list(validator.iter_errors(missing))
+
+
+# --- one timestamp convention for every endpoint (docs/api.md, "Timestamps") -----------------
+
+INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+FIRE_TIME_KEYS = {"next_execution_at", "next_runs", "fire_at"}
+
+
+def _instants(value: Any, path: tuple = ()):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _instants(child, (*path, key))
+    elif isinstance(value, list):
+        for child in value:
+            yield from _instants(child, path)
+    elif isinstance(value, str) and INSTANT.match(value):
+        yield path, value
+
+
+@pytest.mark.parametrize("item", [_param(item) for item in CASES if item.status < 300])
+def test_every_instant_follows_the_one_convention(world, item: Case):
+    """A recorded moment is UTC ending in Z; a fire time carries its job's offset."""
+    response = item.call(world)
+    if not response["Content-Type"].startswith(JSON):
+        return
+    for path, text in _instants(json.loads(response.content)):
+        if FIRE_TIME_KEYS & set(path):
+            assert re.search(r"[+-]\d{2}:\d{2}$", text), (item.id, path, text)
+        else:
+            assert text.endswith("Z"), (item.id, path, text)
+        dt.datetime.fromisoformat(text.replace("Z", "+00:00"))  # and it parses

@@ -7,7 +7,9 @@ import zoneinfo
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
+from cronhub import clock
 from jobs.models import ExecutionStatus
 
 STATUS_COLOURS = {
@@ -22,21 +24,18 @@ STATUS_COLOURS = {
 
 def status_badge(status: str | None):
     if not status:
-        return format_html('<span class="cronhub-status cronhub-status-none">{}</span>', "never run")
+        return format_html('<span class="cronhub-status cronhub-status-none">{}</span>', _("never run"))
     return format_html(
         '<span class="cronhub-status cronhub-status-{}" style="color:{};font-weight:bold">{}</span>',
         status,
         STATUS_COLOURS.get(status, "#333"),
-        status,
+        ExecutionStatus(status).label if status in ExecutionStatus.values else status,
     )
 
 
 def format_in_zone(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo | None = None) -> str:
-    if moment is None:
-        return "—"
-    if zone is not None:
-        moment = moment.astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M %Z")
+    """The one spelling of an instant (``cronhub/clock.py``), in the viewer's zone unless ``zone``."""
+    return clock.show(moment, zone)
 
 
 class ReadOnlyMixin:
@@ -52,11 +51,11 @@ class ReadOnlyMixin:
 class ExecutionColumnsMixin:
     """How an execution's status and GitHub run show, in the list and in the job's inline."""
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_display(self, obj):
         return status_badge(obj.status)
 
-    @admin.display(description="GitHub run")
+    @admin.display(description=_("GitHub run"))
     def github_run(self, obj):
         """A link to the run, with its conclusion (or status while it runs) when known."""
         state = obj.github_run_conclusion or obj.github_run_status

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from cronhub import permissions
+from cronhub import clock, permissions
 from cronhub.admin import RoleAdmin, viewer
 from integrations.models import mask_url, redact_url
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin
@@ -90,30 +90,31 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, RoleAdmin):
             return mask_url(obj.target) or "—"
         return obj.target or "—"
 
-    @admin.display(description="job", ordering="job__name")
+    @admin.display(description=_("job"), ordering="job__name")
     def job_link(self, obj):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:jobs_job_change", args=[obj.job_id]), obj.job.name
         )
 
-    @admin.display(description="duration", ordering="duration_seconds")
+    @admin.display(description=_("duration"), ordering="duration_seconds")
     def duration(self, obj):
         return "—" if obj.duration_seconds is None else f"{obj.duration_seconds:.2f} s"
 
-    @admin.display(description="following")
+    @admin.display(description=_("following"))
     def github_following(self, obj):
         """Whether cronhub still looks the run up, and when next (docs/execution.md)."""
         if not obj.followed:
             return "—"
         if obj.github_follow_next_at is None:
-            return f"followed from {obj.github_follow_started_at:%Y-%m-%d %H:%M:%S} UTC; done"
-        text = (f"followed since {obj.github_follow_started_at:%Y-%m-%d %H:%M:%S} UTC; "
-                f"{obj.github_follow_polls} lookup(s); next at {obj.github_follow_next_at:%H:%M:%S} UTC")
+            return _("followed from %(start)s; done") % {"start": clock.show(obj.github_follow_started_at)}
+        text = _("followed since %(start)s; %(polls)s lookup(s); next at %(next)s") % {
+            "start": clock.show(obj.github_follow_started_at), "polls": obj.github_follow_polls,
+            "next": clock.show(obj.github_follow_next_at)}
         if obj.github_follow_error:
-            text += f"; last problem: {obj.github_follow_error}"
+            text += _("; last problem: %(problem)s") % {"problem": obj.github_follow_error}
         return text
 
-    @admin.display(description="lateness")
+    @admin.display(description=_("lateness"))
     def lateness(self, obj):
         seconds = obj.lateness_seconds
         return "—" if seconds is None else f"{seconds:.1f} s"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import admin
-from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from jobs import dashboard
 from jobs.models import ExecutionStatus, scheduler_today
+from jobs.selectors import jobs_of_target_type
 from taxonomy.models import JobCategory, PicTeam
 
 
@@ -26,46 +27,34 @@ class SlugFilter(admin.SimpleListFilter):
 
 
 class CategoryFilter(SlugFilter):
-    title = "category"
+    title = _("category")
     parameter_name = "category"
     model = JobCategory
 
 
 class PicTeamFilter(SlugFilter):
-    title = "PIC team"
+    title = _("PIC team")
     parameter_name = "pic_team"
     model = PicTeam
 
 
-def _github_q() -> Q:
-    filled = Q()
-    for name in ("github_owner", "github_repo", "github_workflow_name"):
-        filled &= Q(**{f"{name}__isnull": False}) & ~Q(**{name: ""})
-    return filled
-
-
 class TargetTypeFilter(admin.SimpleListFilter):
-    title = "target type"
+    title = _("target type")
     parameter_name = "target"
 
     def lookups(self, request, model_admin):
-        return [("github_actions", "GitHub Actions"), ("webhook", "Webhook")]
+        return [("github_actions", _("GitHub Actions")), ("webhook", _("Webhook"))]
 
     def queryset(self, request, queryset):
-        # Same precedence as Job.execution_type: complete GitHub config wins.
-        if self.value() == "github_actions":
-            return queryset.filter(_github_q())
-        if self.value() == "webhook":
-            return queryset.exclude(_github_q()).filter(target_url__isnull=False).exclude(target_url="")
-        return queryset
+        return jobs_of_target_type(queryset, self.value())
 
 
 class LastStatusFilter(admin.SimpleListFilter):
-    title = "last run status"
+    title = _("last run status")
     parameter_name = "last_status"
 
     def lookups(self, request, model_admin):
-        return [*ExecutionStatus.choices, ("never", "Never run")]
+        return [*ExecutionStatus.choices, ("never", _("Never run"))]
 
     def queryset(self, request, queryset):
         if self.value() == "never":
@@ -76,14 +65,14 @@ class LastStatusFilter(admin.SimpleListFilter):
 
 
 class EndDateFilter(admin.SimpleListFilter):
-    title = "end date"
+    title = _("end date")
     parameter_name = "ending"
 
     def lookups(self, request, model_admin):
         return [
-            ("soon", f"Ending within {dashboard.ENDING_SOON_DAYS} days"),
-            ("expired", "Expired"),
-            ("none", "No end date"),
+            ("soon", _("Ending within %(days)s days") % {"days": dashboard.ENDING_SOON_DAYS}),
+            ("expired", _("Expired")),
+            ("none", _("No end date")),
         ]
 
     def queryset(self, request, queryset):
@@ -100,11 +89,11 @@ class EndDateFilter(admin.SimpleListFilter):
 
 
 class ExecutionDateFilter(admin.SimpleListFilter):
-    title = "started"
+    title = _("started")
     parameter_name = "started"
 
     def lookups(self, request, model_admin):
-        return [("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+        return [("24h", _("Last 24 hours")), ("7d", _("Last 7 days")), ("30d", _("Last 30 days"))]
 
     def queryset(self, request, queryset):
         spans = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}

@@ -25,14 +25,18 @@ def _timezone_choices() -> list[tuple[str, str]]:
 _LAYOUT: list[tuple[str | None, list[str], dict]] = [
     (None, ["name", "is_active"], {}),
     ("Schedule", ["cron_expression", "timezone", "end_date"],
-     {"description": "Fire times follow classic cron on the wall clock of the job's time zone."}),
+     {"description": _("Fire times follow classic cron on the wall clock of the job's time zone.")}),
     ("Target", ["target_url", "github_owner", "github_repo", "github_workflow_name", "metadata"], {}),
     ("Notifications", ["enable_email_notifications", "notification_emails", "notify_on_success"], {}),
     ("Ownership", ["category", "pic_team", "created_by"], {}),
 ]
+# The sections' titles as people read them (``rules.FIELDS`` names sections by the English key).
+SECTION_TITLES = {"Schedule": _("Schedule"), "Target": _("Target"), "Notifications": _("Notifications"),
+                  "Ownership": _("Ownership")}
 FIELDSETS = [
-    (title, {"fields": [*names, *(f.name for f in rules.FIELDS
-                                  if f.section == title and f.name not in names)], **options})
+    (SECTION_TITLES.get(title, title), {"fields": [*names, *(f.name for f in rules.FIELDS
+                                                             if f.section == title and f.name not in names)],
+                                        **options})
     for title, names, options in _LAYOUT
 ]
 EDITABLE_FIELDS = [name for _title, options in FIELDSETS for name in options["fields"]]
@@ -70,8 +74,9 @@ class JobAdminForm(forms.ModelForm):
     and saved once by ``jobs.services.writes`` (same notifications), so an admin
     edit is an API edit."""
 
-    timezone = forms.ChoiceField(choices=_timezone_choices, initial=lambda: settings.SCHEDULER_TIMEZONE)
-    category = forms.ChoiceField(choices=(), initial="general")
+    timezone = forms.ChoiceField(choices=_timezone_choices, initial=lambda: settings.SCHEDULER_TIMEZONE,
+                                 label=_("time zone"))
+    category = forms.ChoiceField(choices=(), initial="general", label=_("category"))
     pic_team = forms.ChoiceField(choices=(), label=_("PIC team"))
 
     class Meta:
@@ -83,7 +88,7 @@ class JobAdminForm(forms.ModelForm):
                     "class": "vTextField cronhub-cron-input",
                     "autocomplete": "off",
                     "spellcheck": "false",
-                    "placeholder": "e.g. 0 9 * * 1-5",
+                    "placeholder": _("e.g. 0 9 * * 1-5"),
                 }
             ),
             "notification_emails": forms.TextInput(attrs={"class": "vTextField"}),
@@ -127,18 +132,18 @@ class JobAdminForm(forms.ModelForm):
         current_category = None if adding else self.instance.category
         categories = [(c.slug, c.name) for c in JobCategory.objects.order_by("name")]
         if not any(slug == "general" for slug, _ in categories):
-            categories.insert(0, ("general", "General"))
+            categories.insert(0, ("general", _("General")))
         if current_category and not any(slug == current_category for slug, _ in categories):
-            categories.append((current_category, f"{current_category} (unknown)"))
+            categories.append((current_category, _("%(slug)s (unknown)") % {"slug": current_category}))
         self.fields["category"].choices = categories
 
         current_team = None if adding else self.instance.pic_team
         teams = [("", "---------")] + [
-            (t.slug, t.name if t.is_active else f"{t.name} (disabled)")
+            (t.slug, t.name if t.is_active else _("%(name)s (disabled)") % {"name": t.name})
             for t in PicTeam.objects.filter(Q(is_active=True) | Q(slug=current_team or "")).order_by("name")
         ]
         if current_team and not any(slug == current_team for slug, _ in teams):
-            teams.append((current_team, f"{current_team} (unknown)"))
+            teams.append((current_team, _("%(slug)s (unknown)") % {"slug": current_team}))
         self.fields["pic_team"].choices = teams
 
     def clean_cron_expression(self):
@@ -146,7 +151,7 @@ class JobAdminForm(forms.ModelForm):
         try:
             return rules.cron_expression(self.cleaned_data.get("cron_expression"))
         except CronhubError as error:
-            raise forms.ValidationError(error.text) from None
+            raise forms.ValidationError(error.localized()) from None
 
     def api_body(self) -> dict:
         """The form as an API request body: every field on create, the changed ones on update."""

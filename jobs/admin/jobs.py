@@ -25,14 +25,17 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cronhub import permissions
 from cronhub.admin import HistoryMixin, RoleAdmin
-from jobs import dashboard, rules
-from jobs.admin import actions, views
+from jobs import dashboard, rules, run_history
+from jobs.admin import actions, calendar, views
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin, format_in_zone, status_badge
 from jobs.admin.filters import (
     CategoryFilter,
@@ -60,7 +63,7 @@ class RecentExecutionsFormSet(BaseInlineFormSet):
 class RecentExecutionInline(ReadOnlyMixin, ExecutionColumnsMixin, admin.TabularInline):
     model = JobExecution
     formset = RecentExecutionsFormSet
-    verbose_name_plural = f"Last {RECENT_EXECUTIONS} executions"
+    verbose_name_plural = format_lazy(_("Last {count} executions"), count=RECENT_EXECUTIONS)
     fields = [
         "started_at",
         "status_display",
@@ -110,6 +113,8 @@ class JobAdmin(HistoryMixin, RoleAdmin):
         "owner",
         "is_active",
         "end_date_display",
+        "success_rate",
+        "mean_duration",
     ]
     list_filter = [
         "is_active",
@@ -130,7 +135,7 @@ class JobAdmin(HistoryMixin, RoleAdmin):
     inlines = [RecentExecutionInline]
     fieldsets = [
         *FIELDSETS,
-        ("Record", {"fields": ["id", "created_at", "updated_at", "end_date_reminded_for"],
+        (_("Record"), {"fields": ["id", "created_at", "updated_at", "end_date_reminded_for"],
                     "classes": ["collapse"]}),
     ]
 
@@ -227,19 +232,34 @@ class JobAdmin(HistoryMixin, RoleAdmin):
             .annotate(
                 last_status=Subquery(latest.values("status")[:1]),
                 last_started_at=Subquery(latest.values("started_at")[:1]),
+                **run_history.stats_annotations(now=timezone.now()),
             )
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        if job is not None:
+            points = run_history.run_history(job)
+            extra_context = {**(extra_context or {}),
+                             "run_history_svg": run_history.history_svg(points) if points else "",
+                             "run_history": run_history.history_summary(points),
+                             "run_history_limit": run_history.HISTORY_RUNS}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             path("cron-help/", wrap(views.cron_help), name="jobs_job_cron_help"),
+            path("calendar/", wrap(self.calendar_view), name="jobs_job_calendar"),
             path("import/", wrap(self.import_view), name="jobs_job_import"),
             path("export/", wrap(self.export_view), name="jobs_job_export"),
             path("<path:object_id>/run-now/", wrap(self.run_now_view), name="jobs_job_run_now"),
             path("<path:object_id>/clone/", wrap(self.clone_view), name="jobs_job_clone"),
             *super().get_urls(),
         ]
+
+    def calendar_view(self, request):
+        return calendar.upcoming_runs(request, model_admin=self)
 
     def import_view(self, request):
         if not permissions.can_import_jobs(request.user):
@@ -342,7 +362,7 @@ class JobAdmin(HistoryMixin, RoleAdmin):
         obj._state.adding = False
 
     # --- columns -----------------------------------------------------------------------
-    @admin.display(description="schedule", ordering="cron_expression")
+    @admin.display(description=_("schedule"), ordering="cron_expression")
     def schedule(self, obj):
         return format_html(
             '<code>{}</code><br><span class="cronhub-describe">{}</span>',
@@ -350,43 +370,54 @@ class JobAdmin(HistoryMixin, RoleAdmin):
             obj.describe_schedule(),
         )
 
-    @admin.display(description="next run")
+    @admin.display(description=_("next run"))
     def next_run(self, obj):
         if not obj.is_active:
-            return "paused"
+            return gettext("paused")
         if obj.is_expired():
-            return "expired"
-        return format_in_zone(obj.next_execution_at(), obj.zone)
+            return gettext("expired")
+        return format_in_zone(obj.next_execution_at())
 
-    @admin.display(description="last run", ordering="last_started_at")
+    @admin.display(description=_("last run"), ordering="last_started_at")
     def last_run(self, obj):
         status = getattr(obj, "last_status", None)
         if not status:
             return status_badge(None)
         return format_html(
-            "{}<br><small>{}</small>", status_badge(status), format_in_zone(obj.last_started_at, obj.zone)
+            "{}<br><small>{}</small>", status_badge(status), format_in_zone(obj.last_started_at)
         )
 
-    @admin.display(description="owner", ordering="created_by__username")
+    @admin.display(description=_("success (30 d)"), ordering="stats_succeeded")
+    def success_rate(self, obj):
+        finished = getattr(obj, "stats_finished", 0)
+        if not finished:
+            return "—"
+        return f"{100 * obj.stats_succeeded / finished:.0f}% ({obj.stats_succeeded}/{finished})"
+
+    @admin.display(description=_("mean duration (30 d)"), ordering="stats_mean_duration")
+    def mean_duration(self, obj):
+        return run_history.seconds_text(getattr(obj, "stats_mean_duration", None))
+
+    @admin.display(description=_("owner"), ordering="created_by__username")
     def owner(self, obj):
         return obj.created_by.username if obj.created_by else "—"
 
-    @admin.display(description="end date", ordering="end_date")
+    @admin.display(description=_("end date"), ordering="end_date")
     def end_date_display(self, obj):
         if obj.end_date is None:
             return "—"
         today = scheduler_today()
         if obj.end_date < today:
             return format_html(
-                '<span class="cronhub-end cronhub-end-expired" title="expired">{} (expired)</span>',
-                obj.end_date.isoformat(),
+                '<span class="cronhub-end cronhub-end-expired" title="{}">{} ({})</span>',
+                gettext("expired"), obj.end_date.isoformat(), gettext("expired"),
             )
         if obj.end_date <= today + dt.timedelta(days=dashboard.ENDING_SOON_DAYS):
             days = (obj.end_date - today).days
             return format_html(
-                '<span class="cronhub-end cronhub-end-soon" title="ending soon">{} (in {} d)</span>',
-                obj.end_date.isoformat(),
-                days,
+                '<span class="cronhub-end cronhub-end-soon" title="{}">{} ({})</span>',
+                gettext("ending soon"), obj.end_date.isoformat(),
+                gettext("in %(days)s d") % {"days": days},
             )
         return obj.end_date.isoformat()
 
@@ -399,10 +430,12 @@ class JobAdmin(HistoryMixin, RoleAdmin):
 
     def _run_now(self, request, jobs):
         result = actions.jobs_run_now(jobs=jobs)
-        self._tell(request, result.started, "Started {count} run(s) in the background: {names}. "
-                   "Their executions appear below and in Job executions when they finish.")
+        self._tell(request, result.started, gettext(
+            "Started {count} run(s) in the background: {names}. Their executions appear below and in Job "
+            "executions when they finish."))
         self._tell(request, result.refused_expired,
-                   "Not run (past end date, now paused): {names}. Update end_date first.", messages.WARNING)
+                   gettext("Not run (past end date, now paused): {names}. Update end_date first."),
+                   messages.WARNING)
 
     @admin.action(description=_("Run now (in the background)"), permissions=["change"])
     def run_now(self, request, queryset):
@@ -419,13 +452,13 @@ class JobAdmin(HistoryMixin, RoleAdmin):
     @admin.action(description=_("Pause selected jobs"), permissions=["change"])
     def pause_jobs(self, request, queryset):
         result = actions.jobs_set_active(jobs=list(queryset), active=False, user=request.user)
-        self.message_user(request, f"Paused {len(result.changed)} job(s); {len(result.unchanged)} already "
-                          "paused.", messages.SUCCESS)
+        self.message_user(request, gettext("Paused %(changed)s job(s); %(unchanged)s already paused.") % {
+            "changed": len(result.changed), "unchanged": len(result.unchanged)}, messages.SUCCESS)
 
     @admin.action(description=_("Resume selected jobs"), permissions=["change"])
     def resume_jobs(self, request, queryset):
         result = actions.jobs_set_active(jobs=list(queryset), active=True, user=request.user)
-        self.message_user(request, f"Resumed {len(result.changed)} job(s); {len(result.unchanged)} already "
-                          "active.", messages.SUCCESS)
+        self.message_user(request, gettext("Resumed %(changed)s job(s); %(unchanged)s already active.") % {
+            "changed": len(result.changed), "unchanged": len(result.unchanged)}, messages.SUCCESS)
         self._tell(request, result.refused_expired,
-                   "Not resumed (past end date): {names}. Update end_date first.", messages.WARNING)
+                   gettext("Not resumed (past end date): {names}. Update end_date first."), messages.WARNING)

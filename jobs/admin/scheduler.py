@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from django_apscheduler.models import DjangoJob, DjangoJobExecution
 
 from cronhub.admin import SystemAdmin
@@ -57,11 +58,11 @@ class SchedulerStateAdmin(SystemAdmin):
     ]
     fields = readonly_fields
 
-    @admin.display(boolean=True, description="alive")
+    @admin.display(boolean=True, description=_("alive"))
     def alive(self, obj):
         return obj.is_alive()
 
-    @admin.display(description="next runs (as the scheduler sees them)")
+    @admin.display(description=_("next runs (as the scheduler sees them)"))
     def next_runs_display(self, obj):
         rows = obj.next_runs if isinstance(obj.next_runs, list) else []
         if not rows:

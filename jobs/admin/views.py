@@ -20,7 +20,10 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from cronhub import clock
 from jobs import cron
 from jobs.services.imports import CsvFileError, jobs_import_csv
 
@@ -39,8 +42,9 @@ def cron_help_data(expression: str, tz_name: str, *, now: dt.datetime | None = N
         return {
             "valid": False,
             "field": "timezone",
-            "error": "Invalid time zone",
-            "message": f"Unknown time zone {tz_name!r}: use an IANA name such as Asia/Tokyo.",
+            "error": gettext("Invalid time zone"),
+            "message": gettext("Unknown time zone %(zone)r: use an IANA name such as Asia/Tokyo.")
+            % {"zone": tz_name},
             "timezone": tz_name,
             "description": "",
             "next_runs": [],
@@ -51,8 +55,8 @@ def cron_help_data(expression: str, tz_name: str, *, now: dt.datetime | None = N
         return {
             "valid": False,
             "field": "cron_expression",
-            "error": "Invalid cron expression",
-            "message": str(exc),
+            "error": gettext("Invalid cron expression"),
+            "message": exc.localized(),
             "timezone": tz_name,
             "description": "",
             "next_runs": [],
@@ -60,11 +64,13 @@ def cron_help_data(expression: str, tz_name: str, *, now: dt.datetime | None = N
     runs = schedule.next_fire_times(zone, now or timezone.now(), PREVIEW_COUNT)
     return {
         "valid": True,
-        "message": "Valid cron expression",
+        "message": gettext("Valid cron expression"),
         "timezone": tz_name,
         "description": schedule.describe(),
         "next_runs": [run.isoformat() for run in runs],
-        "next_runs_display": [run.strftime("%a %Y-%m-%d %H:%M %Z") for run in runs],
+        "heading": (gettext("Next runs (%(zone)s):") % {"zone": tz_name} if runs
+                    else gettext("This schedule never fires.")),
+        "next_runs_display": [clock.show(run, zone, fmt="D " + clock.DATETIME_FORMAT) for run in runs],
     }
 
 
@@ -79,20 +85,22 @@ SESSION_KEY = "cronhub_admin_import"
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file", help_text="UTF-8, first row is the header (same format as the API)."
+        label=_("CSV file"), help_text=_("UTF-8, first row is the header (same format as the API).")
     )
     default_github_owner = forms.CharField(
         required=False,
         max_length=255,
-        help_text="Owner for rows that give a repository and workflow but no owner "
-        "(default: DEFAULT_GITHUB_OWNER).",
+        label=_("Default GitHub owner"),
+        help_text=_("Owner for rows that give a repository and workflow but no owner "
+                    "(default: DEFAULT_GITHUB_OWNER)."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.BULK_UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is larger than {settings.BULK_UPLOAD_MAX_BYTES} bytes (BULK_UPLOAD_MAX_BYTES)."
+                gettext("The file is larger than %(limit)s bytes (BULK_UPLOAD_MAX_BYTES).")
+                % {"limit": settings.BULK_UPLOAD_MAX_BYTES}
             )
         return upload
 
@@ -117,13 +125,13 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": "Import jobs from CSV",
+        "title": gettext("Import jobs from CSV"),
         "changelist_url": reverse("admin:jobs_job_changelist"),
     }
     if request.method == "POST" and request.POST.get("step") == "confirm":
         pending = _pending(request)
         if pending is None:
-            messages.error(request, "Nothing to import: upload the file again.")
+            messages.error(request, gettext("Nothing to import: upload the file again."))
             return redirect("admin:jobs_job_import")
         report = jobs_import_csv(
             data=pending["bytes"],
@@ -140,8 +148,8 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
         messages.add_message(
             request,
             level,
-            f"Import of {pending.get('filename') or 'the CSV'}: {created} job(s) created, "
-            f"{errors} row(s) skipped.",
+            gettext("Import of %(file)s: %(created)s job(s) created, %(errors)s row(s) skipped.") % {
+                "file": pending.get("filename") or gettext("the CSV"), "created": created, "errors": errors},
         )
         if not created:
             context.update(form=ImportUploadForm(), report=result, confirmed=True)
@@ -163,7 +171,7 @@ def job_import(request: HttpRequest, *, model_admin) -> HttpResponse:
                     filename=upload.name,
                 )
             except CsvFileError as exc:
-                form.add_error("file", f"Invalid CSV: {exc}")
+                form.add_error("file", gettext("Invalid CSV: %(problem)s") % {"problem": exc})
                 context.update(form=form)
                 return TemplateResponse(request, "admin/jobs/job/import.html", context, status=400)
             result = report.as_dict()

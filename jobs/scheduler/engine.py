@@ -27,6 +27,7 @@ import concurrent.futures
 import datetime as dt
 import logging
 import time
+import zoneinfo
 from dataclasses import dataclass
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
@@ -34,6 +35,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from django.conf import settings
 
+from cronhub.timestamps import zoned_seconds
 from jobs.scheduler.dispatcher import MAX_MISSED_RECORDED, Dispatcher, DispatchExecutor, DueJobs
 from jobs.scheduler.trigger import CronHubTrigger
 
@@ -167,6 +169,7 @@ class Engine:
             self.scheduler.remove_job(job_id)
 
     def next_runs(self, limit: int = 20) -> list[dict]:
+        """The next fire times, soonest first, each on its job's wall clock."""
         upcoming = []
         for job in self.scheduler.get_jobs():  # the memory store keeps them ordered by next run
             if job.next_run_time is None:
@@ -174,7 +177,8 @@ class Engine:
             upcoming.append({
                 "job_id": job.id,
                 "name": job.name,
-                "fire_at": job.next_run_time.astimezone(dt.UTC).isoformat(),
+                # On the job's clock, like every fire time the API states (cronhub/api/formats.py).
+                "fire_at": zoned_seconds(_on_job_clock(job)),
             })
             if len(upcoming) >= limit:
                 break
@@ -201,3 +205,9 @@ class Engine:
     def _on_max_instances(self, event) -> None:
         self._bookkeeping.submit(
             self.dispatcher.record_overlap, event.job_id, list(event.scheduled_run_times))
+
+
+def _on_job_clock(job) -> dt.datetime:
+    if isinstance(job.trigger, CronHubTrigger):
+        return job.next_run_time.astimezone(zoneinfo.ZoneInfo(job.trigger.timezone))
+    return job.next_run_time

@@ -1,8 +1,8 @@
-"""Template tags for the admin index: the dashboard block."""
+"""Template tags of the admin pages: the dashboard block and the one way a time is shown."""
 
 from django import template
 
-from cronhub import permissions
+from cronhub import clock, permissions
 from jobs import dashboard
 
 register = template.Library()
@@ -16,14 +16,6 @@ def cronhub_dashboard(context):
 
 
 @register.filter
-def in_zone(moment, zone_name):
-    """Show an aware datetime in the named zone (a job's, or the scheduler's)."""
-    import zoneinfo
-
-    if moment is None:
-        return "—"
-    try:
-        zone = zoneinfo.ZoneInfo(zone_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        return moment.isoformat()
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+def show_time(moment, zone=None):
+    """An instant as ``2026-12-02 10:00:00 JST``: in the viewer's zone, or in ``zone`` (a job's)."""
+    return clock.show(moment, zone)

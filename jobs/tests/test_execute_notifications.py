@@ -183,3 +183,24 @@ def test_nothing_is_posted_when_slack_is_disabled(webhook_server, slack_server, 
     webhook_server.reply(status=500)
     run(JobFactory(created_by=owner, target_url=webhook_server.url_for("/hook")))
     assert slack_server.messages == []
+
+
+def test_mail_and_slack_speak_the_notification_language_while_in_app_rows_stay_english(
+        webhook_server, smtp_server, slack_server, owner, settings):
+    settings.CRONHUB_NOTIFICATION_LANGUAGE = "ja"
+    slack_server.enable()
+    webhook_server.reply(status=500)
+    job = JobFactory(name="Nightly", created_by=owner, pic_team="nobody",
+                     target_url=webhook_server.url_for("/h"), enable_email_notifications=True,
+                     notification_emails="amy@example.com")
+
+    run(job)
+
+    [message] = smtp_server.messages
+    assert message["Subject"] == "ジョブ失敗: Nightly"
+    assert message.get_body(("plain",)).get_content().splitlines()[:4] == [
+        "ジョブの実行に失敗しました", "====================", "", "ジョブ名: Nightly"]
+    assert slack_server.messages[0]["text"] == (
+        f":x: ジョブが失敗しました: <http://localhost:5173/jobs/{job.pk}/edit|Nightly>: "
+        "Webhook returned status 500")
+    assert Notification.objects.filter(user=owner).get().title == "Job Failed"

@@ -220,7 +220,7 @@ def test_global_statistics_do_not_round_and_average_every_duration(api, viewer, 
         "running_executions": 1,
         "success_rate": 33.333333333333336,
         "average_duration_seconds": 15.0,
-        "range": {"from": "2025-12-15T00:00:00+00:00", "to": "2025-12-19T00:00:00+00:00"},
+        "range": {"from": "2025-12-15T00:00:00Z", "to": "2025-12-19T00:00:00Z"},
     }
 
 

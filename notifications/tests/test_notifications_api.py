@@ -31,7 +31,7 @@ def test_the_list_shows_only_my_notifications_newest_first(api, owner, inbox):
     assert (body["total"], body["page"], body["per_page"], body["total_pages"]) == (3, 1, 20, 1)
     assert body["range"] == {"from": None, "to": None}
     first = body["notifications"][0]
-    assert first["created_at"] == "2025-12-18T07:20:00.130001+00:00"
+    assert first["created_at"] == "2025-12-18T07:20:00.130001Z"
     assert first["user_id"] == owner.id
     for key in (
         "id",
@@ -112,7 +112,7 @@ def test_marking_my_notification_read(api, owner, inbox):
     body = response.json()
     assert body["message"] == "Notification marked as read"
     assert body["notification"]["is_read"] is True
-    assert body["notification"]["read_at"].endswith("+00:00")
+    assert body["notification"]["read_at"].endswith("Z")
     inbox[0].refresh_from_db()
     assert inbox[0].is_read and inbox[0].read_at is not None
 

@@ -35,9 +35,7 @@
       box.appendChild(description);
       var heading = document.createElement("p");
       heading.className = "cronhub-cron-heading";
-      heading.textContent = data.next_runs.length
-        ? "Next runs (" + data.timezone + "):"
-        : "This schedule never fires.";
+      heading.textContent = data.heading;  // in the page's language, from the server
       box.appendChild(heading);
       var list = document.createElement("ol");
       list.className = "cronhub-cron-next";
@@ -71,7 +69,7 @@
       }).then(function (data) {
         if (request === latest) { render(data); }  // ignore answers to older keystrokes
       }).catch(function () {
-        if (request === latest) { render({valid: false, message: "Could not check the expression."}); }
+        if (request === latest) { render({valid: false, message: config.getAttribute("data-unreachable")}); }
       }).finally(function () {
         box.classList.remove("cronhub-cron-loading");
       });
