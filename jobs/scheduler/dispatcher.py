@@ -85,11 +85,27 @@ class DispatchExecutor(BasePoolExecutor):
         pool = concurrent.futures.ThreadPoolExecutor(int(max_workers), thread_name_prefix="dispatch")
         super().__init__(pool)
         self.due = due
+        self.pipeline = None  # a BurstPipeline takes the webhook fires when set (Engine)
         self._futures: set[concurrent.futures.Future] = set()
         self._futures_lock = threading.Lock()
 
     def _do_submit_job(self, job, run_times, **extra):
-        self.due.expect(job.id, run_times[-1])
+        if self.pipeline is not None and self.pipeline.submit(
+                job.id, list(run_times), missed_since=extra.get("missed_since"),
+                done=lambda job_id=job.id: self._run_job_success(job_id, [])):
+            return
+        self._to_pool(job, run_times, **extra)
+
+    def pool_fallback(self, job, fire, loaded) -> None:
+        """A fire the pipeline hands back (not a plain webhook run): run it in the pool."""
+        extra = {"missed_since": fire.missed_since}
+        if loaded is not None:
+            extra["loaded"] = loaded
+        self._to_pool(job, fire.fire_times, **extra)
+
+    def _to_pool(self, job, run_times, **extra):
+        if "loaded" not in extra:
+            self.due.expect(job.id, run_times[-1])
         future = self._pool.submit(job.func, *job.args, fire_times=list(run_times), **extra)
         with self._futures_lock:
             self._futures.add(future)
@@ -127,7 +143,8 @@ class DispatchExecutor(BasePoolExecutor):
 
     def busy(self) -> int:
         with self._futures_lock:
-            return len(self._futures)
+            running = len(self._futures)
+        return running + (self.pipeline.busy() if self.pipeline is not None else 0)
 
     def drain(self, timeout: float) -> bool:
         """Cancel runs not started yet, wait up to ``timeout`` s for the running ones."""
@@ -161,13 +178,14 @@ class Dispatcher:
         self._recovering_lock = threading.Lock()
 
     def dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
-                 missed_since: dt.datetime | None = None) -> None:
+                 missed_since: dt.datetime | None = None, loaded: Job | None = None) -> None:
         # fire_times has a default only because APScheduler checks the job function's
         # signature against the arguments it stores; DispatchExecutor always passes it.
+        # ``loaded``: the job as the burst pipeline read it at the fire time.
         *older, newest = fire_times
         try:
-            job = call_with_db_retry(lambda: self.due.take(job_id, newest),
-                                     what=f"load job {job_id}", stop=self.stop)
+            job = loaded or call_with_db_retry(lambda: self.due.take(job_id, newest),
+                                               what=f"load job {job_id}", stop=self.stop)
             lateness = (timezone.now() - newest).total_seconds()
             if job is None:
                 log.info("dispatch job=%s scheduled_for=%s outcome=not-run (job deleted)",

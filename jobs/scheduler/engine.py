@@ -35,6 +35,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from django.conf import settings
 
 from jobs.scheduler.dispatcher import MAX_MISSED_RECORDED, Dispatcher, DispatchExecutor, DueJobs
+from jobs.scheduler.pipeline import BurstPipeline
 from jobs.scheduler.trigger import CronHubTrigger
 
 log = logging.getLogger("cronhub.scheduler")
@@ -80,6 +81,10 @@ class Engine:
         due = DueJobs()
         self.dispatcher = Dispatcher(grace_seconds=self.grace_seconds, due=due, claimer=claimer)
         self.executor = DispatchExecutor(max_workers or settings.SCHEDULER_MAX_WORKERS, due=due)
+        self.pipeline = None
+        if settings.SCHEDULER_BURST_PIPELINE:
+            self.pipeline = BurstPipeline(self.dispatcher, fallback=self._pool_fallback)
+            self.executor.pipeline = self.pipeline
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": self.executor},
@@ -89,6 +94,13 @@ class Engine:
         self._bookkeeping = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="bookkeeping")
         self.scheduler.add_listener(self._on_max_instances, EVENT_JOB_MAX_INSTANCES)
         self.entries: dict[str, Entry] = {}
+
+    def _pool_fallback(self, fire, job) -> None:
+        entry = self.scheduler.get_job(fire.job_id)
+        if entry is None:  # removed meanwhile: nothing to run, only the instance count to settle
+            fire.done()
+            return
+        self.executor.pool_fallback(entry, fire, job)
 
     # --- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -106,7 +118,10 @@ class Engine:
         """Wait up to ``timeout`` s for running dispatches and the skipped-row writes queued
         behind them (retried while the database is away); False if any is still going."""
         deadline = time.monotonic() + timeout
-        finished = self.executor.drain(timeout)
+        finished = True
+        if self.pipeline is not None:
+            finished = self.pipeline.drain(timeout)
+        finished = self.executor.drain(max(0.0, deadline - time.monotonic())) and finished
         if finished:
             # The bookkeeping pool has one thread: a marker queued now runs after every earlier write.
             marker = self._bookkeeping.submit(lambda: None)
@@ -120,6 +135,9 @@ class Engine:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.pipeline is not None:
+            self.pipeline.close()
+            self.pipeline = self.executor.pipeline = None
 
     def recover(self, *, leadership_start: bool) -> int:
         """Queue the recovery of the runs left ``running`` that need it (``jobs.services.runs``).

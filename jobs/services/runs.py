@@ -39,7 +39,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cronhub.errors import InvalidInput
-from jobs.models import ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType, scheduler_today
+from jobs.models import (
+    OUTPUT_MAX_CHARS,
+    ExecutionStatus,
+    ExecutionType,
+    Job,
+    JobExecution,
+    TriggerType,
+    scheduler_today,
+)
 from jobs.services.dispatch import (
     Outcome,
     RunConfig,
@@ -48,7 +56,7 @@ from jobs.services.dispatch import (
     run_config,
     run_deadline,
 )
-from notifications.services import Event, notify
+from notifications.services import Announcement, Event, notify
 
 log = logging.getLogger(__name__)
 
@@ -392,3 +400,141 @@ def _recover_sent(job: Job, execution: JobExecution, *, write: Writer) -> str:
     config.target_url = execution.target or config.target_url  # the URL the first call went to
     result = _send_and_finish(job, execution, config, write=write, note=RESENT_NOTE)
     return "re-sent" if result is not None else "not-ours"
+
+
+# --- many runs at once (the scheduler's burst pipeline) ---------------------------------------------
+# The same steps as one run, each one statement (or one transaction) for a whole batch,
+# each safe to repeat after a write whose answer was lost, each conditional on the owner.
+def hold(execution_ids) -> None:
+    """Mark runs as being worked on by this process (never recovered by it meanwhile)."""
+    with _in_flight_lock:
+        _in_flight.update(execution_ids)
+
+
+def release(execution_ids) -> None:
+    with _in_flight_lock:
+        _in_flight.difference_update(execution_ids)
+
+
+def claim_many(executions: list[JobExecution]) -> list[JobExecution]:
+    """INSERT the running rows of many scheduled runs in one statement; returns those now ours.
+
+    A (job, fire time) another scheduler holds is skipped by the database (its unique
+    constraint: ``ON CONFLICT DO NOTHING`` / ``INSERT OR IGNORE`` / ``INSERT IGNORE``);
+    which rows are ours is read back by owner, so a repeat after a lost answer finds
+    the rows the first attempt inserted.
+    """
+    if not executions:
+        return []
+    now = timezone.now()
+    deadline = run_deadline(now)
+    for execution in executions:
+        execution.started_at, execution.deadline_at = now, deadline
+    claimers = {execution.claimed_by for execution in executions}
+    with transaction.atomic():
+        JobExecution.objects.bulk_create(executions, ignore_conflicts=True, batch_size=500)
+    ours = {}
+    for chunk in _chunks([execution.pk for execution in executions]):
+        ours.update((pk, (started, deadline_at)) for pk, started, deadline_at in JobExecution.objects.filter(
+            pk__in=chunk, claimed_by__in=claimers).values_list("pk", "started_at", "deadline_at"))
+    claimed = []
+    for execution in executions:
+        if execution.pk in ours:
+            execution.started_at, execution.deadline_at = ours[execution.pk]
+            claimed.append(execution)
+    return claimed
+
+
+def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
+    """Commit that the first call of each freshly claimed run is about to go out; returns those still ours."""
+    if not executions:
+        return []
+    now = timezone.now()
+    deadline = run_deadline(now)
+    claimer = executions[0].claimed_by
+    ids = [execution.pk for execution in executions]
+    owned = JobExecution.objects.filter(status=ExecutionStatus.RUNNING, claimed_by=claimer)
+    sent = {}
+    for chunk in _chunks(ids):
+        owned.filter(pk__in=chunk, attempts=0).update(sent_at=now, deadline_at=deadline, attempts=1)
+        sent.update((pk, (at, until)) for pk, at, until in owned.filter(pk__in=chunk, attempts=1)
+                    .values_list("pk", "sent_at", "deadline_at"))
+    out = []
+    for execution in executions:
+        if execution.pk in sent:
+            execution.sent_at, execution.deadline_at = sent[execution.pk]
+            execution.attempts = 1
+            out.append(execution)
+    return out
+
+
+_FINISH_FIELDS = ("completed_at", "duration_seconds", "status", "response_status", "output", "error_message",
+                  "execution_type", "target", "github_run_id", "github_run_url", "note")
+
+
+def finish_many(results: list[tuple[JobExecution, Outcome, dt.datetime]]) -> list[JobExecution]:
+    """Record the outcomes of many runs (execution, outcome, answered at) in one transaction.
+
+    One ``UPDATE … WHERE id = ? AND status = 'running' AND claimed_by = ?`` per row, sent
+    as one batch (``executemany``); returns the runs now recorded as this process
+    recorded them (a repeat finds its own rows; a row taken over meanwhile is not ours).
+    """
+    if not results:
+        return []
+    from django.db import connection
+
+    model = JobExecution
+    fields = [model._meta.get_field(name) for name in _FINISH_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s "
+           f"AND {quote(model._meta.get_field('status').column)} = %s "
+           f"AND {quote(model._meta.get_field('claimed_by').column)} = %s")
+    params = []
+    for execution, outcome, answered_at in results:
+        _apply_outcome(execution, outcome, answered_at)
+        row = [f.get_db_prep_save(getattr(execution, f.attname), connection) for f in fields]
+        params.append([*row, execution.pk, ExecutionStatus.RUNNING, execution.claimed_by])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    claimer = results[0][0].claimed_by
+    done = set()
+    for chunk in _chunks([execution.pk for execution, _o, _a in results]):
+        done.update(JobExecution.objects.filter(pk__in=chunk, claimed_by=claimer)
+                    .exclude(status=ExecutionStatus.RUNNING).values_list("pk", flat=True))
+    return [execution for execution, _o, _a in results if execution.pk in done]
+
+
+def _apply_outcome(execution: JobExecution, outcome: Outcome, answered_at: dt.datetime) -> None:
+    """Set the fields ``JobExecution.finish`` writes, as it writes them."""
+    if outcome.target:
+        execution.target = outcome.target
+    execution.github_run_id = outcome.github_run_id
+    execution.github_run_url = outcome.github_run_url
+    execution.completed_at = answered_at
+    execution.duration_seconds = max(0.0, (answered_at - execution.started_at).total_seconds())
+    execution.status = outcome.status
+    execution.response_status = outcome.response_status
+    output = outcome.output
+    execution.output = output[:OUTPUT_MAX_CHARS].replace("\x00", "\ufffd") if output is not None else None
+    error = outcome.error_message
+    execution.error_message = error.replace("\x00", "\ufffd") if error is not None else None
+
+
+def announcements(results: list[tuple[Job, JobExecution, Outcome]]) -> list[Announcement]:
+    """What ``_announce`` would tell for each recorded run, for ``notify_many``."""
+    out = []
+    for job, execution, outcome in results:
+        if execution.status == ExecutionStatus.SUCCESS:
+            out.append(Announcement(Event.EXECUTION_SUCCEEDED, job, execution, None))
+        elif execution.status == ExecutionStatus.UNKNOWN:
+            out.append(Announcement(Event.EXECUTION_UNKNOWN, job, execution, execution.error_message))
+        elif execution.status == ExecutionStatus.FAILED:
+            out.append(Announcement(Event.EXECUTION_FAILED, job, execution,
+                                    outcome.notify_error or outcome.error_message or execution.error_message))
+    return out
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
