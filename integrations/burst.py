@@ -134,6 +134,9 @@ class BurstClient:
             headers={"User-Agent": settings.OUTBOUND_USER_AGENT}, auto_decompress=True,
             skip_auto_headers=("Accept-Encoding",),
         )
+        # aiohttp re-sends a GET once by itself when a kept-alive connection turns out closed;
+        # a webhook call is sent once per attempt, and only cronhub decides about another.
+        self._session._retry_connection = False
 
     def close(self) -> None:
         if not self._loop.is_running():
@@ -240,7 +243,8 @@ class BurstClient:
                     raw = await self._read(response)
                     return HttpResponse(response.status, _decode(raw, response), dict(response.headers), url)
             except aiohttp.ConnectionTimeoutError:
-                raise OutboundError(f"Connection to {host} timed out after {request.connect_timeout:g} s") from None
+                raise OutboundError(
+                    f"Connection to {host} timed out after {request.connect_timeout:g} s") from None
             except aiohttp.ServerTimeoutError:
                 raise OutboundError(
                     f"No response from {host} within {request.read_timeout:g} s (read timeout)") from None

@@ -233,7 +233,7 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
 
 @dataclass(frozen=True)
 class Announcement:
-    """One run result to tell (``notify_many``): what ``notify(event=…, job=…, execution=…, error=…)`` takes."""
+    """One run result to tell (``notify_many``), as ``notify(event=…, job=…, execution=…, error=…)``."""
 
     event: Event
     job: object

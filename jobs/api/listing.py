@@ -206,7 +206,7 @@ def job_dicts(rows, now: dt.datetime) -> list[dict]:
     jobs = []
     append = jobs.append
     for row in rows:
-        job = dict(zip(names, row))  # raw columns in place; the converted ones overwritten below
+        job = dict(zip(names, row, strict=False))  # raw columns; the converted ones overwritten below
         for name, position, convert in converted:
             job[name] = convert(row[position])
         job["next_execution_at"] = next_text(row[expression_at], row[zone_at]) if row[active_at] else None

@@ -26,6 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -136,8 +137,16 @@ class Engine:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.pipeline is not None:
-            self.pipeline.close()
+            # Calls still in flight (a drain shorter than a call) finish and are recorded, as a
+            # run on a pool thread does; the pipeline closes once they are.
+            pipeline = self.pipeline
             self.pipeline = self.executor.pipeline = None
+
+            def close_when_idle():
+                pipeline.wait_idle(float(settings.OUTBOUND_TOTAL_TIMEOUT) + 60.0)
+                pipeline.close()
+
+            threading.Thread(target=close_when_idle, name="burst-close", daemon=True).start()
 
     def recover(self, *, leadership_start: bool) -> int:
         """Queue the recovery of the runs left ``running`` that need it (``jobs.services.runs``).

@@ -101,6 +101,11 @@ class BurstPipeline:
         with self._lock:
             return self._open
 
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until everything handed over so far is recorded (or handed to the pool)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._open == 0, timeout=timeout)
+
     def drain(self, timeout: float) -> bool:
         """Take nothing new; fires not claimed yet are dropped (the next leader's catch-up has
         them); wait up to ``timeout`` s for the claimed ones to be recorded."""
@@ -130,19 +135,22 @@ class BurstPipeline:
         self.client.close()
 
     def _settle(self, fire: _Fire) -> None:
-        if not self._let_go(fire):
-            return
-        fire.done()
+        self._let_go(fire, fire.done)
 
-    def _let_go(self, fire: _Fire) -> bool:
-        """Count ``fire`` out of the pipeline once; False if it already was."""
+    def _let_go(self, fire: _Fire, then=None) -> bool:
+        """Count ``fire`` out of the pipeline once (after ``then``); False if it already was."""
         with self._idle:
             if fire.settled:
                 return False
             fire.settled = True
-            self._open -= 1
-            if self._open == 0:
-                self._idle.notify_all()
+        try:
+            if then is not None:
+                then()
+        finally:
+            with self._idle:
+                self._open -= 1
+                if self._open == 0:
+                    self._idle.notify_all()
         return True
 
     # --- 1. claim and send ------------------------------------------------------------------
@@ -244,8 +252,8 @@ class BurstPipeline:
                 (c, response, error, timezone.now())))
 
     def _hand_to_pool(self, fire: _Fire, job: Job | None) -> None:
-        if self._let_go(fire):  # the pool's own bookkeeping settles it from now on
-            self.fallback(fire, job)
+        # the pool's own bookkeeping settles it from now on
+        self._let_go(fire, lambda: self.fallback(fire, job))
 
     # --- 2. record ----------------------------------------------------------------------------
     def _record_loop(self) -> None:
@@ -258,7 +266,7 @@ class BurstPipeline:
             while len(batch) < RECORD_BATCH:
                 left = (deadline - timezone.now()).total_seconds()
                 try:
-                    item = self._answers.get(timeout=max(left, 0.0)) if left > 0 else self._answers.get_nowait()
+                    item = self._answers.get(timeout=left) if left > 0 else self._answers.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
@@ -268,7 +276,8 @@ class BurstPipeline:
             try:
                 self._record(batch)
             except Exception:
-                log.exception("recording %d run outcomes failed; the recovery sweep will close them", len(batch))
+                log.exception("recording %d run outcomes failed; the recovery sweep closes them",
+                              len(batch))
                 for call, _response, _error, _at in batch:
                     runs.release([call.execution.pk])
                     self._settle(call.fire)
@@ -294,8 +303,8 @@ class BurstPipeline:
                 log.info("dispatch job=%s scheduled_for=%s lateness=%.3fs outcome=%s", call.job.pk,
                          execution.scheduled_for.isoformat(), lateness, execution.status)
             else:
-                log.warning("Run %s of job %s was closed by another process meanwhile; its answer here was %s",
-                            execution.pk, call.job.pk, outcome.status)
+                log.warning("Run %s of job %s was closed by another process meanwhile; its answer "
+                            "here was %s", execution.pk, call.job.pk, outcome.status)
             runs.release([execution.pk])
             self._settle(call.fire)
         if told:

@@ -54,8 +54,6 @@ def test_two_dripping_targets_do_not_make_other_jobs_fires_missed_or_skipped(db_
             assert run.status == "failed"
             assert run.error_message.endswith("within 3 s (total timeout)")
         # The normal jobs did not wait for the drips: claimed with them, finished while they dripped.
-        assert max(by_job[j.pk].started_at for j in normal_jobs) <= max(
-            by_job[j.pk].started_at for j in drip_jobs)
         assert max(by_job[j.pk].completed_at for j in normal_jobs) < min(
             by_job[j.pk].completed_at for j in drip_jobs)
         assert sorted(receiver.paths()) == ["/normal-0", "/normal-1"]
