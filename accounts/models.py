@@ -44,6 +44,9 @@ class User(AbstractBaseUser, UUIDModel):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, null=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
+    # Whole second of the last password change: refresh tokens issued before it are refused,
+    # those without a jti included (they cannot be blacklisted one by one).
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -100,12 +103,18 @@ class User(AbstractBaseUser, UUIDModel):
 
     def save(self, *args, **kwargs):
         """A new password (``set_password`` then ``save``, whoever calls them: the API, the
-        admin's forms, ``manage.py changepassword``) revokes every refresh token of the user.
+        admin's forms, ``manage.py changepassword``) revokes every refresh token of the user:
+        those it knows are blacklisted, and ``password_changed_at`` refuses any older one.
 
         Django's re-hash on login (a hasher upgrade) clears ``_password`` before saving, so
         it is not a change.
         """
         password_changed = self._password is not None and not self._state.adding
+        if password_changed:
+            self.password_changed_at = timezone.now().replace(microsecond=0)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "password_changed_at"}
         super().save(*args, **kwargs)
         if password_changed:
             from accounts.tokens import refresh_tokens_revoke_all  # tokens import this module's app

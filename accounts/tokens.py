@@ -10,7 +10,8 @@ refresh token of that session (SimpleJWT's ``token_blacklist`` tables).
 Refresh tokens are never stored: ``OutstandingToken`` keeps what revocation needs
 (the jti, the user, the expiry) and an empty ``token`` column, whoever writes the
 row (:func:`outstanding_token_erase` runs before every save). A password change
-blacklists every refresh token of the user (:func:`refresh_tokens_revoke_all`).
+blacklists every refresh token of the user (:func:`refresh_tokens_revoke_all`) and records
+the second it happened: refresh tokens issued before it are refused, legacy ones included.
 
 Decoding is done here rather than by SimpleJWT's ``Token`` because the contract
 has its own 401 texts and accepts legacy tokens that have no ``jti`` or ``type``.
@@ -25,6 +26,7 @@ from typing import Any
 
 import jwt
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models.signals import pre_save
 from django.utils import timezone
 from rest_framework_simplejwt import tokens as sj_tokens
@@ -156,7 +158,20 @@ def session_of_access_token(payload: dict[str, Any]) -> str | None:
 
 
 def refresh_token_is_blacklisted(payload: dict[str, Any], raw: str) -> bool:
-    return BlacklistedToken.objects.filter(token__jti=token_identifier(payload, raw)).exists()
+    """Blacklisted by its key, or issued before the user's last password change.
+
+    The second check is what revokes refresh tokens without a ``jti`` (issued by the old
+    server: never registered, so a password change cannot blacklist them one by one). A
+    token without ``iat`` counts as issued before any change.
+    """
+    if BlacklistedToken.objects.filter(token__jti=token_identifier(payload, raw)).exists():
+        return True
+    issued = payload.get("iat")
+    issued_at = datetime_from_epoch(issued) if isinstance(issued, int | float) else None
+    changed = get_user_model().objects.filter(pk=str(payload["sub"]), password_changed_at__isnull=False)
+    if issued_at is not None:
+        changed = changed.filter(password_changed_at__gt=issued_at)
+    return changed.exists()
 
 
 def session_blacklist(*, identifier: str, user, expires_at_epoch: int | None = None) -> None:

@@ -321,6 +321,14 @@ APSCHEDULER_RUN_NOW_TIMEOUT = 25
 GITHUB_TOKEN = env.str("GITHUB_TOKEN", "")
 GITHUB_API_URL = env.str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 DEFAULT_GITHUB_OWNER = env.str("DEFAULT_GITHUB_OWNER", "Pay-Baymax")
+# Following dispatched workflow runs to their conclusion (docs/execution.md, "Following GitHub runs").
+GITHUB_FOLLOW_RUNS = env.bool("GITHUB_FOLLOW_RUNS", True)
+GITHUB_FOLLOW_MIN_SECONDS = env.int("GITHUB_FOLLOW_MIN_SECONDS", 10, minimum=1, maximum=3600)
+GITHUB_FOLLOW_MAX_SECONDS = env.int("GITHUB_FOLLOW_MAX_SECONDS", 180, minimum=1, maximum=3600)
+GITHUB_FOLLOW_LIMIT_SECONDS = env.int("GITHUB_FOLLOW_LIMIT_SECONDS", 6 * 3600, minimum=1)
+GITHUB_FOLLOW_LOCATE_SECONDS = env.int("GITHUB_FOLLOW_LOCATE_SECONDS", 120, minimum=0, maximum=3600)
+# The secret of GitHub's workflow_run webhook (POST /api/v2/github/webhook); unset: deliveries refused.
+GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", "")
 FRONTEND_BASE_URL = env.str("FRONTEND_BASE_URL", "http://localhost:5173").rstrip("/")
 WEBHOOK_BLOCK_PRIVATE = env.bool("WEBHOOK_BLOCK_PRIVATE", False)
 OUTBOUND_CONNECT_TIMEOUT = env.int("OUTBOUND_CONNECT_TIMEOUT", 10, minimum=1, maximum=300)

@@ -285,15 +285,15 @@ def _describe(exc: Exception, url: str, timeout: tuple[float, float]) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _read_body(response: requests.Response) -> str:
+def _read_body(response: requests.Response, limit: int = MAX_BODY_BYTES) -> str:
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(chunk_size=8192):
         chunks.append(chunk)
         size += len(chunk)
-        if size >= MAX_BODY_BYTES:
+        if size >= limit:
             break
-    raw = b"".join(chunks)[:MAX_BODY_BYTES]
+    raw = b"".join(chunks)[:limit]
     return raw.decode(response.encoding or "utf-8", errors="replace")
 
 
@@ -304,14 +304,16 @@ def _deadline_passed(url: str, deadline: Deadline) -> OutboundError:
 
 def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | None = None,
             timeout: tuple[float, float] | None = None, deadline: Deadline | float | None = None,
-            block_private: bool = False, follow_redirects: bool = True) -> HttpResponse:
+            block_private: bool = False, follow_redirects: bool = True,
+            max_body_bytes: int = MAX_BODY_BYTES) -> HttpResponse:
     """Send one request (following up to MAX_REDIRECTS checked redirects).
 
     ``deadline`` bounds the whole call, redirects included: a Deadline shared with
     other requests, a number of seconds from now, or None for ``call_deadline_seconds()``.
     ``timeout`` is the (connect, read) limit of any single socket operation within it.
     Returns the final response whatever its status; raises OutboundError when there
-    is none (refused by the guard, connection failure, timeout).
+    is none (refused by the guard, connection failure, timeout). At most
+    ``max_body_bytes`` of the body are read (API lookups that answer lists need more).
     """
     timeout = timeout or default_timeout()
     deadline = as_deadline(deadline)
@@ -319,13 +321,14 @@ def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | No
     _active.limits = _Limits(deadline, float(timeout[1]))
     try:
         return _send(method, url, json=json, headers=headers, timeout=timeout, deadline=deadline,
-                     block_private=block_private, follow_redirects=follow_redirects)
+                     block_private=block_private, follow_redirects=follow_redirects,
+                     max_body_bytes=max_body_bytes)
     finally:
         _active.limits = previous
 
 
 def _send(method: str, url: str, *, json, headers, timeout: tuple[float, float], deadline: Deadline,
-          block_private: bool, follow_redirects: bool) -> HttpResponse:
+          block_private: bool, follow_redirects: bool, max_body_bytes: int = MAX_BODY_BYTES) -> HttpResponse:
     method = method.upper()
     body = json
     send_headers = dict(headers or {})
@@ -356,7 +359,7 @@ def _send(method: str, url: str, *, json, headers, timeout: tuple[float, float],
                         method, body = "GET", None
                     url = next_url
                     continue
-                text = _read_body(response)
+                text = _read_body(response, max_body_bytes)
                 return HttpResponse(response.status_code, text, dict(response.headers), url)
             finally:
                 # After a complete read the connection is already back in the pool; after

@@ -222,6 +222,21 @@ class JobExecution(UUIDModel):
     deadline_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)  # calls made: 2 after a re-send
     note = models.TextField(null=True, blank=True)  # e.g. "re-sent after a scheduler restart"
+    # The GitHub workflow run a dispatch started, as last seen (jobs.services.github_runs).
+    github_run_status = models.CharField(max_length=32, null=True, blank=True)  # queued, in_progress, ...
+    github_run_conclusion = models.CharField(max_length=32, null=True, blank=True)  # success, failure, ...
+    github_run_started_at = models.DateTimeField(null=True, blank=True)
+    github_run_completed_at = models.DateTimeField(null=True, blank=True)
+    github_run_attempt = models.PositiveIntegerField(null=True, blank=True)
+    # Following it: set when the dispatch was accepted; ``github_follow_next_at`` is when
+    # the run is looked up next (null once the execution is closed or never followed).
+    # A followed row belongs to the follower, never to run recovery.
+    github_ref = models.CharField(max_length=255, null=True, blank=True)  # the branch dispatched on
+    github_follow_started_at = models.DateTimeField(null=True, blank=True)
+    github_follow_next_at = models.DateTimeField(null=True, blank=True)
+    github_follow_polls = models.PositiveIntegerField(default=0)  # lookups made (the backoff's step)
+    github_run_etag = models.CharField(max_length=200, null=True, blank=True)  # of the last 200 answer
+    github_follow_error = models.CharField(max_length=500, null=True, blank=True)  # the last lookup problem
 
     class Meta:
         db_table = "job_executions"
@@ -235,6 +250,9 @@ class JobExecution(UUIDModel):
             models.Index(fields=["job", "-started_at"], name="ix_job_executions_job_started"),
             models.Index(fields=["-started_at"], name="ix_job_executions_started_at"),
             models.Index(fields=["status", "-started_at"], name="ix_job_executions_status"),
+            # The follower's "due for a lookup" scan, and webhook deliveries found by run id.
+            models.Index(fields=["github_follow_next_at"], name="ix_job_executions_follow_next"),
+            models.Index(fields=["github_run_id"], name="ix_job_executions_github_run"),
         ]
 
     def __str__(self) -> str:
@@ -245,6 +263,37 @@ class JobExecution(UUIDModel):
         if self.scheduled_for is None:
             return None
         return (self.started_at - self.scheduled_for).total_seconds()
+
+    @property
+    def followed(self) -> bool:
+        """A GitHub dispatch whose workflow run is (or was) followed to its conclusion."""
+        return self.github_follow_started_at is not None
+
+    def start_following(self, *, response_status: int | None, output: str | None, ref: str,
+                        next_poll_at: dt.datetime, at: dt.datetime | None = None) -> bool:
+        """Record an accepted dispatch whose run will be followed: the row stays ``running``.
+
+        Conditional on the row still being ``running`` and ours (like ``finish``) and
+        idempotent: a retry after a lost answer finds its own write and returns True.
+        """
+        self.github_follow_started_at = at or self.github_follow_started_at or timezone.now()
+        self.github_follow_next_at = next_poll_at
+        self.github_follow_polls = 0
+        self.github_ref = ref[:255]
+        self.response_status = response_status
+        self.output = output[:OUTPUT_MAX_CHARS] if output is not None else None
+        fields = [
+            "response_status", "output", "execution_type", "target", "github_run_id", "github_run_url",
+            "note", "github_ref", "github_follow_started_at", "github_follow_next_at", "github_follow_polls",
+        ]
+        rows = type(self).objects.filter(pk=self.pk, status=ExecutionStatus.RUNNING,
+                                         claimed_by=self.claimed_by)
+        if rows.update(**{name: getattr(self, name) for name in fields}):
+            return True
+        current = (type(self).objects.filter(pk=self.pk)
+                   .values("status", "claimed_by", "github_follow_started_at").first())
+        return bool(current and current["claimed_by"] == self.claimed_by
+                    and current["github_follow_started_at"] == self.github_follow_started_at)
 
     def finish(self, *, status: str, response_status: int | None = None, output: str | None = None,
                error_message: str | None = None, at: dt.datetime | None = None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 
 import pytest
 from django.apps import apps
@@ -108,6 +109,24 @@ def test_manage_py_changepassword_revokes_the_users_refresh_tokens(owner, monkey
 
     assert User.objects.get(pk=owner.pk).check_password(NEW_PASSWORD)
     assert revoked(session)
+
+
+def test_a_password_change_revokes_refresh_tokens_without_a_jti(api, owner):
+    """The old server's refresh tokens carry no jti: nothing to blacklist one by one, so the
+    change's time refuses them (and any other token issued before it)."""
+    from accounts.tests.test_auth_tokens import claims_for, signed
+
+    User.objects.filter(pk=owner.pk).update(password_changed_at=None)  # never changed so far
+    issued = int(time.time()) - 5
+    legacy = signed(claims_for(owner, type="refresh", fresh=None, iat=issued))
+    no_iat = signed(claims_for(owner, type="refresh", fresh=None, iat=None))
+    assert refreshes(legacy) == 200
+
+    response = api(owner).put(f"/api/v2/auth/users/{owner.pk}", {"password": NEW_PASSWORD}, format="json")
+
+    assert response.status_code == 200
+    assert revoked(legacy) and revoked(no_iat)
+    assert refreshes(login_refresh("olivia_owner", NEW_PASSWORD)) == 200  # same second: still valid
 
 
 def test_upgrading_an_old_password_hash_at_login_is_not_a_password_change(db):

@@ -15,7 +15,9 @@ conftest lists this module in ``pytest_plugins``):
     (to drive the .yml/.yaml fallback); ``fake_github.run_details(4242)`` answers 200 with run
     details when the request asks for them; ``fake_github.legacy = True`` rejects that flag with 422
     like an older GitHub Enterprise Server; ``fake_github.reply(status=422, body={...})`` overrides.
-    ``fake_github.dispatches`` → the recorded dispatch requests.
+    ``fake_github.dispatches`` → the recorded dispatch requests. Each accepted dispatch starts a
+    run (``fake_github.runs``) a test moves on with ``fake_github.set_run(id, "completed",
+    conclusion="failure")``; run lookups answer with ETags and 304s (``fake_github.not_modified``).
 ``slack_server``  RecordingServer answering ``200 ok``; ``slack_server.enable(channel=...)`` stores
     SlackSettings pointing at it; ``slack_server.messages`` → the JSON payloads received.
 ``drip_server``  DripServer: answers every request with its headers at once, then one body byte
@@ -39,12 +41,14 @@ SilentServer and SMTPServer.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email
 import json
 import re
 import socket
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -406,10 +410,62 @@ class TcpProxy:
 
 
 _DISPATCH_PATH = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/workflows/([^/?]+)/dispatches$")
+_RUN_PATH = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/runs/(\d+)$")
+_RUNS_LIST_PATH = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/workflows/([^/?]+)/runs$")
+
+
+def _github_time(moment) -> str | None:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+
+
+@dataclass
+class FakeRun:
+    """A workflow run as the fake GitHub keeps it; ``version`` moves its ETag."""
+
+    id: int
+    owner: str
+    repo: str
+    workflow: str
+    branch: str
+    event: str = "workflow_dispatch"
+    status: str = "queued"
+    conclusion: str | None = None
+    attempt: int = 1
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
+    run_started_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    version: int = 1
+
+    @property
+    def etag(self) -> str:
+        return f'W/"run-{self.id}-{self.version}"'
+
+    def as_json(self, base_url: str) -> dict:
+        return {
+            "id": self.id, "name": self.workflow, "head_branch": self.branch, "event": self.event,
+            "status": self.status, "conclusion": self.conclusion, "run_attempt": self.attempt,
+            "workflow_id": 161335, "path": f".github/workflows/{self.workflow}",
+            "created_at": _github_time(self.created_at),
+            "run_started_at": _github_time(self.run_started_at or self.created_at),
+            "updated_at": _github_time(self.updated_at or self.created_at),
+            "url": f"{base_url}/repos/{self.owner}/{self.repo}/actions/runs/{self.id}",
+            "html_url": f"https://github.com/{self.owner}/{self.repo}/actions/runs/{self.id}",
+            "repository": {"full_name": f"{self.owner}/{self.repo}"},
+        }
 
 
 class FakeGitHub(RecordingServer):
-    """GitHub's ``workflow_dispatch`` endpoint, enough of it to test cronhub against."""
+    """GitHub's ``workflow_dispatch`` endpoint and the workflow runs it starts, enough to test cronhub.
+
+    Every accepted dispatch creates a run (``queued``) as GitHub does; a test moves it with
+    ``set_run(run_id, "in_progress")`` / ``set_run(run_id, "completed", conclusion="failure")``.
+    ``GET .../actions/runs/{id}`` answers the run with an ETag and 304 to a matching
+    ``If-None-Match`` (``not_modified`` counts them, ``run_lookups`` lists the lookups);
+    ``GET .../actions/workflows/{wf}/runs`` lists runs filtered by ``event``, ``branch`` and
+    ``created=>=...`` (``run_listings`` lists those requests). ``dispatch_creates_runs = False``
+    makes dispatches start no run the lists could show; ``add_run(...)`` adds one directly.
+    ``workflow_run_event(run_id, action)`` is the body of the matching ``workflow_run`` webhook.
+    """
 
     TOKEN = "ghs_cronhub_test_token"
 
@@ -418,6 +474,10 @@ class FakeGitHub(RecordingServer):
         self.known_workflows: set[str] | None = None  # None: every workflow name exists
         self.run_id: int | None = None
         self.legacy = False  # True: reject return_run_details like an older GitHub Enterprise Server
+        self.runs: dict[int, FakeRun] = {}
+        self.dispatch_creates_runs = True
+        self.not_modified = 0  # 304 answers to conditional run lookups
+        self._next_run_id = 7_000_000_000
 
     def run_details(self, run_id: int = 4242) -> None:
         """Answer 200 with run details when a dispatch asks for them (``return_run_details``)."""
@@ -428,6 +488,9 @@ class FakeGitHub(RecordingServer):
         return [r for r in self.requests if _DISPATCH_PATH.match(r.path)]
 
     def choose(self, request: Recorded) -> Reply:
+        path = request.path.split("?", 1)[0]
+        if request.method == "GET" and (_RUN_PATH.match(path) or _RUNS_LIST_PATH.match(path)):
+            return self._choose_run_lookup(request)
         match = _DISPATCH_PATH.match(request.path)
         if request.method != "POST" or not match:
             return Reply(404, {"message": "Not Found"})
@@ -441,12 +504,101 @@ class FakeGitHub(RecordingServer):
         if self.legacy and "return_run_details" in body:
             return Reply(422, {"message": 'Invalid request.\n\n"return_run_details" is not a permitted key.'})
         if self.default.status == 204 and self.run_id is not None and body.get("return_run_details"):
+            self._start_run(owner, repo, workflow, body, run_id=self.run_id)
             return Reply(200, {
                 "workflow_run_id": self.run_id,
                 "run_url": f"{self.url}/repos/{owner}/{repo}/actions/runs/{self.run_id}",
                 "html_url": f"https://github.com/{owner}/{repo}/actions/runs/{self.run_id}",
             })
+        if self.default.status == 204 and self.dispatch_creates_runs:
+            self._start_run(owner, repo, workflow, body)
         return self.default
+
+    # --- workflow runs (the lifecycle a dispatch starts) --------------------------------------------
+    def _start_run(self, owner: str, repo: str, workflow: str, body: dict, *, run_id: int | None = None):
+        ref = body.get("ref") if isinstance(body.get("ref"), str) else "master"
+        self.add_run(owner=owner, repo=repo, workflow=workflow, branch=ref, run_id=run_id)
+
+    def add_run(self, *, owner: str, repo: str, workflow: str, branch: str = "master",
+                run_id: int | None = None, event: str = "workflow_dispatch",
+                created_at: dt.datetime | None = None) -> FakeRun:
+        with self._lock:
+            if run_id is None:
+                self._next_run_id += 1
+                run_id = self._next_run_id
+            run = FakeRun(id=run_id, owner=owner, repo=repo, workflow=workflow, branch=branch, event=event)
+            if created_at is not None:
+                run.created_at = created_at.replace(microsecond=0)
+            self.runs[run_id] = run
+            return run
+
+    def set_run(self, run_id: int, status: str, *, conclusion: str | None = None,
+                attempt: int | None = None) -> FakeRun:
+        """Move a run on (queued → in_progress → completed with ``conclusion``); its ETag changes."""
+        with self._lock:
+            run = self.runs[run_id]
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            run.status = status
+            run.conclusion = conclusion if status == "completed" else None
+            if status == "in_progress" and run.run_started_at is None:
+                run.run_started_at = now
+            if attempt is not None:
+                run.attempt = attempt
+            run.updated_at = now
+            run.version += 1
+            return run
+
+    @property
+    def run_lookups(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "GET" and _RUN_PATH.match(r.path.split("?", 1)[0])]
+
+    @property
+    def run_listings(self) -> list[Recorded]:
+        return [r for r in self.requests
+                if r.method == "GET" and _RUNS_LIST_PATH.match(r.path.split("?", 1)[0])]
+
+    def workflow_run_event(self, run_id: int, action: str | None = None) -> dict:
+        """The body of GitHub's ``workflow_run`` webhook delivery for the run as it is now."""
+        with self._lock:
+            run = self.runs[run_id]
+            action = action or {"queued": "requested"}.get(run.status, run.status)
+            return {"action": action, "workflow_run": run.as_json(self.url),
+                    "repository": {"full_name": f"{run.owner}/{run.repo}"}}
+
+    def _choose_run_lookup(self, request: Recorded) -> Reply:
+        path, _, query = request.path.partition("?")
+        if path in self.routes:
+            return self.routes[path]
+        if self.known_workflows is not None:
+            listing = _RUNS_LIST_PATH.match(path)
+            if listing and listing.group(3) not in self.known_workflows:
+                return Reply(404, {"message": "Not Found"})
+        with self._lock:
+            single = _RUN_PATH.match(path)
+            if single:
+                owner, repo, run_id = single.groups()
+                run = self.runs.get(int(run_id))
+                if run is None or (run.owner, run.repo) != (owner, repo):
+                    return Reply(404, {"message": "Not Found"})
+                if request.headers.get("if-none-match") == run.etag:
+                    self.not_modified += 1
+                    return Reply(304, b"", {"ETag": run.etag})
+                return Reply(200, run.as_json(self.url), {"ETag": run.etag})
+            owner, repo, workflow = _RUNS_LIST_PATH.match(path).groups()
+            params = dict(urllib.parse.parse_qsl(query))
+            since = None
+            if params.get("created", "").startswith(">="):
+                since = dt.datetime.fromisoformat(params["created"][2:].replace("Z", "+00:00"))
+            runs = [
+                run for run in self.runs.values()
+                if (run.owner, run.repo, run.workflow) == (owner, repo, workflow)
+                and ("event" not in params or run.event == params["event"])
+                and ("branch" not in params or run.branch == params["branch"])
+                and (since is None or run.created_at >= since)
+            ]
+            runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+            listed = [r.as_json(self.url) for r in runs]
+            return Reply(200, {"total_count": len(runs), "workflow_runs": listed})
 
 
 class _SMTPHandler:

@@ -144,7 +144,12 @@ def world(api, admin_user, owner, other_user, viewer, webhook_server, fake_githu
     github_job = JobFactory(github=True, created_by=None, category="general", pic_team=None, metadata=None)
     execution = JobExecutionFactory(job=job, status=ExecutionStatus.FAILED,
                                     trigger_type=TriggerType.SCHEDULED, error_message="HTTP 500",
-                                    output="boom", response_status=500, scheduled_for=timezone.now())
+                                    output="boom", response_status=500, scheduled_for=timezone.now(),
+                                    github_run_id=4240, github_run_status="completed",
+                                    github_run_url="https://github.com/acme/api/actions/runs/4240",
+                                    github_run_conclusion="failure", github_run_attempt=1,
+                                    github_run_started_at=timezone.now(),
+                                    github_run_completed_at=timezone.now())
     JobExecutionFactory(job=job, status=ExecutionStatus.RUNNING, completed_at=None, duration_seconds=None,
                         response_status=None)
     notification = NotificationFactory(user=owner, related_job=job, related_execution=execution)
@@ -528,6 +533,45 @@ def _resync_pending(w: World):
 
 case("POST", "/api/v2/scheduler/resync", 409, "no leader")(
     lambda w: w.as_admin().post("/api/v2/scheduler/resync"))
+
+
+# GitHub's workflow_run webhook
+
+WEBHOOK_SECRET = "schema-test-secret"
+
+
+def _delivery(w: World, event: str, body: dict, *, secret: str | None = WEBHOOK_SECRET):
+    from integrations import github
+
+    w.settings.GITHUB_WEBHOOK_SECRET = WEBHOOK_SECRET
+    raw = json.dumps(body).encode()
+    headers = {"HTTP_X_GITHUB_EVENT": event}
+    if secret is not None:
+        headers["HTTP_X_HUB_SIGNATURE_256"] = github.webhook_signature(raw, secret)
+    return w.api().post("/api/v2/github/webhook", raw, content_type=JSON, **headers)
+
+
+@case("POST", "/api/v2/github/webhook", 200, "workflow_run completed")
+def _github_webhook_run(w: World):
+    w.fake_github.run_details(4244)
+    w.as_admin().post(f"/api/v2/jobs/{w.github_job.pk}/execute")
+    w.fake_github.set_run(4244, "completed", conclusion="success")
+    return _delivery(w, "workflow_run", w.fake_github.workflow_run_event(4244))
+
+
+case("POST", "/api/v2/github/webhook", 200, "ping")(
+    lambda w: _delivery(w, "ping", {"zen": "Keep it logically awesome.", "hook_id": 1}))
+case("POST", "/api/v2/github/webhook", 401, "wrongly signed")(
+    lambda w: _delivery(w, "workflow_run", {"action": "completed"}, secret="not-the-secret"))
+case("POST", "/api/v2/github/webhook", 400, "not a workflow run")(
+    lambda w: _delivery(w, "workflow_run", {"action": "completed", "workflow_run": {"id": "x"}}))
+
+
+@case("POST", "/api/v2/github/webhook", 503, "no secret configured")
+def _github_webhook_off(w: World):
+    w.settings.GITHUB_WEBHOOK_SECRET = ""
+    return w.api().post("/api/v2/github/webhook", b"{}", content_type=JSON,
+                        HTTP_X_GITHUB_EVENT="ping", HTTP_X_HUB_SIGNATURE_256="sha256=00")
 
 
 # --- the tests --------------------------------------------------------------------------------

@@ -58,10 +58,19 @@ class ExecutionColumnsMixin:
 
     @admin.display(description="GitHub run")
     def github_run(self, obj):
+        """A link to the run, with its conclusion (or status while it runs) when known."""
+        state = obj.github_run_conclusion or obj.github_run_status
         if obj.github_run_url:
+            if state:
+                return format_html(
+                    '<a href="{}" target="_blank" rel="noopener">#{}</a> ({})',
+                    obj.github_run_url, obj.github_run_id or "run", state,
+                )
             return format_html(
                 '<a href="{}" target="_blank" rel="noopener">#{}</a>',
                 obj.github_run_url,
                 obj.github_run_id or "run",
             )
+        if obj.github_run_id:
+            return f"#{obj.github_run_id}" + (f" ({state})" if state else "")
         return "—"

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin
 from jobs.admin.filters import (
     ExecutionDateFilter,
+    GithubConclusionFilter,
 )
 from jobs.models import JobExecution
 
@@ -27,7 +28,7 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "github_run",
     ]
     list_display_links = ["started_at"]
-    list_filter = ["status", "trigger_type", ExecutionDateFilter, "execution_type"]
+    list_filter = ["status", "trigger_type", ExecutionDateFilter, "execution_type", GithubConclusionFilter]
     list_select_related = ["job"]
     search_fields = ["job__name", "target"]
     date_hierarchy = "started_at"
@@ -47,6 +48,12 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "target",
         "response_status",
         "github_run",
+        "github_run_status",
+        "github_run_conclusion",
+        "github_run_started_at",
+        "github_run_completed_at",
+        "github_run_attempt",
+        "github_following",
         "output",
         "error_message",
     ]
@@ -64,6 +71,19 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
     @admin.display(description="duration", ordering="duration_seconds")
     def duration(self, obj):
         return "—" if obj.duration_seconds is None else f"{obj.duration_seconds:.2f} s"
+
+    @admin.display(description="following")
+    def github_following(self, obj):
+        """Whether cronhub still looks the run up, and when next (docs/execution.md)."""
+        if not obj.followed:
+            return "—"
+        if obj.github_follow_next_at is None:
+            return f"followed from {obj.github_follow_started_at:%Y-%m-%d %H:%M:%S} UTC; done"
+        text = (f"followed since {obj.github_follow_started_at:%Y-%m-%d %H:%M:%S} UTC; "
+                f"{obj.github_follow_polls} lookup(s); next at {obj.github_follow_next_at:%H:%M:%S} UTC")
+        if obj.github_follow_error:
+            text += f"; last problem: {obj.github_follow_error}"
+        return text
 
     @admin.display(description="lateness")
     def lateness(self, obj):

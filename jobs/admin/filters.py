@@ -111,3 +111,22 @@ class ExecutionDateFilter(admin.SimpleListFilter):
         if self.value() in spans:
             return queryset.filter(started_at__gte=timezone.now() - spans[self.value()])
         return queryset
+
+
+class GithubConclusionFilter(admin.SimpleListFilter):
+    """Executions by the conclusion of their GitHub workflow run."""
+
+    title = "GitHub run conclusion"
+    parameter_name = "github_conclusion"
+
+    # GitHub's conclusions (a fixed list: no scan of the executions table per page).
+    CONCLUSIONS = ("success", "failure", "cancelled", "timed_out", "skipped", "startup_failure",
+                   "action_required", "neutral", "stale")
+
+    def lookups(self, request, model_admin):
+        return [(value, value) for value in self.CONCLUSIONS]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(github_run_conclusion=self.value())
+        return queryset

@@ -51,6 +51,14 @@ class ExecutionSerializer(serializers.Serializer):
     scheduled_for = TimestampField(iso_z_millis, allow_null=True)
     github_run_id = serializers.IntegerField(allow_null=True)
     github_run_url = serializers.CharField(allow_null=True)
+    github_run_status = serializers.CharField(allow_null=True, help_text=(
+        "The workflow run's status as last seen: queued, in_progress, completed, ... (an addition)"))
+    github_run_conclusion = serializers.CharField(allow_null=True, help_text=(
+        "Once completed: success, failure, cancelled, timed_out, skipped, startup_failure, ... "
+        "(an addition)"))
+    github_run_started_at = TimestampField(iso_z_millis, allow_null=True)
+    github_run_completed_at = TimestampField(iso_z_millis, allow_null=True)
+    github_run_attempt = serializers.IntegerField(allow_null=True)
     note = serializers.CharField(allow_null=True, help_text=(
         "How the run came about when not plainly, e.g. re-sent after a scheduler restart (an addition)"))
 

@@ -3,7 +3,7 @@ segments come before ``{job_id}`` / ``{execution_id}`` (so they are never read a
 
 from django.urls import path
 
-from jobs.api import executions, scheduler, views
+from jobs.api import executions, github_webhook, scheduler, views
 
 urlpatterns = [
     path("jobs", views.JobListView.as_view()),
@@ -22,4 +22,5 @@ urlpatterns = [
     path("executions/<str:execution_id>", executions.ExecutionDetailView.as_view()),
     path("scheduler/status", scheduler.SchedulerStatusView.as_view()),
     path("scheduler/resync", scheduler.SchedulerResyncView.as_view()),
+    path("github/webhook", github_webhook.GithubWebhookView.as_view()),
 ]

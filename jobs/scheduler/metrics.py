@@ -27,6 +27,11 @@ RECOVERED_RUNS = Counter(
     "cronhub_recovered_runs", "Runs left running by a stopped process and taken over, by what was done "
     "(sent, re-sent, missed, unknown, failed, not-ours).", ["action"], registry=REGISTRY,
 )
+GITHUB_RUN_LOOKUPS = Counter(
+    "cronhub_github_run_lookups", "Lookups of followed GitHub workflow runs, by what came of them "
+    "(unchanged = 304, updated, concluded, located, searching, problem, failed, unknown, not-due).",
+    ["outcome"], registry=REGISTRY,
+)
 LEADER = Gauge("cronhub_scheduler_leader", "1 while this process holds the leader lock.", registry=REGISTRY)
 SCHEDULED_JOBS = Gauge("cronhub_scheduled_jobs", "Job entries in the engine.", registry=REGISTRY)
 RECONCILE_DURATION = Histogram(

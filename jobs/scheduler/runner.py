@@ -14,7 +14,9 @@ it is told to stop or loses the lock, then goes back to waiting. Leading is:
    a full pass every ``SCHEDULER_POLL_SECONDS``; a heartbeat every
    ``SCHEDULER_HEARTBEAT_SECONDS`` (and at once when the database answers again
    after an outage); re-check the lock; every ``RECOVERY_SWEEP_SECONDS`` recover
-   runs past their deadline (any process's, manual runs included);
+   runs past their deadline (any process's, manual runs included); meanwhile the
+   follower (``jobs.scheduler.follow``) looks up the GitHub workflow runs being
+   followed until each concludes;
 4. on stop: fire nothing new, let running dispatches finish (bounded by
    ``SCHEDULER_SHUTDOWN_GRACE_SECONDS``), mark the heartbeat row stopped.
 
@@ -35,7 +37,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from jobs.models import Job, JobExecution
-from jobs.scheduler import heartbeat, maintenance, metrics
+from jobs.scheduler import follow, heartbeat, maintenance, metrics
 from jobs.scheduler.db import call_with_db_retry
 from jobs.scheduler.engine import Engine
 from jobs.scheduler.lock import LeaderLock
@@ -120,6 +122,7 @@ class Leadership:
         self.claimer = runs.claimer_id(runs.new_leadership_token())
         self.engine = Engine(claimer=self.claimer)
         self.internal = maintenance.build_scheduler()
+        self.follower = follow.Follower()
         self.reconciler = Reconciler(self.engine, extra_entries=len(maintenance.internal_jobs()))
         self.drained = True
 
@@ -134,6 +137,7 @@ class Leadership:
             if queued:
                 log.warning("leader: recovering %d run(s) left running by a previous scheduler", queued)
             self._start_internal()
+            self.follower.start()
             # Entries get their next fire time at or after `since`, the catch-up covers what
             # came before it: nothing falls between the two however long loading takes.
             result = self._db(lambda: self.reconciler.full_pass(now=since), "first reconciliation")
@@ -249,6 +253,7 @@ class Leadership:
 
     def _step_down(self) -> None:
         self.engine.stop_firing()
+        self.follower.stop()
         if self.internal.running:
             self.internal.pause()
         grace = settings.SCHEDULER_SHUTDOWN_GRACE_SECONDS

@@ -169,6 +169,9 @@ class Outcome:
     target: str | None = None
     github_run_id: int | None = None
     github_run_url: str | None = None
+    # Set when the dispatch was accepted and its workflow run is to be followed (the
+    # execution stays ``running``): the branch dispatched on.
+    follow_ref: str | None = None
 
 
 def _clip(text: str | None) -> str | None:
@@ -199,9 +202,14 @@ def _dispatch_github(config: RunConfig, *, trigger: str, timeout=None) -> Outcom
         failure.target = target
         return failure
     if result.ok:
-        return Outcome(ExecutionStatus.SUCCESS, response_status=result.status, target=target,
+        # Followed with the configured token (a manual run's one-off token is never stored);
+        # without one, or with following switched off, an accepted dispatch is the success.
+        follow = settings.GITHUB_FOLLOW_RUNS and bool(settings.GITHUB_TOKEN)
+        return Outcome(ExecutionStatus.RUNNING if follow else ExecutionStatus.SUCCESS,
+                       response_status=result.status, target=target,
                        output=f"Workflow triggered successfully on branch {ref}",
-                       github_run_id=result.run_id, github_run_url=result.run_url)
+                       github_run_id=result.run_id, github_run_url=result.run_url,
+                       follow_ref=ref if follow else None)
     message = f"GitHub Actions dispatch failed. Status: {result.status}, Response: {_clip(result.body)}"
     if result.rate_limit_note:
         message += f" ({result.rate_limit_note})"

@@ -20,6 +20,10 @@ dead owner claimed but never sent is sent now if still within the misfire grace
 (else recorded ``missed``); a webhook run that was sent is re-sent once with the
 same idempotency headers and recorded by the real answer; a GitHub run that was
 sent is recorded ``unknown`` (its outcome cannot be looked up yet), never ``failed``.
+
+A GitHub dispatch that was accepted and recorded is followed instead of closed
+(``jobs.services.github_runs``): it stays ``running`` until its workflow run
+concludes, and recovery never touches it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from jobs.models import (
     TriggerType,
     scheduler_today,
 )
+from jobs.services import github_runs
 from jobs.services.dispatch import (
     Outcome,
     RunConfig,
@@ -186,6 +191,17 @@ def _send_and_finish(job: Job, execution: JobExecution, config: RunConfig, *, wr
     execution.github_run_url = outcome.github_run_url
     if note:
         execution.note = note
+    if outcome.follow_ref is not None:
+        # Accepted: the run stays ``running`` until its workflow run concludes
+        # (jobs.services.github_runs closes and announces it then).
+        next_poll = github_runs.first_poll_at(timezone.now())
+        followed = write(lambda: execution.start_following(
+            response_status=outcome.response_status, output=outcome.output, ref=outcome.follow_ref,
+            next_poll_at=next_poll), f"record the dispatch of run {execution.pk}")
+        if not followed:
+            log.warning("Run %s of job %s was closed by another process meanwhile; GitHub accepted its "
+                        "dispatch", execution.pk, job.pk)
+        return execution
     recorded = write(lambda: execution.finish(
         status=outcome.status, response_status=outcome.response_status, output=outcome.output,
         error_message=outcome.error_message), f"record the outcome of run {execution.pk}")
@@ -312,14 +328,19 @@ def executions_needing_recovery(*, now: dt.datetime, leadership_start: bool) -> 
     if leadership_start:
         due |= Q(trigger_type=TriggerType.SCHEDULED, started_at__lt=now)
     mine = in_flight_ids()
-    rows = (JobExecution.objects.filter(status=ExecutionStatus.RUNNING).filter(due)
-            .order_by("started_at").values_list("pk", flat=True))
+    # A followed GitHub run (the dispatch was accepted and recorded) belongs to the
+    # follower (jobs.services.github_runs): it ends when GitHub says the run did, or
+    # at the follow limit, never as interrupted while GitHub still reports it.
+    rows = (JobExecution.objects.filter(status=ExecutionStatus.RUNNING, github_follow_started_at__isnull=True)
+            .filter(due).order_by("started_at").values_list("pk", flat=True))
     return [pk for pk in rows if pk not in mine]
 
 
 def _take_over(execution: JobExecution, claimer: str) -> bool:
     previous = execution.claimed_by
-    rows = JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING)
+    # Never a row whose dispatch was recorded as accepted meanwhile: the follower owns it.
+    rows = JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING,
+                                       github_follow_started_at__isnull=True)
     if rows.filter(claimed_by=previous, attempts=execution.attempts).update(claimed_by=claimer):
         execution.claimed_by = claimer
         return True
@@ -338,7 +359,7 @@ def execution_recover(execution_id: str, *, claimer: str, grace_seconds: float,
     when the row was finished or taken over by someone else meanwhile.
     """
     execution = JobExecution.objects.select_related("job").filter(
-        pk=execution_id, status=ExecutionStatus.RUNNING).first()
+        pk=execution_id, status=ExecutionStatus.RUNNING, github_follow_started_at__isnull=True).first()
     if execution is None:
         return "not-ours"
     with _flight(execution.pk):

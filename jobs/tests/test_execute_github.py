@@ -20,6 +20,15 @@ def run_scheduled(job, fire=FIRE):
     return job_execute(job=job, trigger=TriggerType.SCHEDULED, scheduled_for=fire)
 
 
+def assert_accepted_and_followed(execution):
+    """GitHub accepted the dispatch: the execution stays running until its workflow run concludes."""
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.RUNNING
+    assert execution.completed_at is None and execution.error_message is None
+    assert execution.github_follow_started_at is not None
+    assert execution.github_follow_next_at > execution.github_follow_started_at
+
+
 def test_a_scheduled_run_posts_the_dispatch_with_path_headers_ref_inputs_and_token(fake_github, settings):
     job = JobFactory(github=True, github_owner="acme-qa", github_repo="api-tests",
                      github_workflow_name="nightly.yml",
@@ -40,16 +49,25 @@ def test_a_scheduled_run_posts_the_dispatch_with_path_headers_ref_inputs_and_tok
         "inputs": {"branchDetails": "release/1.2", "environment": "STG", "retries": 2},
         "return_run_details": True,
     }
-    execution.refresh_from_db()
-    assert execution.status == ExecutionStatus.SUCCESS
+    assert_accepted_and_followed(execution)
     assert execution.trigger_type == TriggerType.SCHEDULED
     assert execution.scheduled_for == FIRE
     assert execution.response_status == 204
     assert execution.output == "Workflow triggered successfully on branch release/1.2"
-    assert execution.error_message is None
+    assert execution.github_ref == "release/1.2"
     assert execution.execution_type == "github_actions"
     assert execution.target == "acme-qa/api-tests/nightly.yml"
+
+
+def test_with_following_switched_off_an_accepted_dispatch_is_the_success(fake_github, settings):
+    settings.GITHUB_FOLLOW_RUNS = False
+
+    execution = run_scheduled(JobFactory(github=True))
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.SUCCESS and execution.response_status == 204
     assert execution.completed_at is not None and execution.duration_seconds >= 0
+    assert execution.github_follow_started_at is None
 
 
 @pytest.mark.parametrize(("metadata", "ref"), [
@@ -71,8 +89,7 @@ def test_run_details_from_a_200_answer_are_stored_on_the_execution(fake_github):
 
     execution = run_scheduled(JobFactory(github=True, github_owner="acme", github_repo="api"))
 
-    execution.refresh_from_db()
-    assert execution.status == ExecutionStatus.SUCCESS
+    assert_accepted_and_followed(execution)
     assert execution.response_status == 200
     assert execution.github_run_id == 987654321
     assert execution.github_run_url == "https://github.com/acme/api/actions/runs/987654321"
@@ -114,8 +131,7 @@ def test_a_workflow_named_without_extension_falls_back_to_yml_then_yaml(fake_git
 
     assert [r.path.split("/")[-2] for r in fake_github.dispatches] == [
         "API_Launcher", "API_Launcher.yml", "API_Launcher.yaml"]
-    execution.refresh_from_db()
-    assert execution.status == ExecutionStatus.SUCCESS
+    assert_accepted_and_followed(execution)
     assert execution.target == "acme/qa/API_Launcher.yaml"
 
 
@@ -126,7 +142,7 @@ def test_the_fallback_stops_at_the_first_answer_that_is_not_404(fake_github):
 
     assert len(fake_github.dispatches) == 2
     assert execution.target.endswith("/API_Launcher.yml")
-    assert execution.status == ExecutionStatus.SUCCESS
+    assert_accepted_and_followed(execution)
 
 
 def test_a_404_without_any_matching_workflow_fails_after_three_attempts(fake_github):
@@ -217,7 +233,8 @@ def test_a_manual_run_uses_the_request_token_and_metadata(fake_github):
     assert request.json()["ref"] == "hotfix"
     assert request.json()["inputs"] == {"ref": "hotfix"}
     assert execution.trigger_type == TriggerType.MANUAL and execution.scheduled_for is None
-    assert execution.status == ExecutionStatus.SUCCESS
+    assert_accepted_and_followed(execution)  # with the configured token: the one-off one is never kept
+    assert execution.github_ref == "hotfix"
     job.refresh_from_db()
     assert job.metadata == {"branchDetails": "main"}  # overrides are never persisted
 
@@ -260,7 +277,8 @@ def test_a_github_server_without_run_details_gets_the_dispatch_again_without_the
     execution = run_scheduled(JobFactory(github=True))
 
     assert [("return_run_details" in r.json()) for r in fake_github.dispatches] == [True, False]
-    assert execution.status == ExecutionStatus.SUCCESS and execution.response_status == 204
+    assert_accepted_and_followed(execution)
+    assert execution.response_status == 204 and execution.github_run_id is None  # found by listing later
 
 
 def test_a_renamed_repository_redirect_is_followed_with_the_same_post(fake_github):
@@ -272,7 +290,7 @@ def test_a_renamed_repository_redirect_is_followed_with_the_same_post(fake_githu
 
     assert [(r.method, r.path) for r in fake_github.dispatches][-1] == ("POST", moved)
     assert fake_github.dispatches[-1].headers["authorization"] == f"Bearer {FakeGitHub.TOKEN}"
-    assert execution.status == ExecutionStatus.SUCCESS
+    assert_accepted_and_followed(execution)
 
 
 def test_github_fields_that_are_only_blanks_fail_as_missing_configuration(fake_github):
