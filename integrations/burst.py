@@ -91,6 +91,32 @@ def _host_port(url: str) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
+class ConnectionLostAfterSending(aiohttp.ClientError):
+    """The connection broke once the request was (possibly) on its way: the peer may have it."""
+
+
+async def _never_resend(request: aiohttp.ClientRequest, handler) -> aiohttp.ClientResponse:
+    """A client middleware: a call goes out once per attempt, never re-sent by aiohttp itself.
+
+    aiohttp sends a GET, PUT or DELETE a second time, by itself, when the connection
+    breaks after the request was written (``ServerDisconnectedError``/``ClientOSError``:
+    its retry of a kept-alive connection that turned out closed, applied to every
+    connection). The receiver may well have got the first one, so the webhook would
+    arrive twice. Re-raised here as another ``ClientError``, the error ends the call
+    (recorded ``failed`` with its text); only cronhub decides about another attempt
+    (the recovery's one re-send, with the same Idempotency-Key). Errors while
+    connecting are left alone: nothing was sent, and aiohttp does not retry them.
+    """
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        raise ConnectionLostAfterSending(
+            f"the connection closed before an answer came ({type(exc).__name__}: {exc}); "
+            f"the request may have been received") from exc
+
+
 def _decode(raw: bytes, response: aiohttp.ClientResponse) -> str:
     # As requests decides: the declared charset, ISO-8859-1 for text/* without one, else UTF-8.
     charset = response.charset
@@ -132,11 +158,8 @@ class BurstClient:
         self._session = aiohttp.ClientSession(
             connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
             headers={"User-Agent": settings.OUTBOUND_USER_AGENT}, auto_decompress=True,
-            skip_auto_headers=("Accept-Encoding",),
+            skip_auto_headers=("Accept-Encoding",), middlewares=(_never_resend,),
         )
-        # aiohttp re-sends a GET once by itself when a kept-alive connection turns out closed;
-        # a webhook call is sent once per attempt, and only cronhub decides about another.
-        self._session._retry_connection = False
 
     def close(self) -> None:
         if not self._loop.is_running():

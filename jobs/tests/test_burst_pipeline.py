@@ -6,6 +6,8 @@ statement, sent concurrently, recorded and announced in batches.
 
 import datetime as dt
 import threading
+import time
+from collections import Counter
 
 import pytest
 from django.utils import timezone
@@ -135,3 +137,32 @@ def test_what_is_not_a_plain_webhook_fire_goes_to_the_dispatch_pool():
     harness.finish()
     assert sorted(fire.job_id for fire in harness.pooled) == sorted([github.pk, paused.pk, late.pk])
     assert not JobExecution.objects.exists()
+
+
+def test_a_burst_delivers_each_run_once_even_when_receivers_hang_up_after_reading():
+    # 320 jobs without metadata (GET: the method HTTP clients re-send by themselves on a
+    # broken connection); every 8th path reads the request and closes without an answer.
+    # Each run must reach the receiver exactly once, under its own Idempotency-Key, and be
+    # recorded once: the hung-up ones failed (the receiver may have them), never re-sent.
+    with RecordingServer() as server:
+        jobs = [JobFactory(target_url=server.url_for(f"/hook-{i}"), metadata={}) for i in range(320)]
+        hung_up = {f"/hook-{i}" for i in range(0, 320, 8)}
+        for path in hung_up:
+            server.reply(path=path, hang_up=True)
+        at = fire_time()
+        harness = Harness()
+        harness.fire(jobs, at)
+        harness.finish(timeout=60)
+        time.sleep(0.5)  # a re-send would have arrived by now
+        rows = {row.pk: row for row in JobExecution.objects.filter(scheduled_for=at)}
+        assert len(rows) == 320 and len({row.job_id for row in rows.values()}) == 320
+        keys = Counter(request.headers.get("idempotency-key") for request in server.requests)
+        assert set(keys) == set(rows)  # every call carried its run's key
+        assert max(keys.values()) == 1, [key for key, n in keys.items() if n > 1][:5]
+        assert {request.method for request in server.requests} == {"GET"}
+        for request in server.requests:
+            row = rows[request.headers["idempotency-key"]]
+            if request.path in hung_up:
+                assert row.status == "failed" and "may have been received" in row.error_message
+            else:
+                assert row.status == "success"
