@@ -14,8 +14,11 @@ fire time; each call keeps every rule of the one-at-a-time client (``integration
 - cronhub's User-Agent, no proxy from the environment, no cookies kept between calls,
   at most ``http.MAX_BODY_BYTES`` of the answer read.
 
-Connections are pooled per host (``limit_per_host``) and in all (``limit``), so a burst
-to one receiver reuses kept-alive connections and a slow host holds only its own.
+At most ``in_flight`` calls are under way at once (the others wait in a queue, their
+deadline not started yet); connections are pooled per host (``limit_per_host``), so a
+burst to one receiver reuses kept-alive connections and a slow host holds only its own
+(a host whose calls all hang holds at most ``limit_per_host`` of the ``in_flight`` slots,
+each for its total deadline at most).
 ``submit`` is thread-safe; the result comes back through the ``done`` callback, called
 on the client's thread (keep it short: put the result on a queue).
 """
@@ -131,9 +134,11 @@ def _decode(raw: bytes, response: aiohttp.ClientResponse) -> str:
 class BurstClient:
     """An event loop thread with one aiohttp session (pooled connections) for many concurrent calls."""
 
-    def __init__(self, *, block_private: bool | None = None, limit: int = 512, limit_per_host: int = 128):
+    def __init__(self, *, block_private: bool | None = None, in_flight: int = 256, limit_per_host: int = 128):
         self.block_private = settings.WEBHOOK_BLOCK_PRIVATE if block_private is None else block_private
-        self.limit, self.limit_per_host = limit, limit_per_host
+        self.in_flight, self.limit_per_host = in_flight, limit_per_host
+        self._slots: asyncio.Semaphore | None = None
+        self._host_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
         self._pins: dict[tuple[str, int], list[str]] = {}
         self._lookups: dict[tuple[str, int], asyncio.Future] = {}
         self._loop = asyncio.new_event_loop()
@@ -151,8 +156,9 @@ class BurstClient:
         self._loop.run_forever()
 
     async def _open(self) -> None:
+        self._slots = asyncio.Semaphore(self.in_flight)
         connector = aiohttp.TCPConnector(
-            resolver=_PinnedResolver(self._pins), use_dns_cache=False, limit=self.limit,
+            resolver=_PinnedResolver(self._pins), use_dns_cache=False, limit=self.in_flight,
             limit_per_host=self.limit_per_host, keepalive_timeout=30,
         )
         self._session = aiohttp.ClientSession(
@@ -183,10 +189,31 @@ class BurstClient:
         self._lookups.clear()
 
     def submit(self, request: OutboundRequest, done: Done) -> None:
-        self._loop.call_soon_threadsafe(self._start, request, done)
+        self.submit_many([(request, done)])
 
-    def _start(self, request: OutboundRequest, done: Done) -> None:
-        self._loop.create_task(self._call(request, done))
+    def submit_many(self, calls: list[tuple[OutboundRequest, Done]]) -> None:
+        """Queue calls; at most ``in_flight`` are under way at once, the others wait their turn.
+
+        A call's total deadline starts when it starts, not while it waits in this queue.
+        """
+        self._loop.call_soon_threadsafe(self._enqueue, calls)
+
+    def _enqueue(self, calls) -> None:
+        for request, done in calls:
+            self._loop.create_task(self._queued(request, done))
+
+    async def _queued(self, request: OutboundRequest, done: Done) -> None:
+        # A call takes a slot of its host first, then one of all: calls waiting for a busy
+        # (slow, hanging) host never hold the slots other hosts' calls need.
+        try:
+            key = _host_port(request.url)
+        except urlguard.OutboundURLRefused:
+            key = ("", 0)  # refused at once by the call itself
+        host_slots = self._host_slots.get(key)
+        if host_slots is None:
+            host_slots = self._host_slots[key] = asyncio.Semaphore(self.limit_per_host)
+        async with host_slots, self._slots:
+            await self._call(request, done)
 
     # --- one call -------------------------------------------------------------------------
     async def _approve(self, url: str) -> None:

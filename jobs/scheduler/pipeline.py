@@ -36,6 +36,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from integrations.burst import BurstClient
+from integrations.http import OutboundError
 from jobs.models import ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType, scheduler_today
 from jobs.scheduler import metrics
 from jobs.scheduler.db import call_with_db_retry
@@ -238,6 +239,7 @@ class BurstPipeline:
         sent = self.dispatcher.write(lambda: runs.mark_sent_many([call.execution for call in to_send]),
                                      f"mark {len(to_send)} runs sent")
         sent_ids = {execution.pk for execution in sent}
+        outgoing = []
         for call in to_send:
             if call.execution.pk not in sent_ids:
                 log.warning("Run %s of job %s was taken over by another process before it was sent: "
@@ -245,11 +247,18 @@ class BurstPipeline:
                 runs.release([call.execution.pk])
                 self._settle(call.fire)
                 continue
-            request = dispatching.webhook_request(call.job, call.execution, call.execution.attempts,
-                                                  config=call.execution._config)
-            call.fire.sending = True
-            self.client.submit(request, lambda response, error, c=call: self._answers.put(
-                (c, response, error, timezone.now())))
+            call.fire.sending = True  # from here on it ends through the record step, whatever happens
+            try:
+                request = dispatching.webhook_request(call.job, call.execution, call.execution.attempts,
+                                                      config=call.execution._config)
+            except Exception as exc:  # a bug building one call must not strand the others
+                log.exception("building the call of run %s failed", call.execution.pk)
+                self._answers.put((call, None, OutboundError(f"the call could not be built: {exc}"),
+                                   timezone.now()))
+                continue
+            outgoing.append((request, lambda response, error, c=call: self._answers.put(
+                (c, response, error, timezone.now()))))
+        self.client.submit_many(outgoing)
 
     def _hand_to_pool(self, fire: _Fire, job: Job | None) -> None:
         # the pool's own bookkeeping settles it from now on

@@ -38,8 +38,9 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from cronhub.errors import InvalidInput
@@ -438,12 +439,13 @@ def release(execution_ids) -> None:
 
 
 def claim_many(executions: list[JobExecution]) -> list[JobExecution]:
-    """INSERT the running rows of many scheduled runs in one statement; returns those now ours.
+    """INSERT the running rows of many scheduled runs (multi-row statements); returns those now ours.
 
     A (job, fire time) another scheduler holds is skipped by the database (its unique
     constraint: ``ON CONFLICT DO NOTHING`` / ``INSERT OR IGNORE`` / ``INSERT IGNORE``);
     which rows are ours is read back by owner, so a repeat after a lost answer finds
-    the rows the first attempt inserted.
+    the rows the first attempt inserted. The statement names only the columns a claim
+    sets and those that cannot be NULL (the others stay NULL, as on a single claim).
     """
     if not executions:
         return []
@@ -451,9 +453,11 @@ def claim_many(executions: list[JobExecution]) -> list[JobExecution]:
     deadline = run_deadline(now)
     for execution in executions:
         execution.started_at, execution.deadline_at = now, deadline
-    claimers = {execution.claimed_by for execution in executions}
     with transaction.atomic():
-        JobExecution.objects.bulk_create(executions, ignore_conflicts=True, batch_size=500)
+        for sql, params in _claim_statements(executions):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+    claimers = {execution.claimed_by for execution in executions}
     ours = {}
     for chunk in _chunks([execution.pk for execution in executions]):
         ours.update((pk, (started, deadline_at)) for pk, started, deadline_at in JobExecution.objects.filter(
@@ -464,6 +468,53 @@ def claim_many(executions: list[JobExecution]) -> list[JobExecution]:
             execution.started_at, execution.deadline_at = ours[execution.pk]
             claimed.append(execution)
     return claimed
+
+
+# What a claim row sets per run; every other column of the row is the same for the whole batch.
+_CLAIM_PER_RUN = ("id", "job", "scheduled_for", "execution_type", "target", "claimed_by")
+_CLAIM_SHARED = ("status", "trigger_type", "started_at", "deadline_at", "attempts")
+
+
+def _claim_statements(executions: list[JobExecution]):
+    model = JobExecution
+    meta = model._meta
+    ops = connection.ops
+    per_run = [meta.get_field(name) for name in _CLAIM_PER_RUN]
+    shared = [meta.get_field(name) for name in _CLAIM_SHARED]
+    named = {f.name for f in per_run + shared}
+    # Columns that may not be NULL and are not set above take their model default.
+    defaults = [f for f in meta.concrete_fields if not f.null and f.name not in named]
+    first = executions[0]
+    constants = [f.get_db_prep_save(getattr(first, f.attname), connection) for f in shared]
+    constants += [f.get_db_prep_save(f.get_default(), connection) for f in defaults]
+    columns = ", ".join(ops.quote_name(f.column) for f in per_run + shared + defaults)
+    width = len(per_run) + len(constants)
+    stamp = {}  # fire time -> its database value (a burst has few distinct ones)
+    scheduled = meta.get_field("scheduled_for")
+    rows = []
+    for execution in executions:
+        when = execution.scheduled_for
+        if when not in stamp:
+            stamp[when] = scheduled.get_db_prep_save(when, connection)
+        rows.append((execution.pk, execution.job_id, stamp[when], execution.execution_type, execution.target,
+                     execution.claimed_by, *constants))
+    insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
+    head = f"{insert} {ops.quote_name(meta.db_table)} ({columns}) VALUES "
+    tail = ops.on_conflict_suffix_sql(per_run + shared + defaults, OnConflict.IGNORE, None, None) or ""
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    per_statement = max(1, min(1000, _max_query_params() // width))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        sql = head + ", ".join([one] * len(chunk)) + (" " + tail if tail else "")
+        yield sql, [value for row in chunk for value in row]
+
+
+def _max_query_params() -> int:
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+    return 60000  # PostgreSQL and MySQL: 65,535 parameters per statement
 
 
 def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
@@ -502,8 +553,6 @@ def finish_many(results: list[tuple[JobExecution, Outcome, dt.datetime]]) -> lis
     """
     if not results:
         return []
-    from django.db import connection
-
     model = JobExecution
     fields = [model._meta.get_field(name) for name in _FINISH_FIELDS]
     quote = connection.ops.quote_name
