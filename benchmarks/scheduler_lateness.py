@@ -51,51 +51,82 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", choices=("sqlite", "postgres"), action="append")
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--scenarios", default="burst,spread")
+    parser.add_argument("--scenarios", default="burst,spread", help="burst, spread, idle (comma-separated)")
     parser.add_argument("--workers", type=int, default=10, help="SCHEDULER_MAX_WORKERS")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="the receiver keeps connections open (HTTP/1.1) instead of closing each")
+    parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    options = {"keep_alive": args.keep_alive, "idle_seconds": args.idle_seconds}
     if args.one:
         database, size, scenario = args.one.split(":")
-        print(json.dumps(run_one(database, int(size), scenario, args.workers)))
+        print(json.dumps(run_one(database, int(size), scenario, args.workers, **options)))
         return
     results = []
     for database in args.database or ["sqlite"]:
         for size in [int(s) for s in args.sizes.split(",")]:
             for scenario in args.scenarios.split(","):
-                print(f"... {database} N={size} {scenario}", file=sys.stderr, flush=True)
-                out = subprocess.run(
-                    [sys.executable, __file__, "--one", f"{database}:{size}:{scenario}", "--workers",
-                     str(args.workers)], cwd=ROOT, capture_output=True, text=True,
-                )
+                print(f"... {database} N={size} {scenario} (load {os.getloadavg()[0]:.2f})",
+                      file=sys.stderr, flush=True)
+                command = [sys.executable, __file__, "--one", f"{database}:{size}:{scenario}", "--workers",
+                           str(args.workers), "--idle-seconds", str(args.idle_seconds)]
+                if args.keep_alive:
+                    command.append("--keep-alive")
+                load_before = os.getloadavg()[0]
+                out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
                 if out.returncode != 0:
                     print(out.stderr[-3000:], file=sys.stderr)
                     continue
                 result = json.loads(out.stdout.strip().splitlines()[-1])
+                result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)
-    print("\n| database | N | scenario | runs seen | p50 s | p95 s | p99 s | max s | edit→effect s (p50/max) "
-          "| RSS loaded / peak MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| database | N | scenario | calls / distinct keys / expected | p50 s | p99 s | max s "
+          "| CPU ms/run | start→firing s | edit→effect s (p50/max) | idle CPU s/min | RSS loaded / peak MB "
+          "| load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         edit = f"{r['edit_p50']:.2f} / {r['edit_max']:.2f}" if r.get("edit_p50") is not None else "—"
-        print(f"| {r['database']} | {r['size']:,} | {r['scenario']} | {r['received']}/{r['expected']} | "
-              f"{r['p50']:.3f} | {r['p95']:.3f} | {r['p99']:.3f} | {r['max']:.3f} | {edit} | "
-              f"{r['rss_loaded_mb']:.0f} / {r['rss_peak_mb']:.0f} |")
+        if r["scenario"] == "idle":
+            timing = "— | — | — | — | —"
+            idle = f"{r['idle_cpu_s_per_min']:.2f}"
+        else:
+            timing = (f"{r['calls']} / {r['distinct_keys']} / {r['expected']} | {r['p50']:.3f} "
+                      f"| {r['p99']:.3f} | {r['max']:.3f} | {r['cpu_ms_per_run']:.2f}")
+            idle = "—"
+        print(f"| {r['database']} | {r['size']:,} | {r['scenario']} | {timing} "
+              f"| {r['start_to_firing_s']:.1f} "
+              f"| {edit} | {idle} | {r['rss_loaded_mb']:.0f} / {r['rss_peak_mb']:.0f} "
+              f"| {r['load_before']:.1f}→{r['load_after']:.1f} |")
 
 
 # --- one configuration, in its own process (Django is set up once per database) ---------------------
 class Receiver:
-    def __init__(self):
-        self.arrivals: dict[str, list[float]] = {}
+    """Records every call: its Idempotency-Key, the fire time it names, when it arrived.
+
+    ``keep_alive``: answer HTTP/1.1 and keep connections open (as most web servers do);
+    off (the default) it answers HTTP/1.0 and closes every connection, so each call pays
+    a new TCP connection.
+    """
+
+    def __init__(self, *, keep_alive: bool = False):
+        self.calls: list[tuple[str | None, str | None, str, float]] = []  # key, fire time, path, at
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_GET(self):  # noqa: N802 - http.server's naming
                 arrived = time.time()
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                call = (self.headers.get("Idempotency-Key"), self.headers.get("X-Cronhub-Scheduled-For"),
+                        self.path, arrived)
                 with receiver.lock:
-                    receiver.arrivals.setdefault(self.path, []).append(arrived)
+                    receiver.calls.append(call)
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -110,7 +141,11 @@ class Receiver:
 
     def count(self) -> int:
         with self.lock:
-            return sum(len(v) for v in self.arrivals.values())
+            return len({key for key, *_ in self.calls})
+
+    def snapshot(self) -> list:
+        with self.lock:
+            return list(self.calls)
 
 
 def serve(handler) -> ThreadingHTTPServer:
@@ -156,15 +191,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def run_one(database: str, size: int, scenario: str, workers: int) -> dict:
+def run_one(database: str, size: int, scenario: str, workers: int, **options) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="cronhub-bench-"))
     try:
-        return _run_one(database, size, scenario, workers, workdir)
+        return _run_one(database, size, scenario, workers, workdir, **options)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Path) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Path, *,
+             keep_alive: bool = False, idle_seconds: float = 60.0) -> dict:
     url = prepare_database(database, workdir)
     os.environ.update({"DATABASE_URL": url, "TESTING": "true", "CRONHUB_READ_DOT_ENV": "false",
                        "DJANGO_SETTINGS_MODULE": "cronhub.settings"})
@@ -172,9 +214,11 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     import django
 
     django.setup()
-    from jobs.models import Job
+    from django.db.models import Count
 
-    receiver = Receiver()
+    from jobs.models import Job, JobExecution
+
+    receiver = Receiver(keep_alive=keep_alive)
     port = receiver.server.server_port
     lead = 15 + size / 1000  # time to start and load the jobs before the first fire time
     real = time.time()
@@ -184,13 +228,17 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     first_minute = fire_at.minute
 
     end = dt.date.today() + dt.timedelta(days=30)
-    if scenario == "burst":
-        crons = ["* * * * *"] * size
+    if scenario == "burst":  # all due at the boundary, and not again for a day
+        crons = [f"{fire_at.minute} {fire_at.hour} * * *"] * size
         due = {boundary: size}
-    else:
+    elif scenario == "spread":
         crons = [f"{(first_minute + i % 60) % 60} * * * *" for i in range(size)]
         due = {boundary: sum(1 for i in range(size) if i % 60 == 0),
                boundary + 60: sum(1 for i in range(size) if i % 60 == 1)}
+    else:  # idle: scheduled, nothing due while measured
+        far = fire_at + dt.timedelta(hours=12)
+        crons = [f"{far.minute} {far.hour} * * *"] * size
+        due = {}
     Job.objects.bulk_create(
         [Job(name=f"bench {i}", cron_expression=crons[i], timezone="UTC",
              target_url=f"http://127.0.0.1:{port}/{i}", end_date=end) for i in range(size)],
@@ -199,28 +247,45 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     log_path = workdir / "scheduler.log"
     env = {**os.environ, "SCHEDULER_MAX_WORKERS": str(workers), "SCHEDULER_LOCK_PATH": str(workdir / "lock"),
            "SCHEDULER_HEARTBEAT_SECONDS": "5", "PYTHONUNBUFFERED": "1"}
+    started = time.time()
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "jobs.tests.clocked_scheduler", f"{offset:.6f}"],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    result = {"database": database, "size": size, "scenario": scenario, "workers": workers,
+              "receiver": "HTTP/1.1 keep-alive" if keep_alive else "HTTP/1.0 close",
+              "pipeline": os.environ.get("SCHEDULER_BURST_PIPELINE", "true")}
     try:
         deadline = time.time() + lead + 30
         while "firing" not in log_path.read_text() and time.time() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.05)
         if "firing" not in log_path.read_text():
             raise SystemExit(f"scheduler did not start:\n{log_path.read_text()[-3000:]}")
-        rss_loaded = rss_mb(process.pid, "VmRSS")
+        result["start_to_firing_s"] = time.time() - started
+        time.sleep(1.0)
+        result["rss_loaded_mb"] = rss_mb(process.pid, "VmRSS")
+
+        if scenario == "idle":
+            cpu_before, at = cpu_seconds(process.pid), time.time()
+            time.sleep(idle_seconds)
+            result["idle_cpu_s_per_min"] = (cpu_seconds(process.pid) - cpu_before) / (time.time() - at) * 60
+            result["rss_peak_mb"] = rss_mb(process.pid, "VmHWM")
+            return result
 
         edit_delays = []
         if scenario == "spread":
             edit_delays = measure_edits(Job, log_path, fire_at)
-
+        while time.time() + offset < boundary - 0.5:
+            time.sleep(0.05)
+        cpu_before = cpu_seconds(process.pid)
         expected = sum(due.values())
-        last_due = max(due)
-        give_up = last_due - offset + 300
-        while receiver.count() < expected and time.time() < give_up:
+        give_up = max(due) - offset + 300
+        while time.time() < give_up:
+            if receiver.count() >= expected and not JobExecution.objects.filter(status="running").exists():
+                break
             time.sleep(0.2)
-        time.sleep(1)
-        rss_peak = rss_mb(process.pid, "VmHWM")
+        cpu_used = cpu_seconds(process.pid) - cpu_before
+        time.sleep(2)  # a late duplicate would arrive now
+        result["rss_peak_mb"] = rss_mb(process.pid, "VmHWM")
     finally:
         process.terminate()
         try:
@@ -228,22 +293,31 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         except subprocess.TimeoutExpired:
             process.kill()
 
+    calls = receiver.snapshot()
+    keys: dict[str | None, int] = {}
     lateness = []
-    for path, arrivals in receiver.arrivals.items():
-        index = int(path.strip("/"))
-        slot = boundary if scenario == "burst" or index % 60 == 0 else boundary + 60
-        lateness.extend(arrived + offset - slot for arrived in arrivals)
-    log_text = log_path.read_text()
-    return {
-        "database": database, "size": size, "scenario": scenario, "workers": workers,
-        "expected": expected, "received": len(lateness),
-        "missed_logged": log_text.count("outcome=missed"),
+    for key, scheduled, _path, arrived in calls:
+        keys[key] = keys.get(key, 0) + 1
+        if keys[key] == 1 and scheduled:
+            fire = dt.datetime.fromisoformat(scheduled.replace("Z", "+00:00")).timestamp()
+            lateness.append(arrived + offset - fire)
+    records = dict(JobExecution.objects.values_list("status").annotate(n=Count("id")).order_by())
+    doubled = (JobExecution.objects.values("job_id", "scheduled_for").annotate(n=Count("id"))
+               .filter(n__gt=1).count())
+    errors = list(JobExecution.objects.exclude(status="success").values_list("error_message")
+                  .annotate(n=Count("id")).order_by("-n")[:3])
+    result.update({
+        "expected": expected, "calls": len(calls), "distinct_keys": len(keys),
+        "keys_called_twice_or_more": sum(1 for n in keys.values() if n > 1),
+        "calls_without_key": keys.get(None, 0), "records": records, "doubled_records": doubled,
+        "errors": errors, "cpu_ms_per_run": cpu_used * 1000 / max(expected, 1),
+        "missed_logged": log_path.read_text().count("outcome=missed"),
         "p50": percentile(lateness, 0.50), "p95": percentile(lateness, 0.95),
         "p99": percentile(lateness, 0.99), "max": max(lateness) if lateness else float("nan"),
         "edit_p50": statistics.median(edit_delays) if edit_delays else None,
         "edit_max": max(edit_delays) if edit_delays else None,
-        "rss_loaded_mb": rss_loaded, "rss_peak_mb": rss_peak,
-    }
+    })
+    return result
 
 
 def measure_edits(Job, log_path: Path, fire_at: dt.datetime, count: int = 5) -> list[float]:  # noqa: N803

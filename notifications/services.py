@@ -187,20 +187,8 @@ def _slack_text(event: Event, job, *, error: str | None, days_left: int | None) 
     return None
 
 
-def notify(*, event: Event | str, job, actor=None, execution=None, error: str | None = None,
-           days_left: int | None = None, slack: bool = True, email: bool = True) -> list[Notification]:
-    """Tell people about ``event`` on ``job``; returns the in-app rows created.
-
-    ``error`` is the failure text for EXECUTION_FAILED, the reason for EXECUTION_UNKNOWN
-    (default: the execution's ``error_message``); ``days_left`` is needed for JOB_ENDING_SOON.
-    ``slack``/``email`` switch those channels off for one call (they only apply where anything is sent:
-    Slack for the maintenance auto-pause, the reminder and run results; e-mail for run results).
-    """
-    event = Event(event)
-    kind = CATALOGUE[event]
-    if event in (Event.EXECUTION_FAILED, Event.EXECUTION_UNKNOWN) and error is None and execution is not None:
-        error = execution.error_message
-    message = kind.message.format(
+def _message(kind: _Kind, *, job, actor, error: str | None, days_left: int | None) -> str:
+    return kind.message.format(
         name=job.name,
         actor=actor_label(actor),
         error=error or "",
@@ -208,17 +196,18 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
         pic=job.pic_team or "-",
         days=days_left,
     )
-    rows = _create_rows(kind, job=job, execution=execution, message=message)
-
-    with translation.override(settings.CRONHUB_NOTIFICATION_LANGUAGE):
-        _send_outside(event, job, execution, error=error, days_left=days_left, slack=slack, email=email)
-    return rows
 
 
-def _send_outside(event: Event, job, execution, *, error: str | None, days_left: int | None, slack: bool,
-                  email: bool) -> None:
-    """Slack and e-mail, in ``CRONHUB_NOTIFICATION_LANGUAGE`` (the in-app rows above stay English:
+def _other_channels(event: Event, job, execution, error: str | None, *, days_left: int | None,
+                    slack: bool, email: bool) -> None:
+    """Slack and e-mail, in ``CRONHUB_NOTIFICATION_LANGUAGE`` (the in-app rows stay English:
     clients read them through the API, whose texts are English)."""
+    with translation.override(settings.CRONHUB_NOTIFICATION_LANGUAGE):
+        _send_outside(event, job, execution, error, days_left=days_left, slack=slack, email=email)
+
+
+def _send_outside(event: Event, job, execution, error: str | None, *, days_left: int | None,
+                  slack: bool, email: bool) -> None:
     if slack:
         try:
             text = _slack_text(event, job, error=error, days_left=days_left)
@@ -232,3 +221,79 @@ def _send_outside(event: Event, job, execution, *, error: str | None, days_left:
             _send_run_email(event, job, execution, error)
         except Exception:  # template or preference lookup trouble must not break a run
             log.exception("Run e-mail for job %s failed", job.pk)
+
+
+def notify(*, event: Event | str, job, actor=None, execution=None, error: str | None = None,
+           days_left: int | None = None, slack: bool = True, email: bool = True) -> list[Notification]:
+    """Tell people about ``event`` on ``job``; returns the in-app rows created.
+
+    ``error`` is the failure text for EXECUTION_FAILED, the reason for EXECUTION_UNKNOWN
+    (default: the execution's ``error_message``); ``days_left`` is needed for JOB_ENDING_SOON.
+    ``slack``/``email`` switch those channels off for one call (they only apply where anything is sent:
+    Slack for the maintenance auto-pause, the reminder and run results; e-mail for run results).
+    """
+    event = Event(event)
+    kind = CATALOGUE[event]
+    if event in (Event.EXECUTION_FAILED, Event.EXECUTION_UNKNOWN) and error is None and execution is not None:
+        error = execution.error_message
+    message = _message(kind, job=job, actor=actor, error=error, days_left=days_left)
+    rows = _create_rows(kind, job=job, execution=execution, message=message)
+    _other_channels(event, job, execution, error, days_left=days_left, slack=slack, email=email)
+    return rows
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One run result to tell (``notify_many``), as ``notify(event=…, job=…, execution=…, error=…)``."""
+
+    event: Event
+    job: object
+    execution: object
+    error: str | None = None
+
+
+def notify_many(announcements: list[Announcement]) -> int:
+    """``notify`` for many run results at once (a scheduler burst); returns the in-app rows created.
+
+    The same rows, texts, Slack messages and e-mails as one ``notify`` per announcement,
+    but the recipients are read once per audience and every in-app row of the batch is
+    written with one bulk insert.
+    """
+    if not announcements:
+        return 0
+    audiences: dict[str, list[str]] = {}
+    rows: list[Notification] = []
+    prepared = []
+    for item in announcements:
+        event = Event(item.event)
+        kind = CATALOGUE[event]
+        error = item.error
+        if event in (Event.EXECUTION_FAILED, Event.EXECUTION_UNKNOWN) and error is None and item.execution:
+            error = item.execution.error_message
+        prepared.append((event, item, error))
+        try:
+            if kind.recipients == ALL_USERS:
+                if ALL_USERS not in audiences:
+                    audiences[ALL_USERS] = recipient_ids(item.job, ALL_USERS)
+                users = audiences[ALL_USERS]
+            else:
+                users = recipient_ids(item.job, kind.recipients)
+        except Exception:
+            log.exception("Could not read the recipients of %s for job %s", kind.title, item.job.pk)
+            continue
+        message = _message(kind, job=item.job, actor=None, error=error, days_left=None)
+        rows.extend(
+            Notification(user_id=user_id, title=kind.title, message=message, type=kind.type,
+                         related_job=item.job if kind.link_job and item.job.pk else None,
+                         related_execution=item.execution if kind.link_execution else None)
+            for user_id in users
+        )
+    created = 0
+    try:
+        with transaction.atomic():
+            created = len(Notification.objects.bulk_create(rows, batch_size=1000))
+    except Exception:
+        log.exception("Could not store %d run notifications", len(rows))
+    for event, item, error in prepared:
+        _other_channels(event, item.job, item.execution, error, days_left=None, slack=True, email=True)
+    return created

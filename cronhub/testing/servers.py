@@ -8,7 +8,8 @@ conftest lists this module in ``pytest_plugins``):
     ``webhook_server.url_for("/hook")`` → ``http://127.0.0.1:<port>/hook``;
     ``webhook_server.reply(status=500, body="boom")`` changes the default answer,
     ``webhook_server.reply(path="/slow", delay=2)`` one path's answer,
-    ``webhook_server.reply(path="/r", status=302, headers={"Location": ...})`` a redirect;
+    ``webhook_server.reply(path="/r", status=302, headers={"Location": ...})`` a redirect,
+    ``webhook_server.reply(path="/gone", hang_up=True)`` records the request and closes without answering;
     ``webhook_server.requests`` → [Recorded(method, path, headers, body)], ``.json()``/``.text``.
 ``fake_github``  FakeGitHub at ``settings.GITHUB_API_URL`` with ``settings.GITHUB_TOKEN = FakeGitHub.TOKEN``.
     Dispatches answer 204; ``fake_github.known_workflows = {"ci.yml"}`` makes other names 404
@@ -62,6 +63,7 @@ class Reply:
     body: bytes | str | dict | list = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (cut short when the server stops)
+    hang_up: bool = False  # record the request, then close the connection without answering
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -103,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         owner: RecordingServer = self.server.owner
         reply = owner._record_and_choose(recorded)
         if reply.delay and owner._stopping.wait(reply.delay):
+            return
+        if reply.hang_up:
+            self.close_connection = True
             return
         payload, headers = reply.encoded()
         try:
@@ -183,9 +188,10 @@ class RecordingServer(_LocalHTTPServer):
 
     # --- configuration ---------------------------------------------------------------
     def reply(self, status: int = 200, body=b"", headers: dict | None = None, delay: float = 0.0, *,
-              path: str | None = None) -> None:
-        """Set the default answer, or the answer for one exact path (query string included)."""
-        reply = Reply(status, body, dict(headers or {}), delay)
+              path: str | None = None, hang_up: bool = False) -> None:
+        """Set the default answer, or the answer for one exact path (query string included);
+        ``hang_up``: record the request, then close the connection without an answer."""
+        reply = Reply(status, body, dict(headers or {}), delay, hang_up)
         if path is None:
             self.default = reply
         else:

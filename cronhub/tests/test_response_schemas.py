@@ -35,7 +35,6 @@ from cronhub.testing.factories import (
     PicTeamFactory,
     SlackSettingsFactory,
 )
-from jobs.api import listing
 from jobs.models import ExecutionStatus, SchedulerState, TriggerType, scheduler_today
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +137,6 @@ class World:
 @pytest.fixture
 def world(api, admin_user, owner, other_user, viewer, webhook_server, fake_github, settings,
           monkeypatch) -> World:
-    listing.forget()
     category = JobCategoryFactory(name="Regression", slug="regression")
     team = PicTeamFactory(name="Platform QA", slug="platform-qa")
     job = JobFactory(created_by=owner, target_url=webhook_server.url_for("/hook"), category=category.slug,

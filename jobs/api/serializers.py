@@ -171,6 +171,11 @@ class JobSerializer(serializers.Serializer):
 class JobListSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     jobs = JobSerializer(many=True)
+    # Only when ``page`` or ``limit`` was given:
+    total = serializers.IntegerField(required=False)
+    page = serializers.IntegerField(required=False)
+    limit = serializers.IntegerField(required=False)
+    total_pages = serializers.IntegerField(required=False)
 
 
 class JobEnvelopeSerializer(serializers.Serializer):

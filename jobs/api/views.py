@@ -22,13 +22,13 @@ from cronhub import permissions as may
 from cronhub import values
 from cronhub.api.bodies import JSONParser, json_body
 from cronhub.api.errors import ApiError, bad_request, not_found
-from cronhub.api.formats import OutOfRange, iso_zoned, parse_instant
+from cronhub.api.formats import OutOfRange, iso_zoned, parse_instant, query_bool, query_int
 from cronhub.api.permissions import IsAuthenticatedUser, IsWriter, ensure
 from cronhub.values import bool_word
 from jobs import cron, rules, services
 from jobs.api import serializers as s
-from jobs.api.listing import job_list_json
-from jobs.api.schema import errors, path_id
+from jobs.api.listing import MAX_PAGE_SIZE, JobListQuery, job_list_json
+from jobs.api.schema import bounded, errors, path_id, query
 from jobs.models import Job, TriggerType
 from jobs.selectors import job_get, job_next_execution_at
 from jobs.services.imports import CsvFileError, jobs_import_csv
@@ -64,12 +64,31 @@ def reloaded(job: Job) -> dict[str, Any]:
     return job_read(find_job(job.pk))
 
 
+def job_list_query(params) -> JobListQuery:
+    """``GET /jobs``'s optional narrowing; none given = the whole list as it has always been."""
+    page = query_int(params, "page", 0, minimum=1, maximum=10**9) or None
+    limit = query_int(params, "limit", 0, minimum=1, maximum=MAX_PAGE_SIZE) or None
+    return JobListQuery(
+        page=page, limit=limit,
+        search=(params.get("search") or "").strip() or None,
+        category=(params.get("category") or "").strip() or None,
+        pic_team=(params.get("pic_team") or "").strip() or None,
+        is_active=query_bool(params, "is_active") if params.get("is_active") not in (None, "") else None,
+    )
+
+
 class JobListView(RoleByMethod, APIView):
-    @extend_schema(tags=TAG, summary="All jobs, newest first (no paging)", operation_id="jobs_list",
-                   responses={
-        200: s.JobListSerializer, **errors()})
+    @extend_schema(tags=TAG, summary="All jobs, newest first; optionally filtered and paged",
+                   operation_id="jobs_list", parameters=[
+        bounded("page", 1, 10**9, "with page or limit the answer is one page and says the total"),
+        bounded("limit", 1, MAX_PAGE_SIZE, "default 50 when page is given"),
+        query("search", description="part of the name, target URL or GitHub repository (any case)"),
+        query("category", description="exact category"), query("pic_team", description="exact PIC team"),
+        query("is_active", description="true|false")],
+        responses={200: s.JobListSerializer, **errors()})
     def get(self, request):
-        return HttpResponse(job_list_json(), content_type="application/json")
+        return HttpResponse(job_list_json(query=job_list_query(request.query_params)),
+                            content_type="application/json")
 
     @extend_schema(tags=TAG, summary="Create a job", request=s.JobCreateSerializer,
                    responses={201: s.JobEnvelopeSerializer, **errors(403)})

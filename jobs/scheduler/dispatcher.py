@@ -74,23 +74,65 @@ class DueJobs:
 
 
 class DispatchExecutor(BasePoolExecutor):
-    """A bounded thread pool that hands the fire times to the job function.
+    """Starts the runs of a fire time: the burst pipeline first, else a bounded thread pool.
 
-    The job function is called as ``func(*args, fire_times=[...])``. The pool has
-    ``max_workers`` threads; runs beyond that queue (their lateness grows, and
-    the dispatcher records them as missed once past the misfire grace).
+    The engine's APScheduler entries are per cron signature (``Engine``): when one fires,
+    ``submit_job`` asks ``members`` which jobs it stands for and starts each of them,
+    all in one hand-over, except those whose previous run is still going (``busy``):
+    those go to ``on_overlap`` (recorded ``skipped``). The pool calls
+    ``dispatch(job_id, fire_times=[...], ...)``; runs beyond ``max_workers`` queue
+    (their lateness grows, and the dispatcher records them as missed once past the
+    misfire grace).
     """
 
     def __init__(self, max_workers: int, *, due: DueJobs):
         pool = concurrent.futures.ThreadPoolExecutor(int(max_workers), thread_name_prefix="dispatch")
         super().__init__(pool)
         self.due = due
+        self.pipeline = None  # a BurstPipeline takes the webhook fires when set (Engine)
+        self.members = None  # entry id -> the job ids it fires for (Engine)
+        self.dispatch = None  # the pool's job function (Dispatcher.dispatch)
+        self.on_overlap = None  # (job_id, fire_times) of a job still running its previous fire
         self._futures: set[concurrent.futures.Future] = set()
         self._futures_lock = threading.Lock()
+        self._busy: set[str] = set()  # jobs with a run under way (started here, not finished)
+        self._busy_lock = threading.Lock()
 
-    def _do_submit_job(self, job, run_times, **extra):
-        self.due.expect(job.id, run_times[-1])
-        future = self._pool.submit(job.func, *job.args, fire_times=list(run_times), **extra)
+    def submit_job(self, job, run_times):
+        """APScheduler's hand-over of a due entry (its fire times, oldest first)."""
+        self.fire(self.members(job.id), list(run_times))
+
+    def fire(self, job_ids, run_times: list[dt.datetime], *, missed_since: dt.datetime | None = None) -> None:
+        """Start the run of each job for ``run_times``, unless its previous run is still going."""
+        with self._busy_lock:
+            overlap = [job_id for job_id in job_ids if job_id in self._busy]
+            start = [job_id for job_id in job_ids if job_id not in self._busy]
+            self._busy.update(start)
+        for job_id in start:
+            try:
+                self._start(job_id, run_times, missed_since=missed_since)
+            except Exception:
+                self.release(job_id)
+                log.exception("could not start job %s for %s", job_id, run_times[-1].isoformat())
+        for job_id in overlap:
+            self.on_overlap(job_id, run_times)
+
+    def release(self, job_id: str) -> None:
+        with self._busy_lock:
+            self._busy.discard(job_id)
+
+    def _start(self, job_id: str, run_times, *, missed_since) -> None:
+        if self.pipeline is not None and self.pipeline.submit(
+                job_id, run_times, missed_since=missed_since, done=lambda: self.release(job_id)):
+            return
+        self.to_pool(job_id, run_times, missed_since=missed_since)
+
+    def to_pool(self, job_id: str, run_times, **extra) -> None:
+        """Run ``job_id``'s fire in the pool (also a fire the pipeline hands back: ``loaded`` set)."""
+        if extra.get("loaded") is None:
+            extra.pop("loaded", None)
+            self.due.expect(job_id, run_times[-1])
+        future = self._pool.submit(self.dispatch, job_id, fire_times=list(run_times), **extra)
         with self._futures_lock:
             self._futures.add(future)
 
@@ -98,20 +140,10 @@ class DispatchExecutor(BasePoolExecutor):
             with self._futures_lock:
                 self._futures.discard(f)
             if f.cancelled():
-                self.due.forget(job.id, run_times[-1])
-            if f.cancelled() or f.exception() is None:
-                self._run_job_success(job.id, [])
-            else:
-                exc = f.exception()
-                self._run_job_error(job.id, exc, exc.__traceback__)
+                self.due.forget(job_id, run_times[-1])
+            self.release(job_id)
 
         future.add_done_callback(done)
-
-    def submit_catch_up(self, job, run_times, **extra) -> None:
-        """Like APScheduler's ``submit_job`` (same instance count, so no overlap), with extra arguments."""
-        with self._lock:
-            self._do_submit_job(job, run_times, **extra)
-            self._instances[job.id] += 1
 
     def submit_call(self, func, *args) -> None:
         """Run ``func(*args)`` in the pool (a recovery), waited for by ``drain`` like a run."""
@@ -127,7 +159,8 @@ class DispatchExecutor(BasePoolExecutor):
 
     def busy(self) -> int:
         with self._futures_lock:
-            return len(self._futures)
+            running = len(self._futures)
+        return running + (self.pipeline.busy() if self.pipeline is not None else 0)
 
     def drain(self, timeout: float) -> bool:
         """Cancel runs not started yet, wait up to ``timeout`` s for the running ones."""
@@ -161,13 +194,14 @@ class Dispatcher:
         self._recovering_lock = threading.Lock()
 
     def dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
-                 missed_since: dt.datetime | None = None) -> None:
+                 missed_since: dt.datetime | None = None, loaded: Job | None = None) -> None:
         # fire_times has a default only because APScheduler checks the job function's
         # signature against the arguments it stores; DispatchExecutor always passes it.
+        # ``loaded``: the job as the burst pipeline read it at the fire time.
         *older, newest = fire_times
         try:
-            job = call_with_db_retry(lambda: self.due.take(job_id, newest),
-                                     what=f"load job {job_id}", stop=self.stop)
+            job = loaded or call_with_db_retry(lambda: self.due.take(job_id, newest),
+                                               what=f"load job {job_id}", stop=self.stop)
             lateness = (timezone.now() - newest).total_seconds()
             if job is None:
                 log.info("dispatch job=%s scheduled_for=%s outcome=not-run (job deleted)",

@@ -132,13 +132,17 @@ class Reconciler:
         plan = diff(self.engine.entries, desired)
         added = replaced = removed = orphaned = invalid = 0
         self.pending = False
+        triggers: dict[tuple[str, str], CronHubTrigger | None] = {}  # parsed once per signature
         for entry in plan.add:
-            if self._apply(entry, self.engine.add, now):
+            result = self._apply(entry, self.engine.add, now, triggers)
+            if result is None:
+                self.pending = True
+            elif result:
                 added += 1
             else:
                 invalid += 1
         for entry in plan.replace:
-            result = self._apply(entry, self.engine.replace, now)
+            result = self._apply(entry, self.engine.replace, now, triggers)
             if result is None:
                 self.pending = True
             elif result:
@@ -176,10 +180,14 @@ class Reconciler:
         }
 
     @staticmethod
-    def _apply(entry: Entry, action, now):
-        try:
-            trigger = CronHubTrigger(entry.expression, entry.timezone)
-        except (cron.CronError, ValueError, KeyError) as exc:
-            log.warning("job %s not scheduled: %s", entry.job_id, exc)
+    def _apply(entry: Entry, action, now, triggers: dict):
+        if entry.signature not in triggers:
+            try:
+                triggers[entry.signature] = CronHubTrigger(entry.expression, entry.timezone)
+            except (cron.CronError, ValueError, KeyError) as exc:
+                log.warning("job %s not scheduled: %s", entry.job_id, exc)
+                triggers[entry.signature] = None
+        trigger = triggers[entry.signature]
+        if trigger is None:
             return False
         return action(entry, trigger, now=now)

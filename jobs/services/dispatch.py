@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from cronhub.errors import InvalidInput
-from integrations import github, webhook
+from integrations import burst, github, webhook
 from integrations import http as outbound
 from jobs import rules
 from jobs.models import OUTPUT_MAX_CHARS, ExecutionStatus, ExecutionType, Job, TriggerType
@@ -222,7 +222,15 @@ def _dispatch_webhook(config: RunConfig, *, trigger: str, timeout=None, headers=
         response = webhook.webhook_call(url=config.target_url, metadata=config.metadata, timeout=timeout,
                                         headers=headers)
     except outbound.OutboundError as exc:
-        return _network_failure(trigger, "Webhook call failed: ", str(exc))
+        return webhook_outcome(None, exc, trigger=trigger)
+    return webhook_outcome(response, None, trigger=trigger)
+
+
+def webhook_outcome(response: outbound.HttpResponse | None, error: outbound.OutboundError | None, *,
+                    trigger: str) -> Outcome:
+    """What a webhook call's answer (or its failure) means for the run: the one place for both clients."""
+    if response is None:
+        return _network_failure(trigger, "Webhook call failed: ", str(error))
     if response.ok:
         return Outcome(ExecutionStatus.SUCCESS, response_status=response.status, output=_clip(response.text))
     return Outcome(ExecutionStatus.FAILED, response_status=response.status, output=_clip(response.text),
@@ -346,4 +354,26 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
         ok=result.ok, type="github", status_code=result.status,
         message="GitHub workflow dispatch triggered." if result.ok else "GitHub workflow dispatch failed.",
         github_run_id=result.run_id, github_run_url=result.run_url, workflow=result.workflow,
+    )
+
+
+# --- the burst pipeline's seam ------------------------------------------------------------------
+def webhook_request(job: Job, execution, attempt: int = 1, *,
+                    config: RunConfig | None = None) -> burst.OutboundRequest:
+    """The outbound call of one webhook run, fully described (immutable).
+
+    Built like ``webhook.webhook_call`` sends it: POST of the metadata as JSON, GET
+    when there is none; the run's idempotency headers (the same on every attempt);
+    the call's total deadline and per-operation timeouts.
+    """
+    config = config or run_config(job=job)
+    metadata = config.metadata
+    headers = idempotency_headers(execution_id=execution.pk, job_id=job.pk,
+                                  scheduled_for=execution.scheduled_for)
+    return burst.OutboundRequest(
+        method="POST" if metadata else "GET", url=config.target_url, headers=headers,
+        body=burst.json_body(metadata) if metadata else None,
+        deadline_seconds=outbound.call_deadline_seconds(),
+        connect_timeout=float(settings.OUTBOUND_CONNECT_TIMEOUT),
+        read_timeout=float(settings.OUTBOUND_READ_TIMEOUT),
     )

@@ -38,13 +38,22 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from cronhub import audit
 from cronhub.errors import InvalidInput
-from jobs.models import ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType, scheduler_today
+from jobs.models import (
+    OUTPUT_MAX_CHARS,
+    ExecutionStatus,
+    ExecutionType,
+    Job,
+    JobExecution,
+    TriggerType,
+    scheduler_today,
+)
 from jobs.services import github_runs
 from jobs.services.dispatch import (
     Outcome,
@@ -54,7 +63,7 @@ from jobs.services.dispatch import (
     run_config,
     run_deadline,
 )
-from notifications.services import Event, notify
+from notifications.services import Announcement, Event, notify
 
 log = logging.getLogger(__name__)
 
@@ -414,3 +423,189 @@ def _recover_sent(job: Job, execution: JobExecution, *, write: Writer) -> str:
     config.target_url = execution.target or config.target_url  # the URL the first call went to
     result = _send_and_finish(job, execution, config, write=write, note=RESENT_NOTE)
     return "re-sent" if result is not None else "not-ours"
+
+
+# --- many runs at once (the scheduler's burst pipeline) ---------------------------------------------
+# The same steps as one run, each one statement (or one transaction) for a whole batch,
+# each safe to repeat after a write whose answer was lost, each conditional on the owner.
+def hold(execution_ids) -> None:
+    """Mark runs as being worked on by this process (never recovered by it meanwhile)."""
+    with _in_flight_lock:
+        _in_flight.update(execution_ids)
+
+
+def release(execution_ids) -> None:
+    with _in_flight_lock:
+        _in_flight.difference_update(execution_ids)
+
+
+def claim_many(executions: list[JobExecution]) -> list[JobExecution]:
+    """INSERT the running rows of many scheduled runs (multi-row statements); returns those now ours.
+
+    A (job, fire time) another scheduler holds is skipped by the database (its unique
+    constraint: ``ON CONFLICT DO NOTHING`` / ``INSERT OR IGNORE`` / ``INSERT IGNORE``);
+    which rows are ours is read back by owner, so a repeat after a lost answer finds
+    the rows the first attempt inserted. The statement names only the columns a claim
+    sets and those that cannot be NULL (the others stay NULL, as on a single claim).
+    """
+    if not executions:
+        return []
+    now = timezone.now()
+    deadline = run_deadline(now)
+    for execution in executions:
+        execution.started_at, execution.deadline_at = now, deadline
+    with transaction.atomic():
+        for sql, params in _claim_statements(executions):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+    claimers = {execution.claimed_by for execution in executions}
+    ours = {}
+    for chunk in _chunks([execution.pk for execution in executions]):
+        ours.update((pk, (started, deadline_at)) for pk, started, deadline_at in JobExecution.objects.filter(
+            pk__in=chunk, claimed_by__in=claimers).values_list("pk", "started_at", "deadline_at"))
+    claimed = []
+    for execution in executions:
+        if execution.pk in ours:
+            execution.started_at, execution.deadline_at = ours[execution.pk]
+            claimed.append(execution)
+    return claimed
+
+
+# What a claim row sets per run; every other column of the row is the same for the whole batch.
+_CLAIM_PER_RUN = ("id", "job", "scheduled_for", "execution_type", "target", "claimed_by")
+_CLAIM_SHARED = ("status", "trigger_type", "started_at", "deadline_at", "attempts")
+
+
+def _claim_statements(executions: list[JobExecution]):
+    model = JobExecution
+    meta = model._meta
+    ops = connection.ops
+    per_run = [meta.get_field(name) for name in _CLAIM_PER_RUN]
+    shared = [meta.get_field(name) for name in _CLAIM_SHARED]
+    named = {f.name for f in per_run + shared}
+    # Columns that may not be NULL and are not set above take their model default.
+    defaults = [f for f in meta.concrete_fields if not f.null and f.name not in named]
+    first = executions[0]
+    constants = [f.get_db_prep_save(getattr(first, f.attname), connection) for f in shared]
+    constants += [f.get_db_prep_save(f.get_default(), connection) for f in defaults]
+    columns = ", ".join(ops.quote_name(f.column) for f in per_run + shared + defaults)
+    width = len(per_run) + len(constants)
+    stamp = {}  # fire time -> its database value (a burst has few distinct ones)
+    scheduled = meta.get_field("scheduled_for")
+    rows = []
+    for execution in executions:
+        when = execution.scheduled_for
+        if when not in stamp:
+            stamp[when] = scheduled.get_db_prep_save(when, connection)
+        rows.append((execution.pk, execution.job_id, stamp[when], execution.execution_type, execution.target,
+                     execution.claimed_by, *constants))
+    insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
+    head = f"{insert} {ops.quote_name(meta.db_table)} ({columns}) VALUES "
+    tail = ops.on_conflict_suffix_sql(per_run + shared + defaults, OnConflict.IGNORE, None, None) or ""
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    per_statement = max(1, min(1000, _max_query_params() // width))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        sql = head + ", ".join([one] * len(chunk)) + (" " + tail if tail else "")
+        yield sql, [value for row in chunk for value in row]
+
+
+def _max_query_params() -> int:
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+    return 60000  # PostgreSQL and MySQL: 65,535 parameters per statement
+
+
+def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
+    """Commit that the first call of each freshly claimed run is about to go out; returns those still ours."""
+    if not executions:
+        return []
+    now = timezone.now()
+    deadline = run_deadline(now)
+    claimer = executions[0].claimed_by
+    ids = [execution.pk for execution in executions]
+    owned = JobExecution.objects.filter(status=ExecutionStatus.RUNNING, claimed_by=claimer)
+    sent = {}
+    for chunk in _chunks(ids):
+        owned.filter(pk__in=chunk, attempts=0).update(sent_at=now, deadline_at=deadline, attempts=1)
+        sent.update((pk, (at, until)) for pk, at, until in owned.filter(pk__in=chunk, attempts=1)
+                    .values_list("pk", "sent_at", "deadline_at"))
+    out = []
+    for execution in executions:
+        if execution.pk in sent:
+            execution.sent_at, execution.deadline_at = sent[execution.pk]
+            execution.attempts = 1
+            out.append(execution)
+    return out
+
+
+_FINISH_FIELDS = ("completed_at", "duration_seconds", "status", "response_status", "output", "error_message",
+                  "execution_type", "target", "github_run_id", "github_run_url", "note")
+
+
+def finish_many(results: list[tuple[JobExecution, Outcome, dt.datetime]]) -> list[JobExecution]:
+    """Record the outcomes of many runs (execution, outcome, answered at) in one transaction.
+
+    One ``UPDATE … WHERE id = ? AND status = 'running' AND claimed_by = ?`` per row, sent
+    as one batch (``executemany``); returns the runs now recorded as this process
+    recorded them (a repeat finds its own rows; a row taken over meanwhile is not ours).
+    """
+    if not results:
+        return []
+    model = JobExecution
+    fields = [model._meta.get_field(name) for name in _FINISH_FIELDS]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s "
+           f"AND {quote(model._meta.get_field('status').column)} = %s "
+           f"AND {quote(model._meta.get_field('claimed_by').column)} = %s")
+    params = []
+    for execution, outcome, answered_at in results:
+        _apply_outcome(execution, outcome, answered_at)
+        row = [f.get_db_prep_save(getattr(execution, f.attname), connection) for f in fields]
+        params.append([*row, execution.pk, ExecutionStatus.RUNNING, execution.claimed_by])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    claimer = results[0][0].claimed_by
+    done = set()
+    for chunk in _chunks([execution.pk for execution, _o, _a in results]):
+        done.update(JobExecution.objects.filter(pk__in=chunk, claimed_by=claimer)
+                    .exclude(status=ExecutionStatus.RUNNING).values_list("pk", flat=True))
+    return [execution for execution, _o, _a in results if execution.pk in done]
+
+
+def _apply_outcome(execution: JobExecution, outcome: Outcome, answered_at: dt.datetime) -> None:
+    """Set the fields ``JobExecution.finish`` writes, as it writes them."""
+    if outcome.target:
+        execution.target = outcome.target
+    execution.github_run_id = outcome.github_run_id
+    execution.github_run_url = outcome.github_run_url
+    execution.completed_at = answered_at
+    execution.duration_seconds = max(0.0, (answered_at - execution.started_at).total_seconds())
+    execution.status = outcome.status
+    execution.response_status = outcome.response_status
+    output = outcome.output
+    execution.output = output[:OUTPUT_MAX_CHARS].replace("\x00", "\ufffd") if output is not None else None
+    error = outcome.error_message
+    execution.error_message = error.replace("\x00", "\ufffd") if error is not None else None
+
+
+def announcements(results: list[tuple[Job, JobExecution, Outcome]]) -> list[Announcement]:
+    """What ``_announce`` would tell for each recorded run, for ``notify_many``."""
+    out = []
+    for job, execution, outcome in results:
+        if execution.status == ExecutionStatus.SUCCESS:
+            out.append(Announcement(Event.EXECUTION_SUCCEEDED, job, execution, None))
+        elif execution.status == ExecutionStatus.UNKNOWN:
+            out.append(Announcement(Event.EXECUTION_UNKNOWN, job, execution, execution.error_message))
+        elif execution.status == ExecutionStatus.FAILED:
+            out.append(Announcement(Event.EXECUTION_FAILED, job, execution,
+                                    outcome.notify_error or outcome.error_message or execution.error_message))
+    return out
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

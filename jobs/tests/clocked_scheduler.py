@@ -8,7 +8,9 @@ this module with the same offset: the process's wall clock (every
 ``datetime.now``/``time.time``, so APScheduler, the trigger, the claim rows and
 the heartbeat alike) runs that many seconds ahead, chosen so the next minute
 boundary is a few seconds away. Then the production command runs unchanged:
-the real trigger, engine, lock and claim path fire at that boundary.
+the real trigger, engine, lock and claim path fire at that boundary (with
+``CRONHUB_TEST_DIE_AFTER_CLAIM=1`` the process SIGKILLs itself after its first
+burst claim, before marking the runs sent).
 """
 
 from __future__ import annotations
@@ -26,9 +28,29 @@ def main(argv: list[str]) -> None:
 
     time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset), tick=True).start()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cronhub.settings")
+    if os.environ.get("CRONHUB_TEST_DIE_AFTER_CLAIM"):
+        _die_after_claim()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["manage.py", "runscheduler"])
+
+
+def _die_after_claim() -> None:
+    """A fault for recovery tests: the process SIGKILLs itself once the burst pipeline has
+    claimed runs, right before it would mark them sent (claimed, never sent)."""
+    import signal
+
+    import django
+
+    django.setup()
+    from jobs.services import runs
+
+    def die(executions):
+        sys.stdout.write(f"dying after claiming {len(executions)} run(s)\n")
+        sys.stdout.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    runs.mark_sent_many = die
 
 
 if __name__ == "__main__":

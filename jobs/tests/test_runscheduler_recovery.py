@@ -219,3 +219,27 @@ def test_a_scheduler_stopped_with_a_call_still_running_exits_non_zero_and_the_ne
     assert [r.headers["idempotency-key"] for r in receiver.requests] == [row.pk, row.pk]
     assert "abandoning" in first.log()
     assert second.terminate() == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_burst_the_leader_claimed_and_died_before_sending_is_sent_once_by_the_next_leader(
+        backend, db_shared, start_scheduler, receiver):
+    receiver.delay = 0
+    jobs = [new_job(db_shared, f"burst {i}", target_url=receiver.url_for(f"/burst-{i}")) for i in range(30)]
+    clock = Clock(lead=15)
+    leader = start_scheduler(clock=clock, SCHEDULER_LOCK_BACKEND=backend, CRONHUB_TEST_DIE_AFTER_CLAIM="1")
+    wait_until(lambda: "firing" in leader.log(), timeout=20, message="the leader firing")
+    standby = start_scheduler(clock=clock, SCHEDULER_LOCK_BACKEND=backend)
+    wait_until(lambda: "standby:" in standby.log(), timeout=20, message="the standby waiting")
+    wait_until(lambda: not leader.alive(), timeout=40, message="the leader to die after its claim")
+    assert "dying after claiming 30 run(s)" in leader.log()  # all claimed in one batch, none sent
+
+    rows = wait_until(lambda: (lambda r: r if len(r) == 30 else None)(
+        finished(db_shared, scheduled_for=clock.fire_at) or []), timeout=60, message="the runs recorded")
+
+    assert sorted(r.job_id for r in rows) == sorted(job.pk for job in jobs)
+    assert {(r.status, r.note, r.attempts) for r in rows} == {
+        (ExecutionStatus.SUCCESS, runs.SENT_BY_NEXT_LEADER_NOTE, 1)}
+    keys = sorted(request.headers["idempotency-key"] for request in receiver.requests)
+    assert keys == sorted(r.pk for r in rows)  # each sent once, under its run's key
+    assert standby.terminate() == 0

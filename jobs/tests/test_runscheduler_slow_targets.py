@@ -2,10 +2,13 @@
 
 Two jobs call targets that drip one byte every 0.5 s for a minute (each byte well
 within the 30 s read timeout), two call a normal receiver, all due at the same
-minute. The drip calls take the two workers first; the call's total deadline
-(3 s here) frees them, so the normal jobs still run well inside the misfire grace
-(10 s here). Before the deadline existed each drip call held its worker for the
-whole minute and the normal fires were recorded ``missed``.
+minute. Webhook calls go out together on the burst pipeline's asynchronous client,
+so the drip calls hold a connection each, not a dispatch worker: the normal jobs are
+answered and recorded while the drips are still dripping, and the call's total
+deadline (3 s here) ends the drips. Before the deadline existed each drip call held
+its worker for the whole minute and the normal fires were recorded ``missed``; with
+the deadline but one thread per call the normal fires waited behind the drips for it.
+(How late the normal fires are is measured in benchmarks/, not asserted here.)
 """
 
 import datetime as dt
@@ -50,9 +53,9 @@ def test_two_dripping_targets_do_not_make_other_jobs_fires_missed_or_skipped(db_
             run = by_job[job.pk]
             assert run.status == "failed"
             assert run.error_message.endswith("within 3 s (total timeout)")
-        # The normal jobs really waited behind the drips (both workers were taken).
-        assert min(by_job[j.pk].started_at for j in normal_jobs) > max(
-            by_job[j.pk].started_at for j in drip_jobs)
+        # The normal jobs did not wait for the drips: claimed with them, finished while they dripped.
+        assert max(by_job[j.pk].completed_at for j in normal_jobs) < min(
+            by_job[j.pk].completed_at for j in drip_jobs)
         assert sorted(receiver.paths()) == ["/normal-0", "/normal-1"]
         assert sorted(drip.requests) == ["/drip-0", "/drip-1"]
         assert all(sent < drip.length for sent in drip.wait_hung_up(2))

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cronhub.testing.factories import JobFactory
 from jobs.models import Job
-from jobs.scheduler.engine import Engine, Entry
+from jobs.scheduler.engine import Engine, Entry, group_id
 from jobs.scheduler.reconcile import Desired, Fingerprint, Reconciler, desired_state, diff
 
 TODAY = dt.date(2025, 6, 15)
@@ -74,7 +74,12 @@ def engine():
 
 
 def next_run(engine, job):
-    return engine.scheduler.get_job(str(job.pk)).next_run_time
+    return engine.next_fire_time(str(job.pk))
+
+
+def entry_of(engine, job):
+    """The APScheduler entry firing ``job`` (one per cron signature)."""
+    return engine.scheduler.get_job(group_id(engine.entries[str(job.pk)].signature))
 
 
 @pytest.mark.django_db
@@ -142,7 +147,8 @@ def test_a_rename_keeps_the_next_run_time(engine):
     job.save()
     reconciler.full_pass()
 
-    assert engine.scheduler.get_job(str(job.pk)).name == "Renamed job"
+    assert engine.entries[str(job.pk)].name == "Renamed job"
+    assert [run["name"] for run in engine.next_runs()] == ["Renamed job"]
     assert next_run(engine, job) == before
 
 
@@ -162,7 +168,8 @@ def test_paused_jobs_are_unscheduled_and_deleted_jobs_removed_as_orphans(engine)
     assert result["scheduled_removed"] == 1
     assert result["orphaned_removed"] == 1
     assert set(engine.entries) == {str(kept.pk)}
-    assert engine.scheduler.get_job(deleted_id) is None
+    assert deleted_id not in engine.entries
+    assert all(deleted_id not in members for members in engine.groups.values())
 
 
 @pytest.mark.django_db
@@ -171,7 +178,7 @@ def test_a_pass_never_swallows_an_entry_that_is_due_right_now(engine):
     reconciler = Reconciler(engine)
     reconciler.full_pass()
     due = timezone.now() - dt.timedelta(seconds=1)
-    engine.scheduler.get_job(str(job.pk)).modify(next_run_time=due)  # due, not yet picked up
+    entry_of(engine, job).modify(next_run_time=due)  # due, not yet picked up
 
     job.cron_expression = "0 4 * * *"
     job.save()
@@ -179,7 +186,7 @@ def test_a_pass_never_swallows_an_entry_that_is_due_right_now(engine):
 
     assert next_run(engine, job) == due  # the due fire still happens first...
     assert reconciler.pending and reconciler.changed()  # ...and the edit is applied on the next tick
-    engine.scheduler.get_job(str(job.pk)).modify(next_run_time=timezone.now() + dt.timedelta(hours=1))
+    entry_of(engine, job).modify(next_run_time=timezone.now() + dt.timedelta(hours=1))
     reconciler.full_pass()
     assert engine.entries[str(job.pk)].expression == "0 4 * * *"
     assert not reconciler.pending
@@ -202,3 +209,28 @@ def test_the_change_check_notices_creates_edits_and_deletes():
 
     other.delete()
     assert Fingerprint.read() != created
+
+
+@pytest.mark.django_db
+def test_jobs_sharing_a_cron_signature_share_one_entry_that_follows_their_edits(engine):
+    jobs = [JobFactory(cron_expression="0 10 * * 1-5", timezone="Asia/Tokyo") for _ in range(3)]
+    other_zone = JobFactory(cron_expression="0 10 * * 1-5", timezone="UTC")
+    reconciler = Reconciler(engine)
+    reconciler.full_pass()
+    assert len(engine.scheduler.get_jobs()) == 2
+    assert engine.members(group_id(("0 10 * * 1-5", "Asia/Tokyo"))) and sorted(
+        engine.members(group_id(("0 10 * * 1-5", "Asia/Tokyo")))) == sorted(str(j.pk) for j in jobs)
+
+    jobs[0].cron_expression = "0 11 * * 1-5"
+    jobs[0].save()
+    jobs[1].delete()
+    reconciler.full_pass()
+    assert engine.members(group_id(("0 10 * * 1-5", "Asia/Tokyo"))) == [str(jobs[2].pk)]
+    assert engine.members(group_id(("0 11 * * 1-5", "Asia/Tokyo"))) == [str(jobs[0].pk)]
+    assert next_run(engine, jobs[0]) != next_run(engine, jobs[2])
+
+    jobs[2].is_active = False
+    jobs[2].save()
+    reconciler.full_pass()
+    assert engine.scheduler.get_job(group_id(("0 10 * * 1-5", "Asia/Tokyo"))) is None  # emptied: gone
+    assert set(engine.entries) == {str(jobs[0].pk), str(other_zone.pk)}

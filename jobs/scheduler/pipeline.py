@@ -1,0 +1,351 @@
+"""The burst pipeline: the webhook runs of a fire time claimed, sent and recorded in batches.
+
+APScheduler decides *when* (one entry per job); what happens at a fire time is
+batched here instead of one thread per run:
+
+1. **claim**: the runs handed over since the last batch (up to ``BATCH``) have their jobs
+   read in one query and their claim rows INSERTed in one statement
+   (``runs.claim_many``: a conflict means another scheduler has that fire time);
+   then one UPDATE marks them sent (``runs.mark_sent_many``). A run claimed but not yet
+   marked sent when the process dies is sent by the next leader (``runs.execution_recover``),
+   exactly as for a run of the one-at-a-time path;
+2. **send**: every call goes out at once on the asynchronous client
+   (``integrations.burst``: pooled connections per host, the outbound guard's pinned
+   addresses, the total deadline per call, the idempotency headers), so a slow or
+   dripping target holds one connection, not a worker: the other runs are not delayed;
+3. **record**: answers are written back in batches (``runs.finish_many``, one
+   transaction) as they arrive, and announced in bulk (``notify_many``) on a thread of
+   their own so notifications never hold up recording.
+
+What is not a plain webhook fire (a GitHub dispatch, which goes through its own budget;
+a job with no valid target; an inactive or expired job; fire times to record as
+missed) goes to the dispatch thread pool (``Dispatcher.dispatch``), as before.
+Every write is retried until the database answers (the dispatcher's writer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from integrations.burst import BurstClient
+from integrations.http import OutboundError
+from jobs.models import ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType, scheduler_today
+from jobs.scheduler import metrics
+from jobs.scheduler.db import call_with_db_retry
+from jobs.services import dispatch as dispatching
+from jobs.services import runs
+from notifications.services import notify_many
+
+log = logging.getLogger("cronhub.scheduler")
+
+BATCH = 1000  # runs per claim statement
+RECORD_BATCH = 1000
+RECORD_LINGER_SECONDS = 0.02  # gather answers this long before writing a batch
+
+
+@dataclass
+class _Fire:
+    job_id: str
+    fire_times: list[dt.datetime]
+    missed_since: dt.datetime | None
+    done: Callable[[], None]  # tells APScheduler the run is over (its instance count)
+    settled: bool = False
+
+
+@dataclass
+class _Call:
+    fire: _Fire
+    job: Job
+    execution: JobExecution
+
+
+class BurstPipeline:
+    def __init__(self, dispatcher, *, fallback: Callable[[_Fire, Job | None], None],
+                 client: BurstClient | None = None):
+        self.dispatcher = dispatcher
+        self.fallback = fallback
+        self.client = client or BurstClient()
+        self._incoming: queue.SimpleQueue[_Fire | None] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue = queue.SimpleQueue()
+        self._announce: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._open = 0  # handed over and not recorded yet
+        self._idle = threading.Condition(self._lock)
+        self._accepting = True
+        self._threads = [
+            threading.Thread(target=self._claim_loop, name="burst-claim", daemon=True),
+            threading.Thread(target=self._record_loop, name="burst-record", daemon=True),
+            threading.Thread(target=self._announce_loop, name="burst-announce", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    # --- hand-over (APScheduler's thread) ---------------------------------------------------
+    def submit(self, job_id: str, fire_times: list[dt.datetime], *, missed_since=None,
+               done: Callable[[], None]) -> bool:
+        with self._lock:
+            if not self._accepting:
+                return False
+            self._open += 1
+        self._incoming.put(_Fire(job_id, list(fire_times), missed_since, done))
+        return True
+
+    def busy(self) -> int:
+        with self._lock:
+            return self._open
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until everything handed over so far is recorded (or handed to the pool)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._open == 0, timeout=timeout)
+
+    def drain(self, timeout: float) -> bool:
+        """Take nothing new; fires not claimed yet are dropped (the next leader's catch-up has
+        them); wait up to ``timeout`` s for the claimed ones to be recorded."""
+        with self._lock:
+            self._accepting = False
+        while True:
+            try:
+                fire = self._incoming.get_nowait()
+            except queue.Empty:
+                break
+            if fire is not None:
+                self._settle(fire)
+        started = timezone.now()
+        with self._idle:
+            finished = self._idle.wait_for(lambda: self._open == 0, timeout=timeout)
+        if finished:  # and the announcements of what was recorded
+            marker = threading.Event()
+            self._announce.put(marker)
+            left = timeout - (timezone.now() - started).total_seconds()
+            finished = marker.wait(max(left, 0.0))
+        return finished
+
+    def close(self) -> None:
+        self._incoming.put(None)
+        self._answers.put(None)
+        self._announce.put(None)
+        self.client.close()
+
+    def _settle(self, fire: _Fire) -> None:
+        self._let_go(fire, fire.done)
+
+    def _let_go(self, fire: _Fire, then=None) -> bool:
+        """Count ``fire`` out of the pipeline once (after ``then``); False if it already was."""
+        with self._idle:
+            if fire.settled:
+                return False
+            fire.settled = True
+        try:
+            if then is not None:
+                then()
+        finally:
+            with self._idle:
+                self._open -= 1
+                if self._open == 0:
+                    self._idle.notify_all()
+        return True
+
+    # --- 1. claim and send ------------------------------------------------------------------
+    def _claim_loop(self) -> None:
+        while True:
+            first = self._incoming.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    item = self._incoming.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._incoming.put(None)
+                    break
+                batch.append(item)
+            try:
+                self._claim_and_send(batch)
+            except Exception:
+                log.exception("burst of %d runs: unexpected error; handing the rest to the dispatch pool "
+                              "(a fire time claimed already is not sent twice: the claim row holds it)",
+                              len(batch))
+                for fire in batch:
+                    if not fire.settled and not getattr(fire, "sending", False):
+                        self._hand_to_pool(fire, None)
+            finally:
+                close_old_connections()
+
+    def _claim_and_send(self, batch: list[_Fire]) -> None:
+        ids = list({fire.job_id for fire in batch})
+        jobs = call_with_db_retry(lambda: Job.objects.in_bulk(ids), what=f"read {len(ids)} due jobs",
+                                  stop=self.dispatcher.stop)
+        now = timezone.now()
+        today = scheduler_today(now)
+        grace = self.dispatcher.grace.total_seconds()
+        calls: list[_Call] = []
+        for fire in batch:
+            job = jobs.get(fire.job_id)
+            newest = fire.fire_times[-1]
+            if job is None:
+                log.info("dispatch job=%s scheduled_for=%s outcome=not-run (job deleted)",
+                         fire.job_id, newest.isoformat())
+                self._settle(fire)
+                continue
+            plain = (len(fire.fire_times) == 1 and job.is_active and not job.is_expired(today)
+                     and (now - newest).total_seconds() <= grace)
+            config = dispatching.run_config(job=job) if plain else None
+            if config is None or config.execution_type != ExecutionType.WEBHOOK:
+                self._hand_to_pool(fire, job)
+                continue
+            metrics.DISPATCH_LATENESS.observe(max((now - newest).total_seconds(), 0.0))
+            execution = JobExecution(
+                job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.SCHEDULED,
+                scheduled_for=newest, execution_type=config.execution_type, target=config.target,
+                claimed_by=self.dispatcher.claimer)
+            execution._config = config
+            calls.append(_Call(fire, job, execution))
+        if not calls:
+            return
+        self.client.new_burst()
+        executions = [call.execution for call in calls]
+        runs.hold(execution.pk for execution in executions)
+        claimed = self.dispatcher.write(lambda: runs.claim_many(executions), f"claim {len(executions)} runs")
+        mine = {execution.pk for execution in claimed}
+        late = []
+        for call in calls:
+            if call.execution.pk not in mine:
+                log.info("Fire time %s of job %s already claimed: not dispatching",
+                         call.execution.scheduled_for, call.job.pk)
+                runs.release([call.execution.pk])
+                self._settle(call.fire)
+            elif (call.execution.started_at - call.execution.scheduled_for).total_seconds() > grace:
+                late.append(call)
+        for call in late:  # the claim could only be written past the grace (the database was away)
+            lateness = (call.execution.started_at - call.execution.scheduled_for).total_seconds()
+            runs._close(call.job, call.execution, ExecutionStatus.MISSED, (
+                f"claimed {lateness:.1f} s late (the database was unavailable), beyond the misfire "
+                f"grace of {grace:.0f} s"), write=self.dispatcher.write)
+            runs.release([call.execution.pk])
+            self._settle(call.fire)
+        late_ids = {call.execution.pk for call in late}
+        to_send = [call for call in calls if call.execution.pk in mine and call.execution.pk not in late_ids]
+        sent = self.dispatcher.write(lambda: runs.mark_sent_many([call.execution for call in to_send]),
+                                     f"mark {len(to_send)} runs sent")
+        sent_ids = {execution.pk for execution in sent}
+        outgoing = []
+        for call in to_send:
+            if call.execution.pk not in sent_ids:
+                log.warning("Run %s of job %s was taken over by another process before it was sent: "
+                            "not sending", call.execution.pk, call.job.pk)
+                runs.release([call.execution.pk])
+                self._settle(call.fire)
+                continue
+            call.fire.sending = True  # from here on it ends through the record step, whatever happens
+            try:
+                request = dispatching.webhook_request(call.job, call.execution, call.execution.attempts,
+                                                      config=call.execution._config)
+            except Exception as exc:  # a bug building one call must not strand the others
+                log.exception("building the call of run %s failed", call.execution.pk)
+                self._answers.put((call, None, OutboundError(f"the call could not be built: {exc}"),
+                                   timezone.now()))
+                continue
+            outgoing.append((request, lambda response, error, c=call: self._answers.put(
+                (c, response, error, timezone.now()))))
+        self.client.submit_many(outgoing)
+
+    def _hand_to_pool(self, fire: _Fire, job: Job | None) -> None:
+        # the pool's own bookkeeping settles it from now on
+        self._let_go(fire, lambda: self.fallback(fire, job))
+
+    # --- 2. record ----------------------------------------------------------------------------
+    def _record_loop(self) -> None:
+        while True:
+            first = self._answers.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = timezone.now() + dt.timedelta(seconds=RECORD_LINGER_SECONDS)
+            while len(batch) < RECORD_BATCH:
+                left = (deadline - timezone.now()).total_seconds()
+                try:
+                    item = self._answers.get(timeout=left) if left > 0 else self._answers.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._answers.put(None)
+                    break
+                batch.append(item)
+            try:
+                self._record(batch)
+            except Exception:
+                log.exception("recording %d run outcomes failed; the recovery sweep closes them",
+                              len(batch))
+                for call, _response, _error, _at in batch:
+                    runs.release([call.execution.pk])
+                    self._settle(call.fire)
+            finally:
+                close_old_connections()
+
+    def _record(self, batch) -> None:
+        results = []
+        for call, response, error, answered_at in batch:
+            outcome = dispatching.webhook_outcome(response, error, trigger=TriggerType.SCHEDULED)
+            results.append((call, outcome, answered_at))
+        recorded = self.dispatcher.write(
+            lambda: runs.finish_many([(c.execution, o, at) for c, o, at in results]),
+            f"record {len(results)} run outcomes")
+        recorded_ids = {execution.pk for execution in recorded}
+        told = []
+        for call, outcome, _at in results:
+            execution = call.execution
+            lateness = (execution.started_at - execution.scheduled_for).total_seconds()
+            if execution.pk in recorded_ids:
+                metrics.EXECUTIONS.labels(status=execution.status).inc()
+                told.append((call.job, execution, outcome))
+                log.info("dispatch job=%s scheduled_for=%s lateness=%.3fs outcome=%s", call.job.pk,
+                         execution.scheduled_for.isoformat(), lateness, execution.status)
+            else:
+                log.warning("Run %s of job %s was closed by another process meanwhile; its answer "
+                            "here was %s", execution.pk, call.job.pk, outcome.status)
+            runs.release([execution.pk])
+            self._settle(call.fire)
+        if told:
+            self._announce.put(runs.announcements(told))
+
+    # --- 3. announce --------------------------------------------------------------------------
+    def _announce_loop(self) -> None:
+        while True:
+            first = self._announce.get()
+            if first is None:
+                return
+            items, markers = [], []
+            pending = [first]
+            while True:  # gather what queued meanwhile
+                for got in pending:
+                    if isinstance(got, threading.Event):
+                        markers.append(got)
+                    else:
+                        items.extend(got)
+                try:
+                    more = self._announce.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._announce.put(None)
+                    break
+                pending = [more]
+            try:
+                notify_many(items)
+            except Exception:
+                log.exception("announcing %d run results failed", len(items))
+            finally:
+                close_old_connections()
+                for marker in markers:
+                    marker.set()
