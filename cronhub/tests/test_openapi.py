@@ -56,7 +56,7 @@ def document(django_db_blocker):
 def test_the_document_is_public_openapi_3_listing_health(document):
     assert document["openapi"].startswith("3.")
     assert "/api/v2/health" in document["paths"]
-    assert document["info"]["title"] == "Cron Job Scheduler API"
+    assert document["info"]["title"] == "cronhub API"
     validate_schema(document)
 
 

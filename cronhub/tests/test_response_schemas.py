@@ -197,6 +197,17 @@ def put_json(client, url: str, body: Any):
 # health and authentication
 
 case("GET", "/api/v2/health", 200, "anonymous")(lambda w: w.api().get("/api/v2/health"))
+case("GET", "/api/v2/", 200, "the index")(lambda w: w.api().get("/api/v2/"))
+case("GET", "/api/v2/health/live", 200, "anonymous")(lambda w: w.api().get("/api/v2/health/live"))
+case("GET", "/api/v2/health/ready", 200, "database up")(lambda w: w.api().get("/api/v2/health/ready"))
+case("GET", "/api/v2/health/scheduler", 503, "no leader")(lambda w: w.api().get("/api/v2/health/scheduler"))
+
+
+@case("GET", "/api/v2/health/scheduler", 200, "a live leader")
+def _live_leader(w: World):
+    SchedulerState.objects.create(pk=SchedulerState.SINGLETON_ID, host="sched-1", pid=7,
+                                  heartbeat_at=timezone.now())
+    return w.api().get("/api/v2/health/scheduler")
 case("POST", "/api/v2/auth/login", 200, "by username")(lambda w: post_json(
     w.api(), "/api/v2/auth/login", {"username": w.owner.username, "password": TEST_PASSWORD}))
 case("POST", "/api/v2/auth/login", 400, "short password")(lambda w: post_json(

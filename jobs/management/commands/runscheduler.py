@@ -48,7 +48,7 @@ class Command(BaseCommand):
             return
 
         if settings.SCHEDULER_METRICS_PORT:
-            metrics.serve(settings.SCHEDULER_METRICS_PORT)
+            metrics.serve(settings.SCHEDULER_METRICS_PORT, settings.SCHEDULER_METRICS_ADDRESS)
 
         log.info("scheduler starting (pid %d, %s lock, zone %s)", os.getpid(),
                  settings.SCHEDULER_LOCK_BACKEND, settings.SCHEDULER_TIMEZONE)
