@@ -388,7 +388,10 @@ if _proxy_ssl:
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not (DEBUG or TESTING))
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not (DEBUG or TESTING))
 
-# Health: /api/v2/scheduler/health is 503 when the leader's heartbeat is older than this.
+# In-app notifications older than this are deleted by the scheduler's daily maintenance.
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", 90, minimum=1)
+
+# Health: /api/v2/health/scheduler is 503 when the leader's heartbeat is older than this.
 SCHEDULER_HEALTH_MAX_AGE_SECONDS = env.int(
     "SCHEDULER_HEALTH_MAX_AGE_SECONDS", max(15, SCHEDULER_HEARTBEAT_SECONDS * 3), minimum=1)
 
