@@ -12,9 +12,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
-from accounts import rules, services
-from accounts.models import NotificationPreferences, Role, UiPreferences, User
+from accounts import api_tokens, rules, services
+from accounts.models import ApiToken, NotificationPreferences, Role, UiPreferences, User
 from accounts.throttling import client_address
 from accounts.tokens import BlacklistedToken, OutstandingToken
 from cronhub.errors import CronhubError, Throttled, Unauthenticated
@@ -67,7 +69,7 @@ class UserAdminForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["username", "email", "role", "is_active"]
+        fields = ["username", "email", "role", "is_active", "pic_teams"]
 
     def __init__(self, *args, request_user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,8 +153,11 @@ class UserAdmin(admin.ModelAdmin):
                 "description": "Only active users with role admin can use this admin site.",
             },
         ),
+        ("PIC teams", {"fields": ["pic_teams"], "description": "The teams whose jobs count as this user's "
+                                                               "for the \"my jobs and my teams' jobs\" choice."}),
         ("Record", {"fields": ["id", "created_at", "updated_at", "last_login"], "classes": ["collapse"]}),
     ]
+    filter_horizontal = ["pic_teams"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -187,7 +192,9 @@ class NotificationPreferencesAdmin(admin.ModelAdmin):
         "email_on_job_disabled",
         "browser_notifications",
         "weekly_report",
+        "run_notifications",
     ]
+    list_filter = ["run_notifications"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
@@ -258,3 +265,75 @@ class BlacklistedTokenAdmin(_ReadOnlyAdmin):
     @admin.display(description="expires at", ordering="token__expires_at")
     def token_expires_at(self, obj):
         return obj.token.expires_at
+
+
+# --- API tokens (accounts/api_tokens.py) ----------------------------------------------------
+class ApiTokenAdminForm(forms.ModelForm):
+    """Creating a token for a user: the same rules as ``POST /api/v2/auth/tokens``."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scope", "expires_at"]
+
+    def clean(self):
+        data = super().clean()
+        user = data.get("user")
+        checks = [("name", lambda value: rules.api_token_name(value))]
+        if user is not None:
+            checks.append(("scope", lambda value: rules.api_token_scope(value, user=user)))
+        checks.append(("expires_at", lambda value: rules.api_token_expiry(value, now=timezone.now())))
+        for name, rule in checks:
+            if name in data:
+                try:
+                    data[name] = rule(data[name])
+                except CronhubError as error:
+                    add_domain_error(self, error)
+        return data
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are listed, created (the secret is shown on the page that follows, once) and
+    revoked; never edited, and never shown again."""
+
+    form = ApiTokenAdminForm
+    list_display = ["name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username"]
+    raw_id_fields = ["user"]
+    actions = ["revoke"]
+    readonly_fields = ["user", "name", "prefix", "scope", "created_at", "expires_at", "last_used_at",
+                       "revoked_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ["user", "name", "scope", "expires_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        token, secret = api_tokens.api_token_create(user=data["user"], name=data["name"], scope=data["scope"],
+                                                    expires_at=data.get("expires_at"))
+        for field in token._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(token, field.attname))
+        obj._state.adding = False
+        request._api_token_secret = secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Shown in this response only: not in a message (a cookie) and never stored.
+        return TemplateResponse(request, "admin/accounts/apitoken/created.html", {
+            **self.admin_site.each_context(request), "title": "API token created", "token": obj,
+            "secret": request._api_token_secret, "opts": self.model._meta})
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_tokens.api_token_revoke(actor=request.user, token_id=token.pk)
+            count += 1
+        self.message_user(request, f"{count} token(s) revoked.")

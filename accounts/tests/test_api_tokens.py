@@ -158,3 +158,35 @@ def test_last_used_is_recorded_at_most_once_a_minute(api, owner, django_assert_n
 def test_a_logout_with_a_write_token_does_not_fail(api, owner):
     secret = create(api, owner, scope="write")["token"]
     assert with_token(secret).post("/api/v2/auth/logout").status_code == 200
+
+
+def test_the_admin_creates_a_token_shown_once_and_revokes_it(staff, owner):
+    page = staff.post("/admin/accounts/apitoken/add/", {"user": owner.pk, "name": "nightly export",
+                                                        "scope": "write", "expires_at_0": "", "expires_at_1": ""})
+    assert page.status_code == 200, page.content[:2000]
+    token = ApiToken.objects.get()
+    secret = page.context["secret"]
+    assert secret.startswith("chub_") and secret in page.content.decode()
+    assert token.digest == hashlib.sha256(secret.encode()).hexdigest() and token.scope == "write"
+    listing = staff.get("/admin/accounts/apitoken/").content.decode()
+    assert "nightly export" in listing and secret not in listing
+    assert staff.get(f"/admin/accounts/apitoken/{token.pk}/change/").status_code == 200  # view only
+    staff.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    assert ApiToken.objects.get().revoked_at is not None
+    assert with_token(secret).get("/api/v2/auth/me").status_code == 401
+
+
+def test_the_admin_refuses_a_write_token_for_a_viewer(staff, viewer):
+    page = staff.post("/admin/accounts/apitoken/add/", {"user": viewer.pk, "name": "x", "scope": "write"})
+    assert page.status_code == 200 and "A viewer can only create read-only tokens." in page.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_the_admins_user_form_sets_pic_teams(staff, owner):
+    from cronhub.testing.factories import PicTeamFactory
+
+    team = PicTeamFactory(slug="platform-qa", name="Platform QA")
+    response = staff.post(f"/admin/accounts/user/{owner.pk}/change/", {
+        "email": owner.email, "role": owner.role, "is_active": "on", "new_password": "", "pic_teams": [team.pk]})
+    assert response.status_code == 302, response.content[:3000]
+    assert list(owner.pic_teams.all()) == [team]
