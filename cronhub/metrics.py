@@ -20,6 +20,7 @@ import time
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 
@@ -38,13 +39,16 @@ METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
 def route_of(request) -> str:
-    match = getattr(request, "resolver_match", None)
-    if match is not None and match.route:
-        return match.route
     static = "/" + settings.STATIC_URL.lstrip("/")
     if request.path.startswith(static):
         return "static"
-    return "unmatched"
+    match = getattr(request, "resolver_match", None)
+    if match is None:  # answered before the view (HTTPS redirect, 405, preflight...): resolve it here
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return "unmatched"
+    return match.route or "unmatched"
 
 
 def exposition() -> bytes:
