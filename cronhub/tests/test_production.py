@@ -215,3 +215,34 @@ def test_json_logs_carry_the_job_run_and_fire_time(tmp_path):
     assert inside["message"] == "dispatch\nsecond line" and inside["level"] == "info"
     assert (inside["job_id"], inside["run_id"], inside["fire_time"]) == ("j-1", "r-9", "2026-03-02T01:00:00Z")
     assert "job_id" not in outside and outside["logger"] == "cronhub.scheduler"
+
+
+@pytest.mark.django_db
+def test_web_metrics_are_404_without_a_configured_token(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404
+    settings.METRICS_TOKEN = "t0ken"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer t0ken").status_code == 200
+    assert client.post("/metrics", HTTP_AUTHORIZATION="Bearer t0ken").status_code == 405
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduler_metrics_bind_the_configured_address(start_scheduler):
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    clock = support.Clock.__new__(support.Clock)
+    clock.offset = 0.0
+    scheduler = start_scheduler(clock=clock, SCHEDULER_METRICS_PORT=port, SCHEDULER_METRICS_ADDRESS="127.0.0.2")
+
+    def scraped():
+        assert scheduler.alive(), scheduler.log()
+        try:
+            return requests.get(f"http://127.0.0.2:{port}/metrics", timeout=5)
+        except requests.ConnectionError:
+            return None
+
+    response = support.wait_until(scraped, timeout=60, message="the scheduler's metrics")
+    assert response.status_code == 200 and "cronhub_scheduler_leader" in response.text
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
