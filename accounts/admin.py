@@ -153,8 +153,8 @@ class UserAdmin(admin.ModelAdmin):
                 "description": "Only active users with role admin can use this admin site.",
             },
         ),
-        ("PIC teams", {"fields": ["pic_teams"], "description": "The teams whose jobs count as this user's "
-                                                               "for the \"my jobs and my teams' jobs\" choice."}),
+        ("PIC teams", {"fields": ["pic_teams"], "description": (
+            "The teams whose jobs count as this user's for the \"my jobs and my teams' jobs\" choice.")}),
         ("Record", {"fields": ["id", "created_at", "updated_at", "last_login"], "classes": ["collapse"]}),
     ]
     filter_horizontal = ["pic_teams"]
@@ -297,7 +297,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
     revoked; never edited, and never shown again."""
 
     form = ApiTokenAdminForm
-    list_display = ["name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at",
+                    "revoked_at"]
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__username"]

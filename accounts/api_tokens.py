@@ -49,8 +49,8 @@ def api_token_create(*, user: User, name, scope="read", expires_at=None) -> tupl
     scope = rules.api_token_scope(scope, user=user)
     expires_at = rules.api_token_expiry(expires_at, now=now)
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, scope=scope, expires_at=expires_at,
-                                    prefix=secret[:SHOWN_PREFIX_LENGTH], digest=digest_of(secret), created_at=now)
+    token = ApiToken.objects.create(user=user, name=name, scope=scope, expires_at=expires_at, created_at=now,
+                                    prefix=secret[:SHOWN_PREFIX_LENGTH], digest=digest_of(secret))
     return token, secret
 
 

@@ -174,8 +174,9 @@ def api_token_expiry(value: Any, *, now: dt.datetime, field: str = "expires_at")
 
 def run_notifications(value: Any, *, field: str = "run_notifications") -> str:
     if value not in RunNotifications.values:
-        raise InvalidInput("Invalid run_notifications",
-                           f"run_notifications must be one of: {', '.join(RunNotifications.values)}", field=field)
+        choices = ", ".join(RunNotifications.values)
+        raise InvalidInput("Invalid run_notifications", f"run_notifications must be one of: {choices}",
+                           field=field)
     return value
 
 

@@ -21,7 +21,7 @@ import json
 import logging
 
 CONTEXT_FIELDS = ("job_id", "run_id", "fire_time")
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("cronhub_log_context", default={})
+_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("cronhub_log_context", default=None)
 
 
 def _text(value) -> str:
@@ -36,7 +36,8 @@ def log_context(**fields):
     unknown = set(fields) - set(CONTEXT_FIELDS)
     if unknown:
         raise TypeError(f"log_context: unknown field(s) {sorted(unknown)}")
-    token = _context.set({**_context.get(), **{k: _text(v) for k, v in fields.items() if v is not None}})
+    added = {key: _text(value) for key, value in fields.items() if value is not None}
+    token = _context.set({**(_context.get() or {}), **added})
     try:
         yield
     finally:
@@ -47,7 +48,7 @@ class ContextFilter(logging.Filter):
     """Copies the current ``log_context`` onto the record (an explicit ``extra`` wins)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
+        for key, value in (_context.get() or {}).items():
             if getattr(record, key, None) is None:
                 setattr(record, key, value)
         return True

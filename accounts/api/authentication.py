@@ -23,8 +23,8 @@ from rest_framework.authentication import BaseAuthentication
 from accounts import api_tokens
 from accounts.models import User
 from accounts.tokens import ACCESS, REFRESH, TokenRejected, token_decode
-from cronhub.errors import CronhubError
 from cronhub.api.errors import DetailError
+from cronhub.errors import CronhubError
 
 BEARER_CHALLENGE = "Bearer"
 

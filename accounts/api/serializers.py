@@ -276,7 +276,8 @@ class ApiTokenListSerializer(serializers.Serializer):
 
 class ApiTokenCreatedSerializer(serializers.Serializer):
     message = serializers.CharField()
-    token = serializers.CharField(help_text="The secret: shown this once, never again (only its digest is stored)")
+    token = serializers.CharField(
+        help_text="The secret: shown this once, never again (only its digest is stored)")
     api_token = ApiTokenSerializer()
 
 
@@ -290,6 +291,6 @@ class ApiTokenCreateSerializer(serializers.Serializer):
 
     name = serializers.CharField(help_text="What the token is for, 1 to 100 characters")
     scope = serializers.ChoiceField(choices=ApiTokenScope.choices, default=ApiTokenScope.READ,
-                                    help_text="read: GET only; write: the user's full rights (not for viewers)")
+                                    help_text="read: GET only; write: the user's rights (not for viewers)")
     expires_at = serializers.DateTimeField(required=False, allow_null=True,
                                            help_text="Optional RFC 3339 instant in the future; null: never")

@@ -6,7 +6,7 @@ so a leaked one cannot extend itself. Listing works with either.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -16,8 +16,6 @@ from cronhub.api.base import JsonApiView
 from cronhub.api.bodies import json_object, require_json_content_type
 from cronhub.api.errors import DetailError
 from cronhub.api.permissions import IsAuthenticatedUser
-from drf_spectacular.utils import OpenApiResponse
-
 from cronhub.api.schema import UNAUTHORIZED, ErrorOrDetailSerializer, error_a, error_b
 from cronhub.api.shapes import render
 
@@ -42,7 +40,8 @@ class ApiTokenListView(JsonApiView):
     @extend_schema(tags=TOKENS, request=s.ApiTokenCreateSerializer, responses={
         201: s.ApiTokenCreatedSerializer, 400: error_a("Name, scope or expiry refused"), 401: UNAUTHORIZED,
         403: OpenApiResponse(ErrorOrDetailSerializer, description=(
-            "A viewer asking for a write token (error, message); the request made with an API token (detail)"))},
+            "A viewer asking for a write token (error, message); "
+            "the request made with an API token (detail)"))},
         summary="Create an API token; the answer holds its secret, shown this once")
     def post(self, request):
         _refuse_api_token(request)
@@ -66,4 +65,5 @@ class ApiTokenDetailView(JsonApiView):
     def delete(self, request, token_id: str):
         _refuse_api_token(request)
         token = api_tokens.api_token_revoke(actor=request.user, token_id=token_id)
-        return Response(render(s.ApiTokenRevokedSerializer, {"message": "API token revoked", "api_token": token}))
+        return Response(render(s.ApiTokenRevokedSerializer,
+                               {"message": "API token revoked", "api_token": token}))

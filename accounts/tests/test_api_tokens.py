@@ -146,9 +146,9 @@ def test_last_used_is_recorded_at_most_once_a_minute(api, owner, django_assert_n
     with time_machine.travel(start, tick=False):
         with_token(secret).get("/api/v2/auth/me")
     assert ApiToken.objects.get().last_used_at == start
-    with time_machine.travel(start + dt.timedelta(seconds=30), tick=False):
-        with django_assert_num_queries(2):  # the token with its user, then the body's PIC teams: no write
-            with_token(secret).get("/api/v2/auth/me")
+    # The token with its user, then the body's PIC teams: no write.
+    with time_machine.travel(start + dt.timedelta(seconds=30), tick=False), django_assert_num_queries(2):
+        with_token(secret).get("/api/v2/auth/me")
     assert ApiToken.objects.get().last_used_at == start
     with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
         with_token(secret).get("/api/v2/auth/me")
@@ -161,8 +161,8 @@ def test_a_logout_with_a_write_token_does_not_fail(api, owner):
 
 
 def test_the_admin_creates_a_token_shown_once_and_revokes_it(staff, owner):
-    page = staff.post("/admin/accounts/apitoken/add/", {"user": owner.pk, "name": "nightly export",
-                                                        "scope": "write", "expires_at_0": "", "expires_at_1": ""})
+    page = staff.post("/admin/accounts/apitoken/add/", {
+        "user": owner.pk, "name": "nightly export", "scope": "write", "expires_at_0": "", "expires_at_1": ""})
     assert page.status_code == 200, page.content[:2000]
     token = ApiToken.objects.get()
     secret = page.context["secret"]
@@ -187,6 +187,7 @@ def test_the_admins_user_form_sets_pic_teams(staff, owner):
 
     team = PicTeamFactory(slug="platform-qa", name="Platform QA")
     response = staff.post(f"/admin/accounts/user/{owner.pk}/change/", {
-        "email": owner.email, "role": owner.role, "is_active": "on", "new_password": "", "pic_teams": [team.pk]})
+        "email": owner.email, "role": owner.role, "is_active": "on", "new_password": "",
+        "pic_teams": [team.pk]})
     assert response.status_code == 302, response.content[:3000]
     assert list(owner.pic_teams.all()) == [team]

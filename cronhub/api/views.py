@@ -109,8 +109,10 @@ class ReadinessSerializer(serializers.Serializer):
 class SchedulerHealthSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["healthy", "unhealthy"],
-        help_text='"healthy" when a leader\'s heartbeat is at most max_age_seconds old, else "unhealthy" (503)')
-    leader_host = serializers.CharField(allow_null=True, help_text="Host of the last leader (null if none ever ran)")
+        help_text='"healthy" when a leader\'s heartbeat is at most max_age_seconds old, '
+                  'else "unhealthy" (503)')
+    leader_host = serializers.CharField(allow_null=True,
+                                        help_text="Host of the last leader (null if none ever ran)")
     leader_pid = serializers.IntegerField(allow_null=True)
     heartbeat_at = TimestampField(iso_z_micro, allow_null=True)
     heartbeat_age_seconds = serializers.FloatField(allow_null=True)
@@ -129,7 +131,8 @@ API_INDEX_LINKS = {
 }
 
 ApiIndexLinksSerializer = type("ApiIndexLinksSerializer", (serializers.Serializer,), {
-    name: serializers.CharField(help_text=f"Absolute URL of {path}") for name, path in API_INDEX_LINKS.items()})
+    name: serializers.CharField(help_text=f"Absolute URL of {path}")
+    for name, path in API_INDEX_LINKS.items()})
 
 
 class ApiIndexSerializer(serializers.Serializer):

@@ -94,7 +94,8 @@ class Gunicorn:
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "cronhub.wsgi:application"],
+            [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
+             "cronhub.wsgi:application"],
             cwd=ROOT, env={**env, "PORT": str(port), "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2"},
             stdout=self._log, stderr=subprocess.STDOUT)
         support.wait_until(self._up, timeout=60, message="gunicorn to answer")
@@ -137,7 +138,8 @@ def test_gunicorn_serves_the_admin_and_the_api_documents_with_their_assets(prod_
         assert login.status_code == 200
         assert login.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
         stylesheets = [a for a in assets(login.text) if a.endswith(".css")]
-        assert any(re.fullmatch(r"/static/admin/css/base\.[0-9a-f]{12}\.css", a) for a in stylesheets), stylesheets
+        hashed = r"/static/admin/css/base\.[0-9a-f]{12}\.css"
+        assert any(re.fullmatch(hashed, a) for a in stylesheets), stylesheets
         for asset in stylesheets:
             response = server.get(asset, headers={"Accept-Encoding": "gzip"})
             assert response.status_code == 200, asset
@@ -173,7 +175,8 @@ def test_gunicorn_serves_the_admin_and_the_api_documents_with_their_assets(prod_
         count = re.search(r'cronhub_http_requests_total\{method="GET",route="api/v2/health/live",'
                           r'status="200"\} (\d+)', scrape.text)
         assert count and int(float(count.group(1))) >= 7, scrape.text[:3000]
-        assert re.search(r'cronhub_http_request_duration_seconds_count\{method="GET",route="static"\} \d', scrape.text)
+        assert re.search(r'cronhub_http_request_duration_seconds_count\{method="GET",route="static"\} \d',
+                         scrape.text)
         assert re.search(r'cronhub_http_requests_total\{method="GET",route="admin/login/",status="301"\}',
                          scrape.text)
     finally:
@@ -202,10 +205,12 @@ def test_development_logs_each_line_once(tmp_path):
 
 
 def test_json_logs_carry_the_job_run_and_fire_time(tmp_path):
-    env = {**os.environ, **DEBUG_ENV, "LOG_FORMAT": "json", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    env = {**os.environ, **DEBUG_ENV, "LOG_FORMAT": "json",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
     code = ("import datetime as dt, logging; from cronhub.logs import log_context\n"
             "with log_context(job_id='j-1', fire_time=dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)):\n"
-            "    logging.getLogger('cronhub.scheduler').info('dispatch\\nsecond line', extra={'run_id': 'r-9'})\n"
+            "    logging.getLogger('cronhub.scheduler').info('dispatch\\nsecond line',\n"
+            "                                                extra={'run_id': 'r-9'})\n"
             "logging.getLogger('cronhub.scheduler').warning('outside')")
     result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
@@ -233,7 +238,8 @@ def test_the_scheduler_metrics_bind_the_configured_address(start_scheduler):
         port = probe.getsockname()[1]
     clock = support.Clock.__new__(support.Clock)
     clock.offset = 0.0
-    scheduler = start_scheduler(clock=clock, SCHEDULER_METRICS_PORT=port, SCHEDULER_METRICS_ADDRESS="127.0.0.2")
+    scheduler = start_scheduler(clock=clock, SCHEDULER_METRICS_PORT=port,
+                                SCHEDULER_METRICS_ADDRESS="127.0.0.2")
 
     def scraped():
         assert scheduler.alive(), scheduler.log()

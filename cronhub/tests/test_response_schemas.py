@@ -270,7 +270,8 @@ case("POST", "/api/v2/auth/register", 409, "taken username")(lambda w: post_json
 case("GET", "/api/v2/auth/tokens", 200, "owner")(lambda w: w.as_owner().get("/api/v2/auth/tokens"))
 case("GET", "/api/v2/auth/tokens", 401, "anonymous")(lambda w: w.api().get("/api/v2/auth/tokens"))
 case("POST", "/api/v2/auth/tokens", 201, "owner, write")(lambda w: post_json(
-    w.as_owner(), "/api/v2/auth/tokens", {"name": "ci", "scope": "write", "expires_at": "2030-01-01T00:00:00Z"}))
+    w.as_owner(), "/api/v2/auth/tokens",
+    {"name": "ci", "scope": "write", "expires_at": "2030-01-01T00:00:00Z"}))
 case("POST", "/api/v2/auth/tokens", 400, "no name")(lambda w: post_json(
     w.as_owner(), "/api/v2/auth/tokens", {"scope": "read"}))
 case("POST", "/api/v2/auth/tokens", 403, "viewer asks for write")(lambda w: post_json(

@@ -19,8 +19,8 @@ from django_apscheduler.jobstores import DjangoJobStore
 from django_apscheduler.models import DjangoJobExecution
 
 from jobs import services
-from notifications.services import notifications_prune
 from jobs.scheduler.trigger import CronHubTrigger
+from notifications.services import notifications_prune
 
 log = logging.getLogger("cronhub.scheduler.maintenance")
 
