@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from cronhub.testing.factories import JobFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbcompat]
 
 TOKENS = "/api/v2/auth/tokens"
 

@@ -19,7 +19,7 @@ from jobs.scheduler import maintenance
 from notifications.models import Notification
 from notifications.services import Event, notify
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dbcompat]
 
 
 @pytest.fixture
