@@ -81,7 +81,7 @@ MIDDLEWARE = [
     "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
     "cronhub.api.middleware.ApiInputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Static files (admin, API docs) straight from gunicorn: hashed names, gzip/brotli, far-future caching.
+    # Static files (admin, API docs) straight from gunicorn: hashed names, gzip, far-future caching.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
