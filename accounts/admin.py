@@ -14,10 +14,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import rules, services
-from accounts.models import LoginThrottleCounter, NotificationPreferences, Role, UiPreferences, User
+from accounts import api_tokens, rules, services
+from accounts.models import ApiToken, LoginThrottleCounter, NotificationPreferences, Role, UiPreferences, User
 from accounts.throttling import client_address
 from accounts.tokens import BlacklistedToken, OutstandingToken
 from cronhub import permissions
@@ -72,7 +75,7 @@ class UserAdminForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["username", "email", "role", "is_active"]
+        fields = ["username", "email", "role", "is_active", "pic_teams"]
 
     def __init__(self, *args, request_user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -199,8 +202,11 @@ class UserAdmin(OwnRowsAdmin):
                                  "their own jobs; viewers only read."),
             },
         ),
+        ("PIC teams", {"fields": ["pic_teams"], "description": (
+            "The teams whose jobs count as this user's for the \"my jobs and my teams' jobs\" choice.")}),
         ("Record", {"fields": ["id", "created_at", "updated_at", "last_login"], "classes": ["collapse"]}),
     ]
+    filter_horizontal = ["pic_teams"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -244,7 +250,9 @@ class NotificationPreferencesAdmin(OwnRowsAdmin):
         "email_on_job_disabled",
         "browser_notifications",
         "weekly_report",
+        "run_notifications",
     ]
+    list_filter = ["run_notifications"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
@@ -322,3 +330,100 @@ class LoginThrottleCounterAdmin(SystemAdmin):
 
     list_display = ["key", "window_start", "count"]
     ordering = ["-window_start"]
+# --- API tokens (accounts/api_tokens.py) ----------------------------------------------------
+class ApiTokenAdminForm(forms.ModelForm):
+    """Creating a token: the same rules as ``POST /api/v2/auth/tokens``. ``owner`` is the user
+    the token is for when the form has no user field (a non-admin creates only their own)."""
+
+    owner = None
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scope", "expires_at"]
+
+    def clean(self):
+        data = super().clean()
+        user = data.get("user", self.owner)
+        checks = [("name", lambda value: rules.api_token_name(value))]
+        if user is not None:
+            checks.append(("scope", lambda value: rules.api_token_scope(value, user=user)))
+        checks.append(("expires_at", lambda value: rules.api_token_expiry(value, now=timezone.now())))
+        for name, rule in checks:
+            if name in data:
+                try:
+                    data[name] = rule(data[name])
+                except CronhubError as error:
+                    add_domain_error(self, error)
+        return data
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(OwnRowsAdmin):
+    """Personal API tokens: admins see every user's, others their own. Tokens are listed,
+    created (the secret is shown on the page that follows, once) and revoked; never edited,
+    and never shown again."""
+
+    form = ApiTokenAdminForm
+    list_display = ["name", "user", "prefix", "scope", "created_at", "expires_at", "last_used_at",
+                    "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username"]
+    raw_id_fields = ["user"]
+    actions = ["revoke"]
+    readonly_fields = ["user", "name", "prefix", "scope", "created_at", "expires_at", "last_used_at",
+                       "revoked_at"]
+    add_rule = staticmethod(permissions.can_use_console)
+    delete_rule = staticmethod(lambda user, obj=None: False)  # revoked, never deleted
+
+    @staticmethod
+    def change_rule(user, obj=None) -> bool:
+        return permissions.can_use_console(user) if obj is None else permissions.can_manage_tokens(user, obj.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_fields(self, request, obj=None):
+        if obj is not None:
+            return self.readonly_fields
+        if permissions.can_manage_users(request.user):
+            return ["user", "name", "scope", "expires_at"]
+        return ["name", "scope", "expires_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if "user" not in form_class.base_fields:
+            form_class.owner = request.user
+        return form_class
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not permissions.can_use_console(request.user):
+            actions.pop("revoke", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        owner = data.get("user") or request.user
+        token, secret = api_tokens.api_token_create(user=owner, name=data["name"], scope=data["scope"],
+                                                    expires_at=data.get("expires_at"))
+        for field in token._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(token, field.attname))
+        obj._state.adding = False
+        request._api_token_secret = secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Shown in this response only: not in a message (a cookie) and never stored.
+        return TemplateResponse(request, "admin/accounts/apitoken/created.html", {
+            **self.admin_site.each_context(request), "title": "API token created", "token": obj,
+            "secret": request._api_token_secret, "opts": self.model._meta})
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            if not permissions.can_manage_tokens(request.user, token.user):
+                raise PermissionDenied
+            api_tokens.api_token_revoke(actor=request.user, token_id=token.pk)
+            count += 1
+        self.message_user(request, f"{count} token(s) revoked.")

@@ -50,6 +50,9 @@ class User(AbstractBaseUser, UUIDModel):
     # those without a jti included (they cannot be blacklisted one by one).
     password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True,
                                                editable=False)
+    # The PIC teams the user works in: "my teams' jobs" of the run-notification choice.
+    pic_teams = models.ManyToManyField("taxonomy.PicTeam", blank=True, related_name="members",
+                                       db_table="user_pic_teams", verbose_name=_("PIC teams"))
 
     objects = UserManager()
 
@@ -129,6 +132,14 @@ class User(AbstractBaseUser, UUIDModel):
             refresh_tokens_revoke_all(self)
 
 
+class RunNotifications(models.TextChoices):
+    """Which run results (success, failure, outcome unknown) reach a user in the app and by e-mail."""
+
+    ALL = "all", "All jobs"
+    MINE = "mine", "My jobs and my teams' jobs"
+    FAILURES = "failures", "Failures only"
+
+
 class NotificationPreferences(TimestampedModel):
     """Per-user delivery switches. Defaults are the API's GET defaults, however the row is created."""
 
@@ -139,6 +150,8 @@ class NotificationPreferences(TimestampedModel):
     browser_notifications = models.BooleanField(default=False)
     daily_digest = models.BooleanField(default=False)
     weekly_report = models.BooleanField(default=False)
+    run_notifications = models.CharField(max_length=20, choices=RunNotifications.choices,
+                                         default=RunNotifications.ALL)
     created_at = models.DateTimeField(default=timezone.now, null=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
@@ -205,3 +218,35 @@ class LoginThrottleCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+# --- API tokens for scripts (accounts/api_tokens.py) -----------------------------------
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read-only"
+    WRITE = "write", "Read-write"
+
+
+class ApiToken(UUIDModel):
+    """A personal token for scripts. Only its SHA-256 digest is stored; the secret is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The secret's first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=10, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        db_table = "api_tokens"
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -9,14 +9,23 @@ from the model, so a rule cannot allow what the column cannot store.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
-from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, Role, UiLanguage, User
-from cronhub.errors import N_, Conflict, InvalidInput
+from accounts.models import (
+    DEFAULT_JOBS_TABLE_COLUMNS,
+    ApiToken,
+    ApiTokenScope,
+    Role,
+    RunNotifications,
+    UiLanguage,
+    User,
+)
+from cronhub.errors import N_, Conflict, Forbidden, InvalidInput
 from cronhub.values import storable_text, truthy, zone
 
 USERNAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
@@ -143,3 +152,68 @@ def ui_timezone(value: Any) -> str:
         raise InvalidInput("Invalid payload", '"timezone" must be an IANA time zone such as Asia/Tokyo '
                            "(or null for the scheduler's zone).", field="timezone")
     return value
+# --- API tokens and run-notification routing ------------------------------------------------
+API_TOKEN_MAX_DAYS = 3650
+
+
+def api_token_name(value: Any, *, field: str = "name") -> str:
+    text = _text(value, error="Invalid token name", field=field).strip()
+    longest = ApiToken._meta.get_field("name").max_length
+    if not 1 <= len(text) <= longest:
+        raise InvalidInput("Invalid token name", f"name must be 1 to {longest} characters long.", field=field)
+    return text
+
+
+def api_token_scope(value: Any, *, user: User, field: str = "scope") -> str:
+    """``read`` or ``write``, and never more than the user's role allows (a viewer reads only)."""
+    if value not in ApiTokenScope.values:
+        raise InvalidInput("Invalid scope", f"scope must be one of: {', '.join(ApiTokenScope.values)}",
+                           field=field)
+    if value == ApiTokenScope.WRITE and not user.can_write:
+        raise Forbidden("Forbidden", "A viewer can only create read-only tokens.", field=field)
+    return value
+
+
+def api_token_expiry(value: Any, *, now: dt.datetime, field: str = "expires_at") -> dt.datetime | None:
+    """None (never expires) or an instant in the future, at most API_TOKEN_MAX_DAYS away.
+    Text must be RFC 3339 with an offset (``2026-12-31T00:00:00Z``)."""
+    if value is None:
+        return None
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            moment = None
+    if not isinstance(moment, dt.datetime) or moment.tzinfo is None:
+        raise InvalidInput("Invalid expiry", f"{field} must be a timestamp with a time zone offset, "
+                           "e.g. 2026-12-31T00:00:00Z, or null.", field=field)
+    if moment <= now:
+        raise InvalidInput("Invalid expiry", f"{field} must be in the future.", field=field)
+    if moment > now + dt.timedelta(days=API_TOKEN_MAX_DAYS):
+        raise InvalidInput("Invalid expiry", f"{field} must be at most {API_TOKEN_MAX_DAYS} days away.",
+                           field=field)
+    return moment
+
+
+def run_notifications(value: Any, *, field: str = "run_notifications") -> str:
+    if value not in RunNotifications.values:
+        choices = ", ".join(RunNotifications.values)
+        raise InvalidInput("Invalid run_notifications", f"run_notifications must be one of: {choices}",
+                           field=field)
+    return value
+
+
+def pic_teams(value: Any, *, field: str = "pic_teams") -> list:
+    """A list of existing PIC team slugs (or display names) → the teams; [] for none.
+    (The model is reached through the relation: accounts does not import taxonomy.)"""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidInput("Invalid pic_teams", "pic_teams must be a list of PIC team slugs.", field=field)
+    team_model = User._meta.get_field("pic_teams").related_model
+    found, unknown = [], []
+    for text in dict.fromkeys(item.strip() for item in value if item.strip()):
+        team = team_model.objects.filter(slug=text).first() or team_model.objects.filter(name=text).first()
+        (found if team is not None else unknown).append(team or text)
+    if unknown:
+        raise InvalidInput("Invalid pic_teams", f"Unknown PIC team(s): {', '.join(unknown)}", field=field)
+    return found

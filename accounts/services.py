@@ -172,6 +172,12 @@ def user_update(*, actor: User, user: User, changes: dict) -> tuple[User, list[s
             raise Forbidden("Only admins can change user active status", field="is_active")
         new_values["is_active"] = rules.active_flag(changes["is_active"])
         updated.append("is_active")
+    teams = None
+    if "pic_teams" in changes:
+        if not actor.is_admin:
+            raise Forbidden("Only admins can change user PIC teams", field="pic_teams")
+        teams = rules.pic_teams(changes["pic_teams"])
+        updated.append("pic_teams")
     if not updated:
         raise InvalidInput("No valid fields to update")
 
@@ -185,6 +191,8 @@ def user_update(*, actor: User, user: User, changes: dict) -> tuple[User, list[s
             user.save()
     except IntegrityError:  # the e-mail was taken concurrently
         raise Conflict("Email already exists", field="email") from None
+    if teams is not None:
+        user.pic_teams.set(teams)
     return user, updated
 
 
@@ -212,8 +220,11 @@ def notification_preferences_get(*, user: User) -> NotificationPreferences:
 
 @transaction.atomic
 def notification_preferences_update(*, user: User, changes: dict) -> NotificationPreferences:
-    """Partial update: each of the six switches present in ``changes`` is set as a flag."""
+    """Partial update: each of the six switches present in ``changes`` is set as a flag, and
+    ``run_notifications`` (when present) to one of its choices."""
     switches = rules.notification_switches(changes)
+    if "run_notifications" in changes:
+        switches["run_notifications"] = rules.run_notifications(changes["run_notifications"])
     prefs, _ = NotificationPreferences.objects.select_for_update().get_or_create(user=user)
     for field, value in switches.items():
         setattr(prefs, field, value)

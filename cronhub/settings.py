@@ -28,10 +28,14 @@ env = Settings()
 log = logging.getLogger("cronhub.settings")
 
 # --- Core -------------------------------------------------------------------
-APP_NAME = env.str("APP_NAME", "Cron Job Scheduler API")
+APP_NAME = env.str("APP_NAME", "cronhub API")
 APP_VERSION = env.str("APP_VERSION", "2.0.0")
-# The port the API is published on; only reported (health ``docs_url``). FASTAPI_PORT wins.
-PORT = env.int("FASTAPI_PORT", 5001, minimum=1, maximum=65535, aliases=("PORT",))
+# Where the web app listens (scripts/dev.sh, deploy/gunicorn.conf.py read the same variables).
+HOST = env.str("HOST", "127.0.0.1")
+PORT = env.int("PORT", 8000, minimum=1, maximum=65535)
+# The public address of the web app, e.g. https://cronhub.example.com: links in API bodies
+# (health ``docs_url``, the API index). Empty: taken from each request (Host header).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", "").rstrip("/")
 DEBUG = env.bool("DEBUG", False)
 TESTING = env.bool("TESTING", False)
 
@@ -71,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Web metrics (cronhub/metrics.py): outermost, so every answer is counted and timed.
+    "cronhub.metrics.RequestMetricsMiddleware",
     "cronhub.api.cors.CorsMiddleware",
     # Inside CORS, so a 503 for an unreachable database still carries the CORS headers.
     "cronhub.api.middleware.DatabaseUnavailableMiddleware",
@@ -78,6 +84,8 @@ MIDDLEWARE = [
     "cronhub.api.middleware.ApiMethodNotAllowedMiddleware",
     "cronhub.api.middleware.ApiInputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) straight from gunicorn: hashed names, gzip, far-future caching.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The browser's Accept-Language; accounts.middleware then applies the user's own
     # preference (language and zone) and keeps the API in English.
@@ -174,9 +182,6 @@ def _database_config(url: str) -> dict:
 
 DATABASE_URL = env.str("DATABASE_URL", f"sqlite:///{_DEFAULT_SQLITE}")
 DATABASES = {"default": _database_config(DATABASE_URL)}
-_fastapi_url = env.str("FASTAPI_DATABASE_URL", "")
-if _fastapi_url and _fastapi_url != DATABASE_URL:
-    log.warning("FASTAPI_DATABASE_URL differs from DATABASE_URL; cronhub uses DATABASE_URL only")
 SQL_ECHO = env.bool("SQL_ECHO", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -339,7 +344,7 @@ GITHUB_API_URL = env.str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
 # GitHub's secondary rate limit on content-creating requests (workflow dispatches) per
 # minute; the upcoming-runs calendar flags minutes that would exceed it.
 GITHUB_SECONDARY_LIMIT_PER_MINUTE = env.int("GITHUB_SECONDARY_LIMIT_PER_MINUTE", 80, minimum=1)
-DEFAULT_GITHUB_OWNER = env.str("DEFAULT_GITHUB_OWNER", "Pay-Baymax")
+DEFAULT_GITHUB_OWNER = env.str("DEFAULT_GITHUB_OWNER", "")
 # Following dispatched workflow runs to their conclusion (docs/execution.md, "Following GitHub runs").
 GITHUB_FOLLOW_RUNS = env.bool("GITHUB_FOLLOW_RUNS", True)
 GITHUB_FOLLOW_MIN_SECONDS = env.int("GITHUB_FOLLOW_MIN_SECONDS", 10, minimum=1, maximum=3600)
@@ -378,24 +383,77 @@ EMAIL_BACKEND = (
 if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-# --- Static files -------------------------------------------------------------------
+# --- Production: static files, HTTPS, health, metrics, logs --------------------------
+# Static files: `manage.py collectstatic` copies them to STATIC_ROOT (hashed and compressed)
+# and whitenoise serves them from every web process, with or without a proxy in front.
 STATIC_URL = "static/"
 STATIC_ROOT = env.str("STATIC_ROOT", "") or str(BASE_DIR / "var" / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Tests render pages without a collectstatic run: plain names there.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if TESTING
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
-# --- Logging ----------------------------------------------------------------------------
+# Development and tests look files up on each request (no collectstatic run needed there).
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
+# HTTPS. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (the
+# proxy must set it on every request); "Header: value" names another value than "https".
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", False)
+# Monitors and load balancers probe over plain HTTP on the private side: never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^api/v2/health(/live|/ready|/scheduler)?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+_proxy_ssl = env.str("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_ssl:
+    _header, _, _value = _proxy_ssl.partition(":")
+    if not re.fullmatch(r"[A-Za-z0-9-]+", _header.strip()):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER: expected a header name such as X-Forwarded-Proto, got {_proxy_ssl!r}")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip() or "https")
+# Cookies over HTTPS only, unless DEBUG (or the test suite, which talks plain HTTP).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", not (DEBUG or TESTING))
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", not (DEBUG or TESTING))
+
+# In-app notifications older than this are deleted by the scheduler's daily maintenance.
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", 90, minimum=1)
+
+# Health: /api/v2/health/scheduler is 503 when the leader's heartbeat is older than this.
+SCHEDULER_HEALTH_MAX_AGE_SECONDS = env.int(
+    "SCHEDULER_HEALTH_MAX_AGE_SECONDS", max(15, SCHEDULER_HEARTBEAT_SECONDS * 3), minimum=1)
+
+# Web metrics (Prometheus text) at METRICS_PATH, answered only to `Authorization: Bearer
+# METRICS_TOKEN`; without a token the path is 404. Several gunicorn workers: set
+# PROMETHEUS_MULTIPROC_DIR for the web service (docs/deploy.md).
+METRICS_PATH = env.str("METRICS_PATH", "/metrics")
+if not METRICS_PATH.startswith("/") or METRICS_PATH.startswith(("/api/", "/admin/", "/static/")):
+    raise ImproperlyConfigured(f"METRICS_PATH: expected a path such as /metrics, got {METRICS_PATH!r}")
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
+# The scheduler's exposition server (manage.py runscheduler); port 0 = off.
+SCHEDULER_METRICS_ADDRESS = env.str("SCHEDULER_METRICS_ADDRESS", "127.0.0.1")
+
+# Logs: one line per event, plain text or JSON (LOG_FORMAT=json), on stderr.
 LOG_LEVEL = env.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+LOG_FORMAT = env.choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "cronhub.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"()": "cronhub.logs.PlainFormatter"},
+        "json": {"()": "cronhub.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default configuration gives "django" its own console handler (with DEBUG on)
+        # on top of the root's: every django.* line appeared twice. One handler, the root's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.db.backends": {"level": "DEBUG" if SQL_ECHO else "WARNING"},
         "apscheduler": {"level": "WARNING"},
     },
 }
-
-if not DEBUG and not TESTING:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", False)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", False)

@@ -4,10 +4,21 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from cronhub.api.views import HealthView, WelcomeView
+from cronhub.api.views import (
+    ApiIndexView,
+    HealthView,
+    LivenessView,
+    ReadinessView,
+    SchedulerHealthView,
+    WelcomeView,
+)
 
 api_v2 = [
+    path("", ApiIndexView.as_view(), name="api-index"),
     path("health", HealthView.as_view(), name="health"),
+    path("health/live", LivenessView.as_view(), name="health-live"),
+    path("health/ready", ReadinessView.as_view(), name="health-ready"),
+    path("health/scheduler", SchedulerHealthView.as_view(), name="health-scheduler"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("", include("accounts.api.urls")),
     path("", include("taxonomy.api.urls")),

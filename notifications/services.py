@@ -9,6 +9,16 @@ success notices (``notify_on_success``), the same rule as e-mail. Delivery
 problems are logged and never raised: a failed notification must not fail the
 run or the request that caused it.
 
+Who is told (docs/execution.md, "Who receives run notifications"): inactive users
+nothing at all. Run results (success, failure, unknown outcome) reach each active user
+by their ``run_notifications`` choice: ``all`` (the default), ``mine`` (jobs they
+created and jobs of the PIC teams they belong to) or ``failures`` (failed and unknown
+runs only); the job's e-mail list follows the same choice for addresses that belong to
+users. Slack is a team channel, not a person's inbox, so it cannot follow a personal
+choice: a run result goes to the channel by the job's settings (failures always,
+successes with ``notify_on_success``) and mentions the job's PIC team — the people
+for whom it is "my teams' job".
+
 Users are reached through Django's user model (``get_user_model()``) and its
 relations, not through the accounts app: notifications sit below the apps that
 call them.
@@ -20,6 +30,7 @@ call them.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,7 +38,8 @@ from enum import StrEnum
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import translation
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from integrations import email as email_client
@@ -107,20 +119,63 @@ def actor_label(actor) -> str:
     return getattr(actor, "email", "") or getattr(actor, "username", "") or str(actor)
 
 
-def recipient_ids(job, audience: str) -> list[str]:
-    """The users told about an event, as primary keys (every run notifies them: no model building)."""
+RUN_EVENTS = frozenset({"execution_succeeded", "execution_failed", "execution_unknown"})
+FAILURE_EVENTS = frozenset({"execution_failed", "execution_unknown"})
+# The user model's NotificationPreferences.run_notifications choices (accounts.models.RunNotifications).
+RUN_ALL, RUN_MINE, RUN_FAILURES = "all", "mine", "failures"
+
+
+def run_audience(job, event: str):
+    """Active users whose run-notification choice covers ``event`` on ``job``, as a queryset.
+
+    all (also users who never saved preferences): every run; failures: failed and
+    unknown outcomes of every job; mine: every run of the jobs they created and of
+    the jobs whose PIC team they belong to.
+    """
+    users = get_user_model().objects.filter(is_active=True)
+    choice = Q(notification_preferences__isnull=True) | Q(notification_preferences__run_notifications=RUN_ALL)
+    if event in FAILURE_EVENTS:
+        choice |= Q(notification_preferences__run_notifications=RUN_FAILURES)
+    mine = Q(pk=job.created_by_id) if job.created_by_id else Q(pk__in=[])
+    if job.pic_team:
+        members = users.model.pic_teams.through.objects.filter(picteam__slug=job.pic_team)
+        mine |= Q(pk__in=members.values("user_id"))
+    choice |= Q(notification_preferences__run_notifications=RUN_MINE) & mine
+    return users.filter(choice)
+
+
+def recipient_ids(job, audience: str, event: str | None = None) -> list[str]:
+    """The users told about an event, as primary keys (every run notifies them: no model building).
+
+    Inactive users are told nothing. Run results go to each user by their run-notification
+    choice (``run_audience``); the other events to every active user or to the job's creator
+    and the active admins.
+    """
     users = get_user_model().objects
     if audience == ALL_USERS:
-        # Every user row, active or not, every role: deactivated users keep their inbox as before.
-        return list(users.values_list("pk", flat=True))
+        if event in RUN_EVENTS:
+            return list(run_audience(job, event).values_list("pk", flat=True))
+        return list(users.filter(is_active=True).values_list("pk", flat=True))
     ids = list(users.filter(role=ADMIN_ROLE, is_active=True).values_list("pk", flat=True))
     creator = job.created_by_id
-    if creator and creator not in ids and users.filter(pk=creator).exists():
+    if creator and creator not in ids and users.filter(pk=creator, is_active=True).exists():
         ids.insert(0, creator)
     return ids
 
 
-def _create_rows(kind: _Kind, *, job, execution, message: str) -> list[Notification]:
+def notifications_prune(*, older_than_days: int, batch: int = 5000) -> int:
+    """Delete in-app notifications created more than ``older_than_days`` ago, in batches
+    (short transactions however many rows); returns how many."""
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        ids = list(Notification.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += Notification.objects.filter(pk__in=ids).delete()[0]
+
+
+def _create_rows(kind: _Kind, *, event: Event, job, execution, message: str) -> list[Notification]:
     try:
         with transaction.atomic():
             rows = [
@@ -129,7 +184,7 @@ def _create_rows(kind: _Kind, *, job, execution, message: str) -> list[Notificat
                     related_job=job if kind.link_job and job.pk else None,
                     related_execution=execution if kind.link_execution else None,
                 )
-                for user_id in recipient_ids(job, kind.recipients)
+                for user_id in recipient_ids(job, kind.recipients, event)
             ]
             return Notification.objects.bulk_create(rows)
     except Exception:
@@ -137,8 +192,10 @@ def _create_rows(kind: _Kind, *, job, execution, message: str) -> list[Notificat
         return []
 
 
-def _email_addresses(job, *, switch: str) -> list[str]:
-    """The job's list, minus users who switched this kind of e-mail off in their preferences.
+def _email_addresses(job, *, switch: str, event: Event) -> list[str]:
+    """The job's list, minus the addresses of users who do not get this run result: inactive
+    users, users whose run-notification choice leaves it out (``run_audience``), and users who
+    switched this kind of e-mail off in their preferences.
 
     Addresses that belong to no user, and users who never saved preferences, keep
     receiving mail: the stored defaults reproduce the deliveries of before preferences existed.
@@ -146,28 +203,26 @@ def _email_addresses(job, *, switch: str) -> list[str]:
     addresses = email_client.clean_recipients(job.notification_email_list)
     if not addresses:
         return []
-    opted_out = {
-        email.lower()
-        for email in get_user_model().objects.filter(
-            **{f"notification_preferences__{switch}": False}, email__in=[a.lower() for a in addresses]
-        ).values_list("email", flat=True)
-    }
-    return [a for a in addresses if a.lower() not in opted_out]
+    owners = get_user_model().objects.filter(email__in=[a.lower() for a in addresses])
+    receiving = run_audience(job, event).exclude(**{f"notification_preferences__{switch}": False})
+    left_out = {email.lower() for email in owners.exclude(pk__in=receiving.values("pk"))
+                .values_list("email", flat=True)}
+    return [a for a in addresses if a.lower() not in left_out]
 
 
 def _send_run_email(event: Event, job, execution, error: str | None) -> None:
     if not job.enable_email_notifications:
         return
     if event == Event.EXECUTION_FAILED:
-        to = _email_addresses(job, switch="email_on_job_failure")
+        to = _email_addresses(job, switch="email_on_job_failure", event=event)
         email_client.email_send(to=to, subject=_("Job Failure: %(name)s") % {"name": job.name},
                                 template="job_failed", context={"job": job, "error": error})
     elif event == Event.EXECUTION_UNKNOWN:  # told like a failure, worded as what it is
-        to = _email_addresses(job, switch="email_on_job_failure")
+        to = _email_addresses(job, switch="email_on_job_failure", event=event)
         email_client.email_send(to=to, subject=_("Job Outcome Unknown: %(name)s") % {"name": job.name},
                                 template="job_outcome_unknown", context={"job": job, "error": error})
     elif job.notify_on_success:
-        to = _email_addresses(job, switch="email_on_job_success")
+        to = _email_addresses(job, switch="email_on_job_success", event=event)
         duration = f"{(execution.duration_seconds or 0.0) if execution else 0.0:.2f}"
         email_client.email_send(to=to, subject=_("Job Success: %(name)s") % {"name": job.name},
                                 template="job_succeeded", context={"job": job, "duration": duration})
@@ -237,7 +292,7 @@ def notify(*, event: Event | str, job, actor=None, execution=None, error: str | 
     if event in (Event.EXECUTION_FAILED, Event.EXECUTION_UNKNOWN) and error is None and execution is not None:
         error = execution.error_message
     message = _message(kind, job=job, actor=actor, error=error, days_left=days_left)
-    rows = _create_rows(kind, job=job, execution=execution, message=message)
+    rows = _create_rows(kind, event=event, job=job, execution=execution, message=message)
     _other_channels(event, job, execution, error, days_left=days_left, slack=slack, email=email)
     return rows
 
@@ -261,7 +316,9 @@ def notify_many(announcements: list[Announcement]) -> int:
     """
     if not announcements:
         return 0
-    audiences: dict[str, list[str]] = {}
+    # Who is told depends on the event, the job's creator and its PIC team (run_audience): read
+    # once per combination in a burst.
+    audiences: dict[tuple, list[str]] = {}
     rows: list[Notification] = []
     prepared = []
     for item in announcements:
@@ -272,12 +329,10 @@ def notify_many(announcements: list[Announcement]) -> int:
             error = item.execution.error_message
         prepared.append((event, item, error))
         try:
-            if kind.recipients == ALL_USERS:
-                if ALL_USERS not in audiences:
-                    audiences[ALL_USERS] = recipient_ids(item.job, ALL_USERS)
-                users = audiences[ALL_USERS]
-            else:
-                users = recipient_ids(item.job, kind.recipients)
+            key = (kind.recipients, event, item.job.created_by_id, item.job.pic_team)
+            if key not in audiences:
+                audiences[key] = recipient_ids(item.job, kind.recipients, event)
+            users = audiences[key]
         except Exception:
             log.exception("Could not read the recipients of %s for job %s", kind.title, item.job.pk)
             continue

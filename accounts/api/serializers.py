@@ -14,7 +14,16 @@ from collections.abc import Callable
 from rest_framework import serializers
 
 from accounts import rules
-from accounts.models import DEFAULT_JOBS_TABLE_COLUMNS, NotificationPreferences, Role, UiLanguage, User
+from accounts.models import (
+    DEFAULT_JOBS_TABLE_COLUMNS,
+    ApiToken,
+    ApiTokenScope,
+    NotificationPreferences,
+    Role,
+    RunNotifications,
+    UiLanguage,
+    User,
+)
 from accounts.rules import NOTIFICATION_PREFERENCE_FIELDS
 from cronhub.api.fields import ModelShape
 from cronhub.errors import InvalidInput
@@ -23,9 +32,13 @@ from cronhub.errors import InvalidInput
 
 
 class UserSerializer(ModelShape):
+    pic_teams = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="slug",
+        help_text="Slugs of the PIC teams the user belongs to (their jobs count as \"my teams' jobs\")")
+
     class Meta:
         model = User
-        fields = ["id", "username", "email", "role", "is_active", "created_at", "updated_at"]
+        fields = ["id", "username", "email", "role", "is_active", "created_at", "updated_at", "pic_teams"]
 
 
 class UserEnvelopeSerializer(serializers.Serializer):
@@ -94,7 +107,8 @@ class NotificationPreferencesSerializer(ModelShape):
 
     class Meta:
         model = NotificationPreferences
-        fields = ["id", "user_id", *NOTIFICATION_PREFERENCE_FIELDS, "created_at", "updated_at"]
+        fields = ["id", "user_id", *NOTIFICATION_PREFERENCE_FIELDS, "run_notifications", "created_at",
+                  "updated_at"]
 
 
 class NotificationPreferencesEnvelopeSerializer(serializers.Serializer):
@@ -229,12 +243,63 @@ class UserUpdateSerializer(serializers.Serializer):
                                                "empty or null: left unchanged")
     role = RoleField(required=False, help_text="Admins only")
     is_active = serializers.BooleanField(required=False, help_text="Admins only")
+    pic_teams = serializers.ListField(child=serializers.CharField(), required=False,
+                                      help_text="Admins only: PIC team slugs (the whole list; [] for none)")
 
 
-NotificationPreferencesUpdateSerializer = _switches(
-    "NotificationPreferencesUpdateSerializer", NOTIFICATION_PREFERENCE_FIELDS, required=False)
+NotificationPreferencesUpdateSerializer = type(
+    "NotificationPreferencesUpdateSerializer",
+    (_switches("_NotificationSwitches", NOTIFICATION_PREFERENCE_FIELDS, required=False),),
+    {"run_notifications": serializers.ChoiceField(
+        choices=RunNotifications.choices, required=False,
+        help_text="Which run results reach this user (in the app and by e-mail): all (default), "
+                  "mine (jobs they created and their PIC teams' jobs), failures (failures and unknown "
+                  "outcomes only)")})
 
 
 class LogoutRequestSerializer(serializers.Serializer):
     refresh_token = serializers.CharField(required=False, allow_blank=True, allow_null=True,
                                           help_text="Optional: also blacklist this refresh token")
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+class ApiTokenSerializer(ModelShape):
+    user_id = serializers.CharField(read_only=True)
+    active = serializers.SerializerMethodField(help_text="Neither revoked nor expired")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "user_id", "name", "prefix", "scope", "created_at", "expires_at", "last_used_at",
+                  "revoked_at", "active"]
+
+    def get_active(self, token) -> bool:
+        return token.usable()
+
+
+class ApiTokenListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    tokens = ApiTokenSerializer(many=True)
+
+
+class ApiTokenCreatedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    token = serializers.CharField(
+        help_text="The secret: shown this once, never again (only its digest is stored)")
+    api_token = ApiTokenSerializer()
+
+
+class ApiTokenRevokedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    api_token = ApiTokenSerializer()
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    """Documentation of ``POST /auth/tokens``; ``accounts.rules`` checks the values."""
+
+    name = serializers.CharField(help_text="What the token is for, 1 to 100 characters")
+    scope = serializers.ChoiceField(choices=ApiTokenScope.choices, default=ApiTokenScope.READ,
+                                    help_text="read: GET only; write: the user's rights (not for viewers)")
+    expires_at = serializers.DateTimeField(required=False, allow_null=True,
+                                           help_text="Optional RFC 3339 instant in the future; null: never")

@@ -169,7 +169,9 @@ class LogoutView(JsonApiView):
             data = None  # the body is optional and otherwise ignored
         if isinstance(data, dict) and isinstance(data.get("refresh_token"), str):
             refresh_token = data["refresh_token"]
-        services.session_logout(user=request.user, access_payload=request.auth, refresh_token=refresh_token)
+        # An API token has no session to end (request.auth is then the ApiToken, not a payload).
+        payload = getattr(request, "token_payload", None) or {}
+        services.session_logout(user=request.user, access_payload=payload, refresh_token=refresh_token)
         return Response(render(s.LogoutResponseSerializer, {
             "success": True, "message": "Logout successful",
             "detail": "Please discard your tokens on the client side"}))

@@ -35,6 +35,7 @@ def test_login_by_username_returns_the_user_and_a_token_pair(api, owner):
         "is_active": True,
         "created_at": body["user"]["created_at"],
         "updated_at": body["user"]["updated_at"],
+        "pic_teams": [],
     }
     assert body["user"]["created_at"].endswith("Z")
     assert "password" not in body["user"]

@@ -240,7 +240,8 @@ def test_a_legacy_refresh_token_without_jti_still_refreshes(owner):
 
 def test_me_returns_the_bare_user(owner):
     body = bearer(access_token_for(owner)).get(ME).json()
-    assert set(body) == {"id", "username", "email", "role", "is_active", "created_at", "updated_at"}
+    assert set(body) == {"id", "username", "email", "role", "is_active", "created_at", "updated_at",
+                         "pic_teams"}
     assert body["username"] == "olivia_owner"
 
 

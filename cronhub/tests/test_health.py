@@ -21,13 +21,13 @@ def test_health_without_a_scheduler(client, settings):
     body = response.json()
     assert body == {
         "status": "healthy",
-        "service": "cron-job-scheduler-fastapi",
+        "service": "cronhub",
         "version": "2.0.0",
         "timestamp": body["timestamp"],
         "api": "v2",
         "scheduler_running": False,
         "scheduled_jobs_count": 0,
-        "docs_url": "http://localhost:5001/docs",
+        "docs_url": "http://testserver/docs",
         "database": "available",
     }
     stamp = dt.datetime.fromisoformat(body["timestamp"].replace("Z", "+00:00"))
@@ -60,10 +60,21 @@ def test_a_stale_or_stopped_leader_is_not_running(client):
     assert body["scheduler_running"] is False and body["scheduled_jobs_count"] == 0
 
 
-def test_health_reports_the_configured_version_and_port(client, settings):
-    settings.APP_VERSION, settings.PORT = "9.9.9", 8123
-    body = client.get(HEALTH).json()
-    assert body["version"] == "9.9.9" and body["docs_url"] == "http://localhost:8123/docs"
+def test_health_reports_the_configured_version(client, settings):
+    settings.APP_VERSION = "9.9.9"
+    assert client.get(HEALTH).json()["version"] == "9.9.9"
+
+
+def test_docs_url_comes_from_the_request_or_the_public_base_url(client, settings):
+    settings.ALLOWED_HOSTS = ["cronhub.example.com"]
+    body = client.get(HEALTH, HTTP_HOST="cronhub.example.com", HTTP_X_FORWARDED_PROTO="https").json()
+    assert body["docs_url"] == "http://cronhub.example.com/docs"  # no proxy header trusted: plain http
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    body = client.get(HEALTH, HTTP_HOST="cronhub.example.com", HTTP_X_FORWARDED_PROTO="https").json()
+    assert body["docs_url"] == "https://cronhub.example.com/docs"
+    settings.PUBLIC_BASE_URL = "https://jobs.example.org"
+    assert client.get(HEALTH, HTTP_HOST="cronhub.example.com").json()["docs_url"] == \
+        "https://jobs.example.org/docs"
 
 
 def test_health_ignores_a_garbage_token(client):
@@ -86,7 +97,7 @@ def test_the_welcome_document(client):
     response = client.get("/", HTTP_AUTHORIZATION="Bearer garbage")
     assert response.status_code == 200
     assert response.json() == {
-        "message": "Welcome to Cron Job Scheduler API v2",
+        "message": "Welcome to the cronhub API v2",
         "docs": "/docs",
         "redoc": "/redoc",
         "health": "/api/v2/health",

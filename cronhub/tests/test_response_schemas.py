@@ -201,6 +201,17 @@ def put_json(client, url: str, body: Any):
 # health and authentication
 
 case("GET", "/api/v2/health", 200, "anonymous")(lambda w: w.api().get("/api/v2/health"))
+case("GET", "/api/v2/", 200, "the index")(lambda w: w.api().get("/api/v2/"))
+case("GET", "/api/v2/health/live", 200, "anonymous")(lambda w: w.api().get("/api/v2/health/live"))
+case("GET", "/api/v2/health/ready", 200, "database up")(lambda w: w.api().get("/api/v2/health/ready"))
+case("GET", "/api/v2/health/scheduler", 503, "no leader")(lambda w: w.api().get("/api/v2/health/scheduler"))
+
+
+@case("GET", "/api/v2/health/scheduler", 200, "a live leader")
+def _live_leader(w: World):
+    SchedulerState.objects.create(pk=SchedulerState.SINGLETON_ID, host="sched-1", pid=7,
+                                  heartbeat_at=timezone.now())
+    return w.api().get("/api/v2/health/scheduler")
 case("POST", "/api/v2/auth/login", 200, "by username")(lambda w: post_json(
     w.api(), "/api/v2/auth/login", {"username": w.owner.username, "password": TEST_PASSWORD}))
 case("POST", "/api/v2/auth/login", 400, "short password")(lambda w: post_json(
@@ -258,6 +269,39 @@ case("POST", "/api/v2/auth/register", 409, "taken username")(lambda w: post_json
     w.as_admin(), "/api/v2/auth/register",
     {"username": w.owner.username, "email": "nina@example.com", "password": "secret123"}))
 
+# API tokens
+
+case("GET", "/api/v2/auth/tokens", 200, "owner")(lambda w: w.as_owner().get("/api/v2/auth/tokens"))
+case("GET", "/api/v2/auth/tokens", 401, "anonymous")(lambda w: w.api().get("/api/v2/auth/tokens"))
+case("POST", "/api/v2/auth/tokens", 201, "owner, write")(lambda w: post_json(
+    w.as_owner(), "/api/v2/auth/tokens",
+    {"name": "ci", "scope": "write", "expires_at": "2030-01-01T00:00:00Z"}))
+case("POST", "/api/v2/auth/tokens", 400, "no name")(lambda w: post_json(
+    w.as_owner(), "/api/v2/auth/tokens", {"scope": "read"}))
+case("POST", "/api/v2/auth/tokens", 403, "viewer asks for write")(lambda w: post_json(
+    w.api(w.viewer), "/api/v2/auth/tokens", {"name": "ci", "scope": "write"}))
+case("POST", "/api/v2/auth/tokens", 401, "anonymous")(lambda w: post_json(
+    w.api(), "/api/v2/auth/tokens", {"name": "ci"}))
+
+
+def _token_id(w: World) -> str:
+    return post_json(w.as_owner(), "/api/v2/auth/tokens", {"name": "ci"}).json()["api_token"]["id"]
+
+
+case("DELETE", "/api/v2/auth/tokens/{token_id}", 200, "own token")(
+    lambda w: w.as_owner().delete(f"/api/v2/auth/tokens/{_token_id(w)}"))
+case("DELETE", "/api/v2/auth/tokens/{token_id}", 404, "someone else's")(
+    lambda w: w.api(w.other).delete(f"/api/v2/auth/tokens/{_token_id(w)}"))
+case("DELETE", "/api/v2/auth/tokens/{token_id}", 401, "anonymous")(
+    lambda w: w.api().delete("/api/v2/auth/tokens/x"))
+
+
+@case("DELETE", "/api/v2/auth/tokens/{token_id}", 403, "with an API token")
+def _revoke_with_token(w: World):
+    secret = post_json(w.as_owner(), "/api/v2/auth/tokens", {"name": "ci", "scope": "write"}).json()["token"]
+    return w.api().delete(f"/api/v2/auth/tokens/{_token_id(w)}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
 # users and preferences
 
 case("GET", "/api/v2/auth/users", 200, "admin")(lambda w: w.as_admin().get("/api/v2/auth/users"))
@@ -269,6 +313,8 @@ case("GET", "/api/v2/auth/users/{user_id}", 404, "unknown")(
     lambda w: w.as_admin().get("/api/v2/auth/users/no-such-user"))
 case("PUT", "/api/v2/auth/users/{user_id}", 200, "admin changes role")(lambda w: put_json(
     w.as_admin(), f"/api/v2/auth/users/{w.other.pk}", {"role": "viewer", "email": "oscar2@example.com"}))
+case("PUT", "/api/v2/auth/users/{user_id}", 200, "admin sets PIC teams")(lambda w: put_json(
+    w.as_admin(), f"/api/v2/auth/users/{w.other.pk}", {"pic_teams": [w.team.slug]}))
 case("PUT", "/api/v2/auth/users/{user_id}", 400, "nothing to update")(
     lambda w: put_json(w.as_owner(), f"/api/v2/auth/users/{w.owner.pk}", {}))
 case("PUT", "/api/v2/auth/users/{user_id}", 409, "taken e-mail")(lambda w: put_json(
@@ -281,6 +327,10 @@ case("GET", "/api/v2/auth/users/{user_id}/preferences", 200, "self")(
     lambda w: w.as_owner().get(f"/api/v2/auth/users/{w.owner.pk}/preferences"))
 case("PUT", "/api/v2/auth/users/{user_id}/preferences", 200, "self")(lambda w: put_json(
     w.as_owner(), f"/api/v2/auth/users/{w.owner.pk}/preferences", {"email_on_job_failure": False}))
+case("PUT", "/api/v2/auth/users/{user_id}/preferences", 200, "run notifications")(lambda w: put_json(
+    w.as_owner(), f"/api/v2/auth/users/{w.owner.pk}/preferences", {"run_notifications": "mine"}))
+case("PUT", "/api/v2/auth/users/{user_id}/preferences", 400, "unknown run notifications")(lambda w: put_json(
+    w.as_owner(), f"/api/v2/auth/users/{w.owner.pk}/preferences", {"run_notifications": "some"}))
 case("PUT", "/api/v2/auth/users/{user_id}/preferences", 403, "someone else")(lambda w: put_json(
     w.as_owner(), f"/api/v2/auth/users/{w.other.pk}/preferences", {"email_on_job_failure": False}))
 case("GET", "/api/v2/auth/users/{user_id}/ui-preferences", 200, "self")(

@@ -18,6 +18,7 @@ from apscheduler.executors.pool import BasePoolExecutor
 from django.db import close_old_connections
 from django.utils import timezone
 
+from cronhub.logs import log_context
 from jobs.models import Job
 from jobs.scheduler import metrics
 from jobs.scheduler.db import call_with_db_retry, retrying_writer
@@ -195,6 +196,11 @@ class Dispatcher:
 
     def dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
                  missed_since: dt.datetime | None = None, loaded: Job | None = None) -> None:
+        with log_context(job_id=job_id, fire_time=fire_times[-1] if fire_times else None):
+            self._dispatch(job_id, fire_times=fire_times, missed_since=missed_since, loaded=loaded)
+
+    def _dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
+                  missed_since: dt.datetime | None = None, loaded: Job | None = None) -> None:
         # fire_times has a default only because APScheduler checks the job function's
         # signature against the arguments it stores; DispatchExecutor always passes it.
         # ``loaded``: the job as the burst pipeline read it at the fire time.
@@ -228,6 +234,7 @@ class Dispatcher:
                 "dispatch job=%s scheduled_for=%s lateness=%.3fs outcome=%s%s",
                 job_id, newest.isoformat(), lateness, outcome,
                 f" github_run_id={run_id}" if run_id else "",
+                extra={"run_id": execution.pk if execution is not None else None},
             )
         except Exception:
             log.exception("dispatch job=%s scheduled_for=%s outcome=error", job_id, newest.isoformat())
@@ -286,6 +293,10 @@ class Dispatcher:
         return fresh
 
     def recover(self, execution_id: str) -> None:
+        with log_context(run_id=execution_id):
+            self._recover(execution_id)
+
+    def _recover(self, execution_id: str) -> None:
         try:
             what = runs.execution_recover(execution_id, claimer=self.claimer,
                                           grace_seconds=self.grace.total_seconds(), write=self.write)

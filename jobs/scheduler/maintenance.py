@@ -20,6 +20,7 @@ from django_apscheduler.models import DjangoJobExecution
 
 from jobs import services
 from jobs.scheduler.trigger import CronHubTrigger
+from notifications.services import notifications_prune
 
 log = logging.getLogger("cronhub.scheduler.maintenance")
 
@@ -51,6 +52,12 @@ def prune_executions() -> None:
              settings.EXECUTION_RETENTION_DAYS)
 
 
+def prune_notifications() -> None:
+    deleted = notifications_prune(older_than_days=settings.NOTIFICATION_RETENTION_DAYS)
+    log.info("maintenance: pruned %d notification(s) older than %d days", deleted,
+             settings.NOTIFICATION_RETENTION_DAYS)
+
+
 def prune_scheduler_records() -> None:
     DjangoJobExecution.objects.delete_old_job_executions(int(SCHEDULER_RECORD_RETENTION.total_seconds()))
 
@@ -68,6 +75,10 @@ def run_prune_executions() -> None:
     _in_fresh_connection(prune_executions)
 
 
+def run_prune_notifications() -> None:
+    _in_fresh_connection(prune_notifications)
+
+
 def run_prune_scheduler_records() -> None:
     _in_fresh_connection(prune_scheduler_records)
 
@@ -79,6 +90,7 @@ def internal_jobs() -> dict[str, tuple[object, str]]:
         "cronhub.end_date_reminders": (run_send_end_date_reminders, settings.SCHEDULER_REMINDER_CRON),
         "cronhub.prune_executions": (run_prune_executions, "30 3 * * *"),
         "cronhub.prune_scheduler_records": (run_prune_scheduler_records, "45 3 * * *"),
+        "cronhub.prune_notifications": (run_prune_notifications, "40 3 * * *"),
     }
 
 

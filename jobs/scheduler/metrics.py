@@ -1,5 +1,5 @@
 """Prometheus metrics of the scheduler process (text exposition on
-127.0.0.1:``SCHEDULER_METRICS_PORT`` when it is above 0)."""
+``SCHEDULER_METRICS_ADDRESS`` (default 127.0.0.1):``SCHEDULER_METRICS_PORT`` when the port is above 0)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,14 @@ from cronhub.testing.factories import JobCategoryFactory, PicTeamFactory
 from jobs.models import scheduler_today
 
 
+@pytest.fixture(autouse=True)
+def default_github_owner(settings):
+    """The sample CSVs (the bulk-upload format of the service cronhub replaced) leave
+    ``github_owner`` empty on GitHub rows: these tests run as a deployment that set
+    ``DEFAULT_GITHUB_OWNER`` (there is no built-in default)."""
+    settings.DEFAULT_GITHUB_OWNER = "example-org"
+
+
 @pytest.fixture
 def team(db):
     return PicTeamFactory(name="Platform QA", slug="platform-qa")

@@ -275,9 +275,9 @@ def test_pic_team_slug_and_display_name_both_resolve(api, owner, create_body):
 
 
 def test_repo_and_workflow_without_owner_use_the_default_owner(api, owner, create_body, settings):
-    settings.DEFAULT_GITHUB_OWNER = "Pay-Baymax"
+    settings.DEFAULT_GITHUB_OWNER = "example-org"
     body = {**create_body, "github_owner": ""}
-    assert post(api(owner), body).json()["job"]["github_owner"] == "Pay-Baymax"
+    assert post(api(owner), body).json()["job"]["github_owner"] == "example-org"
 
 
 def test_no_target_at_all_is_refused(api, owner, create_body):

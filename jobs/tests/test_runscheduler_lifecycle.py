@@ -80,7 +80,7 @@ def test_edits_deletes_expiry_and_resync_requests_take_effect_while_it_runs(db_s
         assert set(row.last_resync_result) == RESYNC_KEYS
         assert row.last_resync_result["db_jobs_total"] == 3
         assert row.last_resync_result["db_jobs_active"] == 2
-        assert row.last_resync_result["scheduled_now"] == 2 + 4  # two jobs + the maintenance entries
+        assert row.last_resync_result["scheduled_now"] == 2 + 5  # two jobs + the five maintenance entries
         assert {run["job_id"] for run in row.next_runs} == {str(edited.pk), str(control.pk)}
         assert process.terminate() == 0
 

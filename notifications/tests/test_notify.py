@@ -15,13 +15,13 @@ pytestmark = pytest.mark.django_db
     (Event.JOB_ENABLED, "Job Enabled", "info", 'Job "Nightly" was enabled by olivia@example.com.'),
     (Event.JOB_DISABLED, "Job Disabled", "warning", 'Job "Nightly" was disabled by olivia@example.com.'),
 ])
-def test_job_events_are_broadcast_to_every_user(event, title, kind, message,
-                                                owner, other_user, inactive_user):
+def test_job_events_are_broadcast_to_every_active_user(event, title, kind, message,
+                                                       owner, other_user, inactive_user):
     job = JobFactory(name="Nightly", created_by=owner)
 
     rows = notify(event=event, job=job, actor=owner)
 
-    assert {n.user for n in rows} == {owner, other_user, inactive_user}
+    assert {n.user for n in rows} == {owner, other_user}  # inactive users receive nothing
     stored = Notification.objects.filter(user=other_user).get()
     assert (stored.title, stored.type, stored.message, stored.related_job) == (title, kind, message, job)
     assert stored.is_read is False and stored.related_execution is None
@@ -47,7 +47,7 @@ def test_the_actor_is_named_by_username_when_the_email_is_empty(other_user):
 
 
 def test_end_date_events_go_to_the_creator_and_active_admins_once_each(other_user):
-    creator = UserFactory(is_active=False)  # a deactivated creator still hears about it
+    creator = UserFactory()
     admin = AdminFactory()
     AdminFactory(is_active=False)
     job = JobFactory(name="Nightly", created_by=creator, end_date="2026-03-01", pic_team=None)
@@ -56,6 +56,9 @@ def test_end_date_events_go_to_the_creator_and_active_admins_once_each(other_use
     rows = notify(event=Event.JOB_EXPIRED_MAINTENANCE, job=job)
 
     assert sorted(n.user_id for n in rows) == sorted([creator.pk, admin.pk])
+    creator.is_active = False  # a deactivated creator is told nothing
+    creator.save()
+    assert [n.user_id for n in notify(event=Event.JOB_EXPIRED_MAINTENANCE, job=job)] == [admin.pk]
     assert rows[0].message == (
         'Job "Nightly" passed its end_date (2026-03-01 JST) and was auto-paused. PIC Team: -')
 

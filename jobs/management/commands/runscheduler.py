@@ -48,7 +48,11 @@ class Command(BaseCommand):
             return
 
         if settings.SCHEDULER_METRICS_PORT:
-            metrics.serve(settings.SCHEDULER_METRICS_PORT)
+            try:
+                metrics.serve(settings.SCHEDULER_METRICS_PORT, settings.SCHEDULER_METRICS_ADDRESS)
+            except OSError as exc:  # e.g. a second scheduler on this host: schedule anyway, without metrics
+                log.error("metrics: cannot listen on %s:%d (%s); running without metrics",
+                          settings.SCHEDULER_METRICS_ADDRESS, settings.SCHEDULER_METRICS_PORT, exc)
 
         log.info("scheduler starting (pid %d, %s lock, zone %s)", os.getpid(),
                  settings.SCHEDULER_LOCK_BACKEND, settings.SCHEDULER_TIMEZONE)
