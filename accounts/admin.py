@@ -378,7 +378,9 @@ class ApiTokenAdmin(OwnRowsAdmin):
 
     @staticmethod
     def change_rule(user, obj=None) -> bool:
-        return permissions.can_use_console(user) if obj is None else permissions.can_manage_tokens(user, obj.user)
+        if obj is None:
+            return permissions.can_use_console(user)
+        return permissions.can_manage_tokens(user, obj.user)
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj else []
