@@ -34,6 +34,22 @@ def scheduler_today(now: dt.datetime | None = None) -> dt.date:
     return now.astimezone(zoneinfo.ZoneInfo(settings.SCHEDULER_TIMEZONE)).date()
 
 
+class OverlapPolicy(models.TextChoices):
+    """What a fire does while the previous run of the job is still ``running`` (Temporal's words)."""
+
+    SKIP = "skip", "Skip"  # record the fire as skipped
+    ALLOW = "allow", "Allow"  # run it anyway, side by side
+    BUFFER_ONE = "buffer_one", "Buffer one"  # keep one waiting; it starts when the previous run ends
+
+
+class WebhookMethod(models.TextChoices):
+    GET = "GET", "GET"
+    POST = "POST", "POST"
+    PUT = "PUT", "PUT"
+    PATCH = "PATCH", "PATCH"
+    DELETE = "DELETE", "DELETE"
+
+
 class Job(TimestampedModel):
     name = models.CharField(max_length=255, unique=True)
     cron_expression = models.CharField(max_length=100)
@@ -58,6 +74,26 @@ class Job(TimestampedModel):
         related_name="jobs",
     )
     is_active = models.BooleanField(default=True)
+    # --- how a run is sent (docs/execution.md) ---
+    max_attempts = models.PositiveSmallIntegerField(
+        default=1, help_text="Calls per run at most: 1 = no retry; retried failures are network errors, "
+        "timeouts, 5xx, 408 and 429.")
+    retry_backoff_seconds = models.PositiveIntegerField(
+        default=10, help_text="Wait before the first retry; doubled per retry (with jitter), at most "
+        "RETRY_BACKOFF_MAX_SECONDS.")
+    timeout_seconds = models.PositiveSmallIntegerField(
+        default=30, help_text="Total time one call may take (connect, send, answer, redirects).")
+    overlap_policy = models.CharField(
+        max_length=20, choices=OverlapPolicy.choices, default=OverlapPolicy.SKIP,
+        help_text="A fire while the previous run is still running: skip it, allow it, or buffer one.")
+    webhook_method = models.CharField(
+        max_length=10, choices=WebhookMethod.choices, blank=True, default="",
+        help_text="Blank: POST the metadata as JSON, or GET when there is none.")
+    webhook_headers = models.JSONField(
+        default=dict, blank=True, help_text="Extra request headers of a webhook call (values are secrets).")
+    webhook_signing_secret = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text="Signs every webhook call (X-Cronhub-Signature-256); blank: unsigned.")
     # The Monday (scheduler zone) of the week the last "ending soon" reminder went
     # out, so a reminder is sent at most once per job and week.
     end_date_reminded_for = models.DateField(null=True, blank=True, editable=False)
@@ -180,6 +216,12 @@ class ExecutionStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class WaitReason(models.TextChoices):
+    RETRY = "retry", "Retry backoff"
+    RATE_LIMIT = "rate_limit", "GitHub rate limit"
+    PREVIOUS_RUN = "previous_run", "Previous run still running"
+
+
 class TriggerType(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     MANUAL = "manual", "Manual"
@@ -222,6 +264,18 @@ class JobExecution(UUIDModel):
     deadline_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)  # calls made: 2 after a re-send
     note = models.TextField(null=True, blank=True)  # e.g. "re-sent after a scheduler restart"
+    # One entry per call and per deferral: {"attempt", "at", "outcome", "status", "error", "retry_at"}.
+    attempt_log = models.JSONField(default=list, blank=True)
+    # A run that waits (a retry's backoff, GitHub's rate limit, the previous run under
+    # ``buffer_one``) is a ``running`` row with nothing in flight: ``wait_reason`` says
+    # why and ``next_attempt_at`` when the scheduler leader sends it (null: when the
+    # previous run has ended). Recovery leaves waiting rows alone.
+    wait_reason = models.CharField(max_length=20, choices=WaitReason.choices, null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Seconds the run waited for GitHub's rate limits before its dispatch went out.
+    rate_limit_wait_seconds = models.FloatField(null=True, blank=True)
+    # A manual run's overrides, kept for its retries (never a token).
+    run_overrides = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "job_executions"
@@ -235,6 +289,7 @@ class JobExecution(UUIDModel):
             models.Index(fields=["job", "-started_at"], name="ix_job_executions_job_started"),
             models.Index(fields=["-started_at"], name="ix_job_executions_started_at"),
             models.Index(fields=["status", "-started_at"], name="ix_job_executions_status"),
+            models.Index(fields=["wait_reason", "next_attempt_at"], name="ix_job_executions_waiting"),
         ]
 
     def __str__(self) -> str:
@@ -263,9 +318,11 @@ class JobExecution(UUIDModel):
         # A NUL from a peer's answer would make PostgreSQL refuse the whole write.
         self.output = output[:OUTPUT_MAX_CHARS].replace("\x00", "\ufffd") if output is not None else None
         self.error_message = error_message.replace("\x00", "\ufffd") if error_message is not None else None
+        self.wait_reason = self.next_attempt_at = None
         fields = [
             "completed_at", "duration_seconds", "status", "response_status", "output", "error_message",
             "execution_type", "target", "github_run_id", "github_run_url", "note",
+            "attempt_log", "rate_limit_wait_seconds", "wait_reason", "next_attempt_at",
         ]
         rows = type(self).objects.filter(pk=self.pk, status=ExecutionStatus.RUNNING,
                                          claimed_by=self.claimed_by)
