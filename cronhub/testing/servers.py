@@ -408,6 +408,18 @@ class TcpProxy:
 _DISPATCH_PATH = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/workflows/([^/?]+)/dispatches$")
 
 
+@dataclass
+class _RateLimits:
+    """FakeGitHub's rate-limit state (see its ``secondary_limit``, ``primary_limit``, ``rate_limit_next``)."""
+
+    secondary: tuple[int, float, int] | None = None  # (per window, window seconds, retry-after)
+    primary: list | None = None  # [limit, remaining, reset epoch]
+    refuse_next: list | None = None  # [count, status, retry-after]
+    accepted: list[float] = field(default_factory=list)  # arrival times of dispatches let through
+    beyond: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class FakeGitHub(RecordingServer):
     """GitHub's ``workflow_dispatch`` endpoint, enough of it to test cronhub against."""
 
@@ -418,6 +430,7 @@ class FakeGitHub(RecordingServer):
         self.known_workflows: set[str] | None = None  # None: every workflow name exists
         self.run_id: int | None = None
         self.legacy = False  # True: reject return_run_details like an older GitHub Enterprise Server
+        self._limits = _RateLimits()
 
     def run_details(self, run_id: int = 4242) -> None:
         """Answer 200 with run details when a dispatch asks for them (``return_run_details``)."""
@@ -427,7 +440,76 @@ class FakeGitHub(RecordingServer):
     def dispatches(self) -> list[Recorded]:
         return [r for r in self.requests if _DISPATCH_PATH.match(r.path)]
 
+    # --- rate limits (GitHub's primary and secondary limits, per token) --------------------------
+    def secondary_limit(self, per_window: int, window: float = 60.0, *, retry_after: int = 60) -> None:
+        """At most ``per_window`` dispatches per sliding ``window`` seconds; one more is answered
+        403 "secondary rate limit" with ``retry-after`` and counted in ``beyond_budget``."""
+        self._limits.secondary = (per_window, float(window), retry_after)
+
+    def primary_limit(self, limit: int, *, reset_in: float = 3600.0) -> None:
+        """``limit`` requests until a reset ``reset_in`` seconds from now; every answer carries the
+        ``x-ratelimit-*`` headers, and beyond the limit a 403 with ``x-ratelimit-remaining: 0``."""
+        self._limits.primary = [limit, limit, time.time() + reset_in]
+
+    def rate_limit_next(self, count: int = 1, *, status: int = 429, retry_after: int | None = 30) -> None:
+        """Answer the next ``count`` dispatches with a rate-limit refusal (``status``, ``retry-after``)."""
+        self._limits.refuse_next = [count, status, retry_after]
+
+    @property
+    def beyond_budget(self) -> int:
+        """Dispatches that came while the secondary or primary limit was exhausted."""
+        return self._limits.beyond
+
+    @property
+    def accepted_dispatch_times(self) -> list[float]:
+        return list(self._limits.accepted)
+
+    def _rate_limited(self, request: Recorded) -> Reply | None:
+        limits = self._limits
+        now = time.time()
+        with limits.lock:
+            if limits.refuse_next and limits.refuse_next[0] > 0:
+                limits.refuse_next[0] -= 1
+                _count, status, after = limits.refuse_next
+                headers = {"Retry-After": str(after)} if after is not None else {}
+                return Reply(status, {"message": "You have exceeded a secondary rate limit."}, headers)
+            if limits.primary is not None:
+                limit, remaining, reset = limits.primary
+                if now >= reset:
+                    remaining, reset = limit, now + 3600
+                if remaining <= 0:
+                    limits.beyond += 1
+                    limits.primary = [limit, remaining, reset]
+                    return Reply(403, {"message": "API rate limit exceeded"}, {
+                        "x-ratelimit-limit": str(limit), "x-ratelimit-remaining": "0",
+                        "x-ratelimit-reset": str(int(reset))})
+                limits.primary = [limit, remaining - 1, reset]
+            if limits.secondary is not None and _DISPATCH_PATH.match(request.path):
+                per_window, window, after = limits.secondary
+                recent = [t for t in limits.accepted if t > now - window]
+                if len(recent) >= per_window:
+                    limits.beyond += 1
+                    return Reply(403, {"message": "You have exceeded a secondary rate limit."},
+                                 {"Retry-After": str(after)})
+                limits.accepted.append(now)
+        return None
+
+    def _rate_headers(self, reply: Reply) -> Reply:
+        primary = self._limits.primary
+        if primary is None:
+            return reply
+        limit, remaining, reset = primary
+        headers = {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
+                   "x-ratelimit-reset": str(int(reset)), **reply.headers}
+        return Reply(reply.status, reply.body, headers, reply.delay)
+
     def choose(self, request: Recorded) -> Reply:
+        limited = self._rate_limited(request)
+        if limited is not None:
+            return limited
+        return self._rate_headers(self._choose_dispatch(request))
+
+    def _choose_dispatch(self, request: Recorded) -> Reply:
         match = _DISPATCH_PATH.match(request.path)
         if request.method != "POST" or not match:
             return Reply(404, {"message": "Not Found"})
