@@ -15,7 +15,11 @@ conftest lists this module in ``pytest_plugins``):
     (to drive the .yml/.yaml fallback); ``fake_github.run_details(4242)`` answers 200 with run
     details when the request asks for them; ``fake_github.legacy = True`` rejects that flag with 422
     like an older GitHub Enterprise Server; ``fake_github.reply(status=422, body={...})`` overrides.
-    ``fake_github.dispatches`` → the recorded dispatch requests.
+    ``fake_github.dispatches`` → the recorded dispatch requests. Rate limits:
+    ``secondary_limit(80, window=60)`` (beyond it: 403 + ``retry-after``), ``primary_limit(5000)``
+    (``x-ratelimit-*`` headers; beyond it: 403 with ``x-ratelimit-remaining: 0``),
+    ``rate_limit_next(1, status=429, retry_after=30)``; ``beyond_budget`` counts the dispatches
+    that came while a limit was exhausted.
 ``slack_server``  RecordingServer answering ``200 ok``; ``slack_server.enable(channel=...)`` stores
     SlackSettings pointing at it; ``slack_server.messages`` → the JSON payloads received.
 ``drip_server``  DripServer: answers every request with its headers at once, then one body byte
@@ -416,6 +420,7 @@ class _RateLimits:
     primary: list | None = None  # [limit, remaining, reset epoch]
     refuse_next: list | None = None  # [count, status, retry-after]
     accepted: list[float] = field(default_factory=list)  # arrival times of dispatches let through
+    arrivals: list[float] = field(default_factory=list)  # arrival times of every dispatch
     beyond: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -449,7 +454,7 @@ class FakeGitHub(RecordingServer):
     def primary_limit(self, limit: int, *, reset_in: float = 3600.0) -> None:
         """``limit`` requests until a reset ``reset_in`` seconds from now; every answer carries the
         ``x-ratelimit-*`` headers, and beyond the limit a 403 with ``x-ratelimit-remaining: 0``."""
-        self._limits.primary = [limit, limit, time.time() + reset_in]
+        self._limits.primary = [limit, limit, int(time.time() + reset_in)]  # whole seconds, as GitHub
 
     def rate_limit_next(self, count: int = 1, *, status: int = 429, retry_after: int | None = 30) -> None:
         """Answer the next ``count`` dispatches with a rate-limit refusal (``status``, ``retry-after``)."""
@@ -462,12 +467,20 @@ class FakeGitHub(RecordingServer):
 
     @property
     def accepted_dispatch_times(self) -> list[float]:
+        """Arrival times (epoch) of the dispatches no rate limit refused."""
         return list(self._limits.accepted)
+
+    @property
+    def dispatch_times(self) -> list[float]:
+        """Arrival times (epoch) of every dispatch, refused ones included."""
+        return list(self._limits.arrivals)
 
     def _rate_limited(self, request: Recorded) -> Reply | None:
         limits = self._limits
         now = time.time()
         with limits.lock:
+            if _DISPATCH_PATH.match(request.path):
+                limits.arrivals.append(now)
             if limits.refuse_next and limits.refuse_next[0] > 0:
                 limits.refuse_next[0] -= 1
                 _count, status, after = limits.refuse_next
@@ -476,7 +489,7 @@ class FakeGitHub(RecordingServer):
             if limits.primary is not None:
                 limit, remaining, reset = limits.primary
                 if now >= reset:
-                    remaining, reset = limit, now + 3600
+                    remaining, reset = limit, int(now + 3600)
                 if remaining <= 0:
                     limits.beyond += 1
                     limits.primary = [limit, remaining, reset]

@@ -61,7 +61,8 @@ def test_a_webhook_answering_503_twice_then_200_is_one_run_of_three_attempts_ann
     assert list(Notification.objects.values_list("user__username", "title")) == [
         (owner.username, "Job Completed")]
     keys = {r.headers["idempotency-key"] for r in server.requests}
-    assert keys == {str(run.pk)} and [r.headers["x-cronhub-attempt"] for r in server.requests] == ["1", "2", "3"]
+    assert keys == {str(run.pk)}
+    assert [r.headers["x-cronhub-attempt"] for r in server.requests] == ["1", "2", "3"]
 
 
 def test_the_backoff_doubles_per_retry_within_its_jitter_and_is_bounded(settings):
@@ -322,8 +323,8 @@ def readme_snippet():
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_a_signed_call_verifies_with_the_readme_snippet(webhook_server, method):
-    job = JobFactory(target_url=webhook_server.url_for("/hook"), metadata={"env": "stg"}, webhook_method=method,
-                     webhook_signing_secret="whsec_test_123")
+    job = JobFactory(target_url=webhook_server.url_for("/hook"), metadata={"env": "stg"},
+                     webhook_method=method, webhook_signing_secret="whsec_test_123")
     verify = readme_snippet()
 
     fire(job)
@@ -334,7 +335,10 @@ def test_a_signed_call_verifies_with_the_readme_snippet(webhook_server, method):
     assert verify("whsec_test_123", headers, request.body)
     assert not verify("another-secret", headers, request.body)
     assert not verify("whsec_test_123", headers, request.body + b" ")
-    stale = CaseInsensitiveDict({**headers, "X-Cronhub-Timestamp": str(int(headers["X-Cronhub-Timestamp"]) - 301)})
+    old = str(int(headers["X-Cronhub-Timestamp"]) - 301)  # well signed, but too old: a replay
+    stale = CaseInsensitiveDict({**headers, "X-Cronhub-Timestamp": old,
+                                 "X-Cronhub-Signature-256": dispatch.signature("whsec_test_123", old,
+                                                                               request.body)})
     assert not verify("whsec_test_123", stale, request.body)
 
 
