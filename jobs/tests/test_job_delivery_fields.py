@@ -3,7 +3,6 @@ entry point: the API (400s in the contract's shape; secrets never returned), the
 the admin (secrets masked)."""
 
 import pytest
-
 from drf_spectacular.generators import SchemaGenerator
 
 from cronhub.testing.factories import JobFactory
@@ -91,7 +90,8 @@ def test_sending_the_masked_values_back_keeps_the_secrets(api, owner):
     ("webhook_method", "HEAD", '"webhook_method" must be one of: GET, POST, PUT, PATCH, DELETE.'),
     ("webhook_method", 5, '"webhook_method" must be one of: GET, POST, PUT, PATCH, DELETE.'),
     ("webhook_headers", ["a"], '"webhook_headers" must be a JSON object of header names to values.'),
-    ("webhook_headers", {"Host": "x"}, '"Host" is set by cronhub or the connection and cannot be configured.'),
+    ("webhook_headers", {"Host": "x"},
+     '"Host" is set by cronhub or the connection and cannot be configured.'),
     ("webhook_headers", {"content-length": "1"},
      '"content-length" is set by cronhub or the connection and cannot be configured.'),
     ("webhook_headers", {"Idempotency-Key": "1"},
@@ -191,9 +191,9 @@ def test_the_admin_form_shows_secrets_masked_and_keeps_them_when_left_so(staff, 
     form = page.context["adminform"].form
     assert form["webhook_signing_secret"].value() == rules.MASK
     response = staff.post(f"/admin/jobs/job/{job.pk}/change/", form_data(
-        end_date=job.end_date.isoformat(), max_attempts="5", overlap_policy="skip", retry_backoff_seconds="10",
-        timeout_seconds="30", webhook_method="", webhook_headers=form["webhook_headers"].value(),
-        webhook_signing_secret=rules.MASK))
+        end_date=job.end_date.isoformat(), max_attempts="5", overlap_policy="skip",
+        retry_backoff_seconds="10", timeout_seconds="30", webhook_method="",
+        webhook_headers=form["webhook_headers"].value(), webhook_signing_secret=rules.MASK))
     assert response.status_code == 302, response.context["adminform"].form.errors
     job.refresh_from_db()
     assert job.max_attempts == 5
