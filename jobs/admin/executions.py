@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from jobs.admin.display import ExecutionColumnsMixin, ReadOnlyMixin
 from jobs.admin.filters import (
@@ -49,8 +49,25 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, admin.ModelAdmin):
         "github_run",
         "output",
         "error_message",
+        "attempts",
+        "wait_reason",
+        "next_attempt_at",
+        "rate_limit_wait_seconds",
+        "attempts_table",
     ]
     readonly_fields = fields
+
+    @admin.display(description="attempt log")
+    def attempts_table(self, obj):
+        entries = obj.attempt_log or []
+        if not entries:
+            return "—"
+        return format_html_join(
+            "\n", "<div>{} · {} · {} · {}{}</div>",
+            ((entry.get("attempt") or "–", entry.get("at") or "", entry.get("outcome") or "",
+              entry.get("status") if entry.get("status") is not None else (entry.get("error") or ""),
+              f" → retry at {entry['retry_at']}" if entry.get("retry_at") else "")
+             for entry in entries))
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff

@@ -3,9 +3,10 @@ entry point: the API (400s in the contract's shape; secrets never returned), the
 the admin (secrets masked)."""
 
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from cronhub.testing.factories import JobFactory
+from cronhub.testing.factories import JobExecutionFactory, JobFactory
 from jobs import rules
 from jobs.models import Job
 from jobs.tests.test_admin_job_form import form_data
@@ -198,3 +199,18 @@ def test_the_admin_form_shows_secrets_masked_and_keeps_them_when_left_so(staff, 
     job.refresh_from_db()
     assert job.max_attempts == 5
     assert job.webhook_headers == {"Authorization": "Bearer abc"} and job.webhook_signing_secret == "whsec_1"
+
+
+def test_the_admin_shows_an_executions_attempts_and_its_wait(staff):
+    execution = JobExecutionFactory(status="running", attempts=1, wait_reason="retry",
+                                    next_attempt_at=timezone.now(), attempt_log=[
+                                        {"attempt": 1, "at": "2026-03-02T00:00:00Z", "outcome": "failed",
+                                         "status": 503, "error": "Webhook returned status 503",
+                                         "retry_at": "2026-03-02T00:00:10Z"}])
+
+    page = staff.get(f"/admin/jobs/jobexecution/{execution.pk}/change/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "1 · 2026-03-02T00:00:00Z · failed · 503 → retry at 2026-03-02T00:00:10Z" in html
+    assert "Retry backoff" in html
