@@ -34,22 +34,39 @@ def pooled(func, *args, **kwargs):
     """Run ``func`` in a thread of its own, as the dispatch pool does (with its own database
     connection, closed after), and wait for it; re-raises its error. Needs committed data
     (``django_db(transaction=True)``)."""
-    result, errors = {}, []
+    return in_pool([lambda: func(*args, **kwargs)])[0]
 
-    def run():
+
+def in_pool(calls, *, workers: int = 10) -> list:
+    """Run ``calls`` in up to ``workers`` threads at once, each with its own database connection
+    (closed after), as the scheduler's dispatch pool does; their results, in order. Re-raises
+    the first error."""
+    results, errors = [None] * len(calls), []
+    pending = list(enumerate(calls))
+    lock = threading.Lock()
+
+    def worker():
         try:
-            result["value"] = func(*args, **kwargs)
-        except BaseException as exc:  # re-raised below
-            errors.append(exc)
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    index, call = pending.pop(0)
+                try:
+                    results[index] = call()
+                except BaseException as exc:  # re-raised below
+                    errors.append(exc)
         finally:
             connections.close_all()
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(60)
+    threads = [threading.Thread(target=worker) for _ in range(min(workers, len(calls)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
     if errors:
         raise errors[0]
-    return result.get("value")
+    return results
 
 
 def leader(grace_seconds: int = 300) -> Dispatcher:
@@ -73,8 +90,9 @@ def send_waiting_until(done, *, dispatcher: Dispatcher | None = None, timeout: f
             waiting = list(JobExecution.objects.filter(status=ExecutionStatus.RUNNING).values(
                 "pk", "wait_reason", "next_attempt_at"))
             raise AssertionError(f"timed out after {timeout} s; still running at {timezone.now()}: {waiting}")
-        for execution_id in dispatcher.runs_waiting():
-            pooled(dispatcher.resume, execution_id)
+        due = dispatcher.runs_waiting()
+        if due:
+            in_pool([lambda pk=pk: dispatcher.resume(pk) for pk in due])
         time.sleep(tick)
 
 

@@ -41,6 +41,7 @@ def scripted():
 
 
 # --- retries -------------------------------------------------------------------------------------------
+@pytest.mark.dbcompat
 def test_a_webhook_answering_503_twice_then_200_is_one_run_of_three_attempts_announced_once(
         scripted, owner):
     server = scripted(Reply(503, "busy"), Reply(503, "busy"), default=Reply(200, "done"))
@@ -133,6 +134,7 @@ def test_a_waiting_retry_is_not_recovered_as_an_interrupted_run_and_survives_a_n
     assert (done.status, done.claimed_by, done.attempts) == ("success", "other-host:2:new-leader", 2)
 
 
+@pytest.mark.dbcompat
 def test_a_retry_taken_up_by_a_process_that_stopped_before_sending_is_requeued_not_missed(scripted):
     server = scripted(Reply(503))
     run = fire(JobFactory(target_url=server.url_for("/hook"), max_attempts=3, retry_backoff_seconds=1))
@@ -209,6 +211,7 @@ def busy_run(job):
                                        claimed_by=LEADER, sent_at=timezone.now())
 
 
+@pytest.mark.dbcompat
 def test_skip_records_a_fire_during_the_previous_run_as_skipped_with_the_reason(webhook_server):
     job = JobFactory(target_url=webhook_server.url_for("/hook"))
     assert job.overlap_policy == "skip"
@@ -231,6 +234,7 @@ def test_allow_runs_alongside_the_previous_run(webhook_server):
     assert len(webhook_server.requests) == 1
 
 
+@pytest.mark.dbcompat
 def test_buffer_one_keeps_one_run_waiting_that_starts_when_the_previous_ends(webhook_server):
     job = JobFactory(target_url=webhook_server.url_for("/hook"), overlap_policy="buffer_one")
     previous = busy_run(job)
