@@ -213,7 +213,10 @@ def _defer(execution: JobExecution, *, reason: str, until: dt.datetime | None) -
 
 
 def _rate_limit_deadline(execution: JobExecution) -> dt.datetime:
-    return execution.started_at + dt.timedelta(seconds=settings.GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS)
+    """The latest moment the dispatch may still go out: from the first time rate limits held it
+    (a buffered run that waited for its previous run does not lose that time)."""
+    since = _rate_limit_started(execution) or execution.started_at
+    return since + dt.timedelta(seconds=settings.GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS)
 
 
 def _wait_or_fail(job: Job, execution: JobExecution, config: RunConfig, *, reason: str, until: dt.datetime,
@@ -223,7 +226,7 @@ def _wait_or_fail(job: Job, execution: JobExecution, config: RunConfig, *, reaso
     failure = None
     if reason == WaitReason.RATE_LIMIT and until > _rate_limit_deadline(execution):
         failure = (f"rate limited by GitHub: the dispatch could not go out within "
-                   f"{settings.GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS} s of its start "
+                   f"{settings.GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS} s of being first held back "
                    f"(GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS); {why}")
     elif config.github_token:
         failure = f"{why}; not deferred: a run with its own github_token is never stored to be sent later"
@@ -509,6 +512,13 @@ def execution_resume(execution_id: str, *, claimer: str, write: Writer = write_o
             return "failed"
         if execution.attempts == 0:
             execution.execution_type, execution.target = config.execution_type, config.target
+        elif config.execution_type != execution.execution_type:
+            last = execution.error_message or "the last attempt failed"
+            _close(job, execution, ExecutionStatus.FAILED, f"{last} (no further attempt: the job's target "
+                   "changed while the run waited)", write=write)
+            return "failed"
+        elif config.execution_type == ExecutionType.WEBHOOK:
+            config.target_url = execution.target or config.target_url  # every attempt to the same URL
         result = _send_and_finish(job, execution, config, write=write)
         return "sent" if result is not None else "not-ours"
 

@@ -175,7 +175,7 @@ def test_a_rate_limit_beyond_the_longest_wait_fails_the_run_with_that_reason(fak
     assert execution.response_status == 403
     assert "(rate limited by GitHub; retry after 120 s)" in execution.error_message
     assert execution.error_message.endswith(
-        "(rate limited by GitHub: the dispatch could not go out within 60 s of its start "
+        "(rate limited by GitHub: the dispatch could not go out within 60 s of being first held back "
         "(GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS); GitHub answered 403 (rate limit))")
 
 

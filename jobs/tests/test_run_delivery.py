@@ -12,7 +12,7 @@ from requests.structures import CaseInsensitiveDict
 
 from cronhub.testing.factories import JobFactory
 from cronhub.testing.servers import Reply
-from jobs.models import ExecutionStatus, JobExecution, TriggerType
+from jobs.models import ExecutionStatus, Job, JobExecution, TriggerType
 from jobs.services import dispatch, runs
 from jobs.tests.delivery_support import LEADER, ScriptedServer, finished, leader, pooled, send_waiting_until
 from notifications.models import Notification
@@ -147,6 +147,23 @@ def test_a_retry_taken_up_by_a_process_that_stopped_before_sending_is_requeued_n
     [done] = send_waiting_until(finished(run))
     assert (done.status, done.attempts) == ("success", 2)
     assert [e["outcome"] for e in done.attempt_log] == ["failed", "requeued", "success"]
+
+
+def test_a_retry_goes_to_the_first_calls_url_and_ends_if_the_job_became_a_github_job(scripted):
+    first, moved = scripted(Reply(503), Reply(503)), scripted()
+    job = JobFactory(target_url=first.url_for("/hook"), max_attempts=3, retry_backoff_seconds=1)
+    other = JobFactory(target_url=first.url_for("/other"), max_attempts=3, retry_backoff_seconds=1)
+    retried, changed = fire(job), fire(other)
+    Job.objects.filter(pk=job.pk).update(target_url=moved.url_for("/new"))
+    Job.objects.filter(pk=other.pk).update(target_url=None, github_owner="acme", github_repo="r",
+                                           github_workflow_name="w.yml")
+
+    done, ended = send_waiting_until(finished(retried, changed))
+
+    assert (done.status, done.attempts) == ("success", 2) and moved.requests == []
+    assert [r.path for r in first.requests] == ["/hook", "/other", "/hook"]
+    assert ended.status == "failed" and ended.attempts == 1
+    assert ended.error_message.endswith("(no further attempt: the job's target changed while the run waited)")
 
 
 def test_a_manual_run_with_retries_answers_running_and_is_finished_by_the_scheduler(scripted, api, owner):
