@@ -71,19 +71,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _row(host: str, token: str) -> GitHubRateBudget:
-    """The budget row, locked until the end of the caller's transaction (created on first use)."""
+def _ensure(host: str, token: str) -> None:
+    """Create the budget row on first use, in a transaction of its own: locking a row that does
+    not exist yet would take gap locks on MariaDB, and two creators would deadlock."""
     digest = token_hash(token)
-    rows = GitHubRateBudget.objects.select_for_update()
-    row = rows.filter(host=host, token_hash=digest).first()
-    if row is None:
+    if not GitHubRateBudget.objects.filter(host=host, token_hash=digest).exists():
         try:
             with transaction.atomic():
                 GitHubRateBudget.objects.create(host=host, token_hash=digest)
         except IntegrityError:  # another process created it meanwhile
             pass
-        row = rows.get(host=host, token_hash=digest)
-    return row
+
+
+def _row(host: str, token: str) -> GitHubRateBudget:
+    """The budget row, locked until the end of the caller's transaction (``_ensure`` made it)."""
+    return GitHubRateBudget.objects.select_for_update().get(host=host, token_hash=token_hash(token))
 
 
 def _at(epoch: float) -> dt.datetime:
@@ -99,6 +101,7 @@ def acquire(*, token: str, kind: str = WRITE, host: str | None = None,
     """
     host = host or api_host()
     bounds = limits(host)
+    _ensure(host, token)
     with transaction.atomic():
         row = _row(host, token)
         now = now or timezone.now()
@@ -136,6 +139,7 @@ def acquire(*, token: str, kind: str = WRITE, host: str | None = None,
 def charge(*, token: str, kind: str = WRITE, host: str | None = None) -> None:
     """Count a request made without asking (it went out with an earlier grant)."""
     host = host or api_host()
+    _ensure(host, token)
     with transaction.atomic():
         row = _row(host, token)
         if kind == WRITE:
@@ -201,6 +205,7 @@ def observe(*, token: str, status: int | None, headers: Mapping[str, str], body:
     until = rate_limited_until(status, lowered, body, now=now)
     if remaining is None and until is None:
         return None
+    _ensure(host, token)
     with transaction.atomic():
         row = _row(host, token)
         fields = ["updated_at"]
