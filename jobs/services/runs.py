@@ -344,8 +344,11 @@ def job_fire_while_busy(*, job: Job, scheduled_for: dt.datetime, previous: JobEx
     fire is skipped. ``allow`` is for the caller to send. None when the fire time was
     already recorded (safe to repeat)."""
     previous = previous or _running_before(job, scheduled_for)
-    since = (f" (started {_stamp(previous.started_at)}, "
-             f"{'waiting' if previous.wait_reason else 'running'})") if previous else ""
+    since = ""
+    if previous is not None:
+        waiting = {WaitReason.RETRY: ", waiting for a retry", WaitReason.RATE_LIMIT: ", waiting for GitHub's "
+                   "rate limit", WaitReason.PREVIOUS_RUN: ", buffered"}.get(previous.wait_reason, "")
+        since = f" (started {_stamp(previous.started_at)}{waiting})"
     if job.overlap_policy == OverlapPolicy.BUFFER_ONE:
         waiting = JobExecution.objects.filter(job=job, status=ExecutionStatus.RUNNING,
                                               wait_reason=WaitReason.PREVIOUS_RUN).exists()

@@ -238,9 +238,21 @@ def test_skip_records_a_fire_during_the_previous_run_as_skipped_with_the_reason(
 
     assert run.status == "skipped" and webhook_server.requests == []
     assert run.error_message.startswith("the previous run of this job was still running (started ")
-    assert run.error_message.endswith("running) (overlap policy: skip)")
+    assert run.error_message.endswith("Z) (overlap policy: skip)")
     previous.finish(status="success")
     assert fire(job, timezone.now() + dt.timedelta(minutes=1)).status == "success"
+
+
+def test_a_run_waiting_for_its_retry_counts_as_still_running(scripted):
+    server = scripted(Reply(503))
+    job = JobFactory(target_url=server.url_for("/hook"), max_attempts=2, retry_backoff_seconds=60)
+    waiting = fire(job)
+
+    run = fire(job, timezone.now() + dt.timedelta(minutes=1))
+
+    assert waiting.wait_reason == "retry" and run.status == "skipped"
+    assert ", waiting for a retry) (overlap policy: skip)" in run.error_message
+    assert len(server.requests) == 1
 
 
 def test_allow_runs_alongside_the_previous_run(webhook_server):
