@@ -360,6 +360,34 @@ OUTBOUND_READ_TIMEOUT = env.int("OUTBOUND_READ_TIMEOUT", 30, minimum=1, maximum=
 # One outbound call in all: connect, TLS, sending, every read and every redirect.
 OUTBOUND_TOTAL_TIMEOUT = env.int("OUTBOUND_TOTAL_TIMEOUT", 30, minimum=1, maximum=3600)
 OUTBOUND_USER_AGENT = f"cronhub/{APP_VERSION}"
+# Retries (docs/execution.md, "Retries"): the longest wait between two attempts of a run.
+RETRY_BACKOFF_MAX_SECONDS = env.int("RETRY_BACKOFF_MAX_SECONDS", 600, minimum=1, maximum=86400)
+# GitHub's secondary rate limit per token (content-creating requests), by default and per API host
+# ("ghe.example.com=40/300,api.github.com=80/500": per minute / per hour).
+GITHUB_SECONDARY_PER_MINUTE = env.int("GITHUB_SECONDARY_PER_MINUTE", 80, minimum=1, maximum=10000)
+GITHUB_SECONDARY_PER_HOUR = env.int("GITHUB_SECONDARY_PER_HOUR", 500, minimum=1, maximum=100000)
+
+
+def _rate_limits(text: str) -> dict[str, tuple[int, int]]:
+    limits = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            host, numbers = item.split("=", 1)
+            per_minute, per_hour = (int(n) for n in numbers.split("/", 1))
+            if per_minute < 1 or per_hour < 1:
+                raise ValueError
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"GITHUB_RATE_LIMITS: expected host=per_minute/per_hour[,...]; got {item!r}") from None
+        limits[host.strip().lower()] = (per_minute, per_hour)
+    return limits
+
+
+GITHUB_RATE_LIMITS = _rate_limits(env.str("GITHUB_RATE_LIMITS", ""))
+# The windows of those two limits, in seconds (the tests shorten them).
+GITHUB_RATE_WINDOWS = (60.0, 3600.0)
+# A dispatch that could not go out within this because of rate limits is failed, with that reason.
+GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS = env.int("GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS", 900, minimum=0)
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", 2 * 1024 * 1024, minimum=1)
 # Also the largest API request body (413 above it); the CSV upload has its own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(BULK_UPLOAD_MAX_BYTES * 2, 2_621_440)

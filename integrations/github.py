@@ -3,8 +3,7 @@
 ``POST {GITHUB_API_URL}/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches``
 with ``return_run_details: true``: GitHub answers 200 with the run id and URL
 (or 204 where the flag is not supported yet). A workflow named without an
-extension is retried as ``.yml`` then ``.yaml`` on 404. Rate limits fail the
-run with the advertised wait; nothing here ever retries on them.
+extension is retried as ``.yml`` then ``.yaml`` on 404.
 
 Following a run (``get_run``): ``GET /repos/{owner}/{repo}/actions/runs/{id}``,
 conditional on the ETag of the previous answer (``If-None-Match``; a 304 means
@@ -12,7 +11,10 @@ unchanged and costs no rate limit). Finding the run of a dispatch that answered
 204 without one (``find_dispatched_run``): the workflow's ``workflow_dispatch``
 runs on the branch created since the dispatch; only exactly one candidate counts.
 ``signature_valid`` checks a ``workflow_run`` webhook delivery's ``X-Hub-Signature-256``.
-A pure client: it knows nothing of cronhub's records.
+A pure client: it knows nothing of cronhub's records. Nothing here retries or
+waits: the answer (its headers included) goes back to the caller, which keeps
+to the token's budget (``integrations.github_budget``) and defers a run that
+met a rate limit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -43,6 +45,9 @@ class DispatchResult:
     run_id: int | None = None
     run_url: str | None = None
     rate_limit_note: str | None = None  # "retry after 60 s" style hint on 429/403 rate limits
+    headers: dict = field(default_factory=dict)  # of the answer that counted
+    requests: int = 0  # requests made (fallbacks included)
+    reached: bool = True  # False: no request can have reached GitHub (no connection was made)
 
     @property
     def ok(self) -> bool:
@@ -106,23 +111,27 @@ def workflow_dispatch(*, owner: str, repo: str, workflow: str, ref: str, inputs:
     headers = _headers(token)
     payload = {"ref": ref, "inputs": inputs, "return_run_details": True}
     result = DispatchResult(status=None, workflow=workflow)
+    made = 0
     for name in _fallback_names(workflow):
         url = f"{_repo_url(owner, repo)}/actions/workflows/{quote(name, safe='')}/dispatches"
         try:
             # A renamed repository answers 307 (same method): followed, each hop checked.
+            made += 1
             response = http.request("POST", url, json=payload, headers=headers, timeout=timeout,
                                     deadline=deadline)
             if response.status == 422 and "return_run_details" in response.text:
                 # A GitHub Enterprise Server that predates the flag: dispatch without it.
                 payload = {"ref": ref, "inputs": inputs}
+                made += 1
                 response = http.request("POST", url, json=payload, headers=headers, timeout=timeout,
                                         deadline=deadline)
         except http.OutboundError as exc:
-            return DispatchResult(status=None, workflow=name, error=str(exc), refused=exc.refused)
+            return DispatchResult(status=None, workflow=name, error=str(exc), refused=exc.refused,
+                                  requests=made, reached=exc.reached)
         run_id, run_url = _run_details(response)
         result = DispatchResult(
             status=response.status, body=response.text, workflow=name, run_id=run_id, run_url=run_url,
-            rate_limit_note=_rate_limit_note(response),
+            rate_limit_note=_rate_limit_note(response), headers=dict(response.headers), requests=made,
         )
         if response.status != 404:
             break

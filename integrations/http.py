@@ -44,12 +44,15 @@ REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 class OutboundError(Exception):
     """A request that produced no HTTP response; ``str()`` is the text users see.
 
-    ``refused`` tells a refusal by the outbound-URL guard from a network failure.
+    ``refused`` tells a refusal by the outbound-URL guard from a network failure;
+    ``reached`` is False only when the request cannot have reached the peer (no
+    connection was made), so re-sending it cannot duplicate anything.
     """
 
-    def __init__(self, message: str, *, refused: bool = False):
+    def __init__(self, message: str, *, refused: bool = False, reached: bool = True):
         super().__init__(message)
         self.refused = refused
+        self.reached = reached and not refused
 
 
 class Deadline:
@@ -302,7 +305,8 @@ def _deadline_passed(url: str, deadline: Deadline) -> OutboundError:
     return OutboundError(f"No complete response from {host} within {deadline.seconds:g} s (total timeout)")
 
 
-def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | None = None,
+def request(method: str, url: str, *, json=None, data: bytes | None = None,
+            headers: Mapping[str, str] | None = None,
             timeout: tuple[float, float] | None = None, deadline: Deadline | float | None = None,
             block_private: bool = False, follow_redirects: bool = True,
             max_body_bytes: int = MAX_BODY_BYTES) -> HttpResponse:
@@ -313,21 +317,23 @@ def request(method: str, url: str, *, json=None, headers: Mapping[str, str] | No
     ``timeout`` is the (connect, read) limit of any single socket operation within it.
     Returns the final response whatever its status; raises OutboundError when there
     is none (refused by the guard, connection failure, timeout). At most
-    ``max_body_bytes`` of the body are read (API lookups that answer lists need more).
+    ``max_body_bytes`` of the body are read (API lookups that answer lists need more). ``data`` sends
+    these exact bytes as the body (the caller sets its Content-Type), ``json`` a
+    JSON document.
     """
     timeout = timeout or default_timeout()
     deadline = as_deadline(deadline)
     previous = _limits()
     _active.limits = _Limits(deadline, float(timeout[1]))
     try:
-        return _send(method, url, json=json, headers=headers, timeout=timeout, deadline=deadline,
-                     block_private=block_private, follow_redirects=follow_redirects,
+        return _send(method, url, json=json, data=data, headers=headers, timeout=timeout,
+                     deadline=deadline, block_private=block_private, follow_redirects=follow_redirects,
                      max_body_bytes=max_body_bytes)
     finally:
         _active.limits = previous
 
 
-def _send(method: str, url: str, *, json, headers, timeout: tuple[float, float], deadline: Deadline,
+def _send(method: str, url: str, *, json, data, headers, timeout: tuple[float, float], deadline: Deadline,
           block_private: bool, follow_redirects: bool, max_body_bytes: int = MAX_BODY_BYTES) -> HttpResponse:
     method = method.upper()
     body = json
@@ -343,7 +349,7 @@ def _send(method: str, url: str, *, json, headers, timeout: tuple[float, float],
             if left <= 0:
                 raise _deadline_passed(url, deadline)
             response = session.request(
-                method, url, json=body, headers=send_headers,
+                method, url, json=body, data=data, headers=send_headers,
                 timeout=(min(timeout[0], left), min(timeout[1], left)),
                 allow_redirects=False, stream=True,
             )
@@ -356,7 +362,8 @@ def _send(method: str, url: str, *, json, headers, timeout: tuple[float, float],
                     # Machine-to-machine: keep method and body (a browser would turn a
                     # POST into a GET on 301/302), except after "303 See Other".
                     if response.status_code == 303:
-                        method, body = "GET", None
+                        method, body, data = "GET", None, None
+                        send_headers = {k: v for k, v in send_headers.items() if k.lower() != "content-type"}
                     url = next_url
                     continue
                 text = _read_body(response, max_body_bytes)
@@ -369,9 +376,16 @@ def _send(method: str, url: str, *, json, headers, timeout: tuple[float, float],
             prefix = f"Redirect to {url} refused: " if hop else ""
             raise OutboundError(prefix + str(exc), refused=True) from None
         except requests.RequestException as exc:
+            # No connection made: the request cannot have reached the peer.
+            unreached = isinstance(exc, requests.ConnectTimeout) or (
+                isinstance(exc, requests.ConnectionError)
+                and "Failed to establish a new connection" in str(exc))
             if deadline.expired:
-                raise _deadline_passed(url, deadline) from None
+                error = _deadline_passed(url, deadline)
+                error.reached = not unreached
+                raise error from None
             reason = getattr(exc.args[0], "reason", None) if exc.args else None
             raise OutboundError(_describe(exc, url, timeout),
-                                refused=isinstance(reason, urlguard.OutboundURLRefused)) from None
+                                refused=isinstance(reason, urlguard.OutboundURLRefused),
+                                reached=not unreached) from None
     raise OutboundError(f"Too many redirects (more than {MAX_REDIRECTS})")

@@ -82,3 +82,29 @@ def _history_keeps_no_secret(sender, history_instance, **kwargs) -> None:
 
 pre_create_historical_record.connect(_history_keeps_no_secret, sender=SlackSettings.history.model,
                                      dispatch_uid="slack_settings_history_mask")
+class GitHubRateBudget(models.Model):
+    """What one GitHub token may still send, shared by every process (``integrations.github_budget``).
+
+    One row per (API host, token hash); taken with ``SELECT … FOR UPDATE`` so the
+    scheduler and the web processes draw from the same budget.
+    """
+
+    host = models.CharField(max_length=255)
+    token_hash = models.CharField(max_length=64)  # SHA-256 of the token: the token itself is never stored
+    # Epoch seconds of the content-creating requests granted within the last hour (oldest first).
+    write_times = models.JSONField(default=list, blank=True)
+    # The primary limit as GitHub last reported it (x-ratelimit-remaining / -reset).
+    remaining = models.IntegerField(null=True, blank=True)
+    reset_at = models.DateTimeField(null=True, blank=True)
+    # Nothing goes out before this (a rate-limit answer's retry-after or reset).
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "github_rate_budgets"
+        constraints = [
+            models.UniqueConstraint(fields=["host", "token_hash"], name="uq_github_rate_budgets_host_token"),
+        ]
+
+    def __str__(self) -> str:
+        return f"GitHub budget {self.host} {self.token_hash[:8]}"

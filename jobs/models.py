@@ -7,6 +7,7 @@ here or in ``jobs/cron.py`` so the API, the admin and the scheduler agree.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zoneinfo
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.signals import pre_create_historical_record
 
 from cronhub import audit, values
 from cronhub.db import TimestampedModel, UUIDModel
@@ -36,6 +38,20 @@ def scheduler_today(now: dt.datetime | None = None) -> dt.date:
 
 
 JOB_HISTORY = audit.history(excluded_fields=["end_date_reminded_for"])
+class OverlapPolicy(models.TextChoices):
+    """What a fire does while the previous run of the job is still ``running`` (Temporal's words)."""
+
+    SKIP = "skip", "Skip"  # record the fire as skipped
+    ALLOW = "allow", "Allow"  # run it anyway, side by side
+    BUFFER_ONE = "buffer_one", "Buffer one"  # keep one waiting; it starts when the previous run ends
+
+
+class WebhookMethod(models.TextChoices):
+    GET = "GET", "GET"
+    POST = "POST", "POST"
+    PUT = "PUT", "PUT"
+    PATCH = "PATCH", "PATCH"
+    DELETE = "DELETE", "DELETE"
 
 
 class Job(TimestampedModel):
@@ -65,6 +81,27 @@ class Job(TimestampedModel):
         verbose_name=_("owner"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # --- how a run is sent (docs/execution.md) ---
+    max_attempts = models.PositiveSmallIntegerField(
+        default=1, help_text=_("Calls per run at most: 1 = no retry; retried failures are network errors, "
+        "timeouts, 5xx, 408 and 429."))
+    retry_backoff_seconds = models.PositiveIntegerField(
+        default=10, help_text=_("Wait before the first retry; doubled per retry (with jitter), at most "
+        "RETRY_BACKOFF_MAX_SECONDS."))
+    timeout_seconds = models.PositiveSmallIntegerField(
+        default=30, help_text=_("Total time one call may take (connect, send, answer, redirects)."))
+    overlap_policy = models.CharField(
+        max_length=20, choices=OverlapPolicy.choices, default=OverlapPolicy.SKIP,
+        help_text=_("A fire while the previous run is still running: skip it, allow it, or buffer one."))
+    webhook_method = models.CharField(
+        max_length=10, choices=WebhookMethod.choices, blank=True, default="",
+        help_text=_("Blank: POST the metadata as JSON, or GET when there is none."))
+    webhook_headers = models.JSONField(
+        default=dict, blank=True,
+        help_text=_("Extra request headers of a webhook call (values are secrets)."))
+    webhook_signing_secret = models.CharField(
+        max_length=255, blank=True, default="",
+        help_text=_("Signs every webhook call (X-Cronhub-Signature-256); blank: unsigned."))
     # The Monday (scheduler zone) of the week the last "ending soon" reminder went
     # out, so a reminder is sent at most once per job and week.
     end_date_reminded_for = models.DateField(_("end-date reminder sent for"), null=True, blank=True,
@@ -190,6 +227,21 @@ class Job(TimestampedModel):
 audit.register(Job, JOB_HISTORY)
 
 
+def _history_keeps_no_secret(sender, history_instance, **kwargs) -> None:
+    """The audit trail records that a job's delivery secrets changed, never what they are: the
+    header names with masked values, and a short digest of the signing secret."""
+    headers = history_instance.webhook_headers
+    if isinstance(headers, dict):
+        history_instance.webhook_headers = dict.fromkeys(headers, "****")
+    secret = history_instance.webhook_signing_secret
+    if secret:
+        history_instance.webhook_signing_secret = f"**** ({hashlib.sha256(secret.encode()).hexdigest()[:8]})"
+
+
+pre_create_historical_record.connect(_history_keeps_no_secret, sender=Job.history.model,
+                                     dispatch_uid="job_history_mask_secrets")
+
+
 class ExecutionStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCESS = "success", _("Success")
@@ -199,6 +251,12 @@ class ExecutionStatus(models.TextChoices):
     # The call may have gone out, but the scheduler that made it stopped before it
     # could record the answer, and the answer cannot be looked up: never "failed".
     UNKNOWN = "unknown", _("Unknown")
+
+
+class WaitReason(models.TextChoices):
+    RETRY = "retry", "Retry backoff"
+    RATE_LIMIT = "rate_limit", "GitHub rate limit"
+    PREVIOUS_RUN = "previous_run", "Previous run still running"
 
 
 class TriggerType(models.TextChoices):
@@ -260,6 +318,18 @@ class JobExecution(UUIDModel):
     github_follow_polls = models.PositiveIntegerField(default=0)  # lookups made (the backoff's step)
     github_run_etag = models.CharField(max_length=200, null=True, blank=True)  # of the last 200 answer
     github_follow_error = models.CharField(max_length=500, null=True, blank=True)  # the last lookup problem
+    # One entry per call and per deferral: {"attempt", "at", "outcome", "status", "error", "retry_at"}.
+    attempt_log = models.JSONField(default=list, blank=True)
+    # A run that waits (a retry's backoff, GitHub's rate limit, the previous run under
+    # ``buffer_one``) is a ``running`` row with nothing in flight: ``wait_reason`` says
+    # why and ``next_attempt_at`` when the scheduler leader sends it (null: when the
+    # previous run has ended). Recovery leaves waiting rows alone.
+    wait_reason = models.CharField(max_length=20, choices=WaitReason.choices, null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Seconds the run waited for GitHub's rate limits before its dispatch went out.
+    rate_limit_wait_seconds = models.FloatField(null=True, blank=True)
+    # A manual run's overrides, kept for its retries (never a token).
+    run_overrides = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "job_executions"
@@ -278,6 +348,7 @@ class JobExecution(UUIDModel):
             # The follower's "due for a lookup" scan, and webhook deliveries found by run id.
             models.Index(fields=["github_follow_next_at"], name="ix_job_executions_follow_next"),
             models.Index(fields=["github_run_id"], name="ix_job_executions_github_run"),
+            models.Index(fields=["wait_reason", "next_attempt_at"], name="ix_job_executions_waiting"),
         ]
 
     def __str__(self) -> str:
@@ -305,11 +376,13 @@ class JobExecution(UUIDModel):
         self.github_follow_next_at = next_poll_at
         self.github_follow_polls = 0
         self.github_ref = ref[:255]
+        self.wait_reason = self.next_attempt_at = None  # it went out: no longer waiting
         self.response_status = response_status
         self.output = output[:OUTPUT_MAX_CHARS] if output is not None else None
         fields = [
             "response_status", "output", "execution_type", "target", "github_run_id", "github_run_url",
             "note", "github_ref", "github_follow_started_at", "github_follow_next_at", "github_follow_polls",
+            "attempt_log", "rate_limit_wait_seconds", "wait_reason", "next_attempt_at",
         ]
         rows = type(self).objects.filter(pk=self.pk, status=ExecutionStatus.RUNNING,
                                          claimed_by=self.claimed_by)
@@ -337,9 +410,11 @@ class JobExecution(UUIDModel):
         # A NUL from a peer's answer would make PostgreSQL refuse the whole write.
         self.output = output[:OUTPUT_MAX_CHARS].replace("\x00", "\ufffd") if output is not None else None
         self.error_message = error_message.replace("\x00", "\ufffd") if error_message is not None else None
+        self.wait_reason = self.next_attempt_at = None
         fields = [
             "completed_at", "duration_seconds", "status", "response_status", "output", "error_message",
             "execution_type", "target", "github_run_id", "github_run_url", "note",
+            "attempt_log", "rate_limit_wait_seconds", "wait_reason", "next_attempt_at",
         ]
         rows = type(self).objects.filter(pk=self.pk, status=ExecutionStatus.RUNNING,
                                          claimed_by=self.claimed_by)

@@ -28,7 +28,7 @@ from django.conf import settings
 from cronhub.errors import N_, InvalidInput
 from cronhub.values import check_json, json_loads, storable_text, timezone_name, truthy
 from jobs import cron
-from jobs.models import Job, scheduler_today
+from jobs.models import Job, OverlapPolicy, WebhookMethod, scheduler_today
 from taxonomy.models import JobCategory, PicTeam
 from taxonomy.services import slugify
 
@@ -355,6 +355,144 @@ def complete_targets(values: dict[str, str | None], *, op: Op, default_owner: st
         raise InvalidInput("Missing target configuration", TARGET_MISSING[op])
 
 
+# --- how a run is sent ----------------------------------------------------------------------
+
+MASK = "****"  # what reads show for a secret; sent back, it keeps the stored secret
+MAX_ATTEMPTS_RANGE = (1, 10)
+RETRY_BACKOFF_RANGE = (1, 3600)
+TIMEOUT_RANGE = (1, 300)
+WEBHOOK_HEADERS_MAX = 30
+WEBHOOK_HEADER_VALUE_MAX = 4096
+# Headers a job may not set: the connection's own (hop-by-hop, framing, routing) and cronhub's.
+RESERVED_HEADERS = frozenset({
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer",
+    "upgrade", "proxy-authorization", "proxy-authenticate", "proxy-connection", "expect",
+    "idempotency-key",
+})
+RESERVED_HEADER_PREFIX = "x-cronhub-"
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", re.ASCII)
+
+
+def bounded_int(name: str, low: int, high: int) -> Callable[[Any], int]:
+    """A rule for a whole number within [low, high] (a JSON number or its text, as a CSV cell has it)."""
+    message = f'"{name}" must be a whole number from {low} to {high}.'
+
+    def clean(value: Any) -> int:
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            value = int(value.strip())
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(f"Invalid {name}", message, field=name)
+        return value
+
+    clean.__doc__ = f"A whole number from {low} to {high}."
+    return clean
+
+
+def choice(name: str, choices: tuple[str, ...], *, default: str | None = None,
+           upper: bool = False) -> Callable[[Any], str]:
+    """A rule for one of ``choices`` (blank → ``default`` when there is one)."""
+    shown = ", ".join(c for c in choices if c)
+
+    def clean(value: Any) -> str:
+        if default is not None and (value is None or (isinstance(value, str) and not value.strip())):
+            return default
+        if isinstance(value, str):
+            word = value.strip().upper() if upper else value.strip().lower()
+            if word in choices:
+                return word
+        raise InvalidInput(f"Invalid {name}", f'"{name}" must be one of: {shown}.', field=name)
+
+    return clean
+
+
+def webhook_headers(value: Any) -> dict[str, str]:
+    """Extra headers of a webhook call: a JSON object (or its text) of names to text values.
+
+    Names are HTTP tokens; values printable text without line breaks. Refused: the
+    connection's own headers (Host, Content-Length, Connection, …), Idempotency-Key
+    and every X-Cronhub-* header, which cronhub sets itself.
+    """
+    name = "webhook_headers"
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json_loads(value, field=name)
+        except ValueError as exc:
+            raise InvalidInput(f"Invalid {name}", f'"{name}" is not valid JSON: {exc}', field=name) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"Invalid {name}", f'"{name}" must be a JSON object of header names to values.',
+                           field=name)
+    if len(value) > WEBHOOK_HEADERS_MAX:
+        raise InvalidInput(f"Invalid {name}", f'"{name}" may hold at most {WEBHOOK_HEADERS_MAX} headers.',
+                           field=name)
+    headers: dict[str, str] = {}
+    seen: set[str] = set()
+    for key, item in value.items():
+        header = str(key).strip()
+        if not HEADER_NAME.fullmatch(header) or len(header) > 100:
+            raise InvalidInput(f"Invalid {name}", f'"{header}" is not a valid header name.', field=name)
+        lowered = header.lower()
+        if lowered in RESERVED_HEADERS or lowered.startswith(RESERVED_HEADER_PREFIX):
+            raise InvalidInput(f"Invalid {name}", f'"{header}" is set by cronhub or the connection and '
+                               "cannot be configured.", field=name)
+        if lowered in seen:
+            raise InvalidInput(f"Invalid {name}", f'"{header}" is given twice.', field=name)
+        seen.add(lowered)
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise InvalidInput(f"Invalid {name}", f'The value of "{header}" must be text.', field=name)
+        text_value = str(item).strip()
+        if (len(text_value) > WEBHOOK_HEADER_VALUE_MAX or not text_value.isprintable()
+                or not all(ord(c) < 256 for c in text_value)):
+            raise InvalidInput(f"Invalid {name}", f'The value of "{header}" must be printable Latin-1 text '
+                               f"of at most {WEBHOOK_HEADER_VALUE_MAX} characters, on one line.", field=name)
+        headers[header] = text_value
+    return headers
+
+
+def webhook_signing_secret(value: Any) -> str:
+    """The signing secret: printable text (blank: unsigned calls)."""
+    name = "webhook_signing_secret"
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"Invalid {name}", f'"{name}" must be a string.', field=name)
+    secret = value.strip()
+    if not secret.isprintable() or len(secret) > max_length(name):
+        raise InvalidInput(f"Invalid {name}", f'"{name}" must be printable text of at most '
+                           f"{max_length(name)} characters.", field=name)
+    return secret
+
+
+def masked(name: str, value: Any) -> Any:
+    """A secret field as reads show it: header names with masked values; the mask for a set secret."""
+    if name == "webhook_headers":
+        return dict.fromkeys(value or {}, MASK)
+    return MASK if value else ""
+
+
+def unmask(name: str, value: Any, stored: Any, *, field_name: str | None = None) -> Any:
+    """A secret field's new value: the mask sent back (as a read showed it) keeps the stored value."""
+    if name == "webhook_headers":
+        kept = {key.lower(): item for key, item in (stored or {}).items()}
+        result = {}
+        for key, item in value.items():
+            if item == MASK:
+                if key.lower() not in kept:
+                    raise InvalidInput("Invalid webhook_headers", f'The value of "{key}" is masked but no '
+                                       "value is stored for it: send the value itself.", field=name)
+                item = kept[key.lower()]
+            result[key] = item
+        return result
+    if value == MASK:
+        if stored:
+            return stored
+        raise InvalidInput(f"Invalid {name}", f'"{name}" looks masked; send the secret itself.', field=name)
+    return value
+
+
 # --- fields declared once ------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -369,17 +507,44 @@ class JobField:
     clean: Callable[[Any], Any]
     section: str
     csv_headers: tuple[str, ...] = ()
+    # A secret: reads show it masked (``masked``), and the mask sent back keeps it (``unmask``).
+    secret: bool = False
+
+
+def _headers(*words: str) -> tuple[str, ...]:
+    spaced = " ".join(words)
+    return (spaced, "_".join(words))
 
 
 FIELDS: tuple[JobField, ...] = (
     JobField("timezone", job_timezone, section="Schedule",
              csv_headers=("timezone", "time zone", "time_zone")),
+    JobField("overlap_policy", choice("overlap_policy", tuple(OverlapPolicy.values)), section="Delivery",
+             csv_headers=_headers("overlap", "policy")),
+    JobField("max_attempts", bounded_int("max_attempts", *MAX_ATTEMPTS_RANGE), section="Delivery",
+             csv_headers=_headers("max", "attempts")),
+    JobField("retry_backoff_seconds", bounded_int("retry_backoff_seconds", *RETRY_BACKOFF_RANGE),
+             section="Delivery", csv_headers=_headers("retry", "backoff", "seconds")),
+    JobField("timeout_seconds", bounded_int("timeout_seconds", *TIMEOUT_RANGE), section="Delivery",
+             csv_headers=_headers("timeout", "seconds")),
+    JobField("webhook_method", choice("webhook_method", ("", *WebhookMethod.values), default="", upper=True),
+             section="Delivery", csv_headers=_headers("webhook", "method")),
+    JobField("webhook_headers", webhook_headers, section="Delivery",
+             csv_headers=_headers("webhook", "headers"), secret=True),
+    JobField("webhook_signing_secret", webhook_signing_secret, section="Delivery",
+             csv_headers=_headers("webhook", "signing", "secret"), secret=True),
 )
+SECRET_FIELDS = tuple(f.name for f in FIELDS if f.secret)
 
 
-def declared(body: Mapping) -> dict[str, Any]:
-    """The values of :data:`FIELDS` present in ``body``, each through its rule."""
-    return {f.name: f.clean(body[f.name]) for f in FIELDS if f.name in body}
+def declared(body: Mapping, *, job: Job | None = None) -> dict[str, Any]:
+    """The values of :data:`FIELDS` present in ``body``, each through its rule; a secret sent
+    back masked keeps ``job``'s stored value (refused on create, where nothing is stored)."""
+    values = {f.name: f.clean(body[f.name]) for f in FIELDS if f.name in body}
+    for name in SECRET_FIELDS:
+        if name in values:
+            values[name] = unmask(name, values[name], getattr(job, name, None) if job is not None else None)
+    return values
 
 
 # --- whole requests ---------------------------------------------------------------------------
@@ -459,5 +624,5 @@ def clean_update(job: Job, body: Mapping, *, checks: Checks | None = None) -> di
     complete_targets(after, op=op)
     if after["github_owner"] != (changes.get("github_owner", job.github_owner)):
         changes["github_owner"] = after["github_owner"]
-    changes.update(declared(body))
+    changes.update(declared(body, job=job))
     return changes

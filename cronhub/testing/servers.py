@@ -19,6 +19,11 @@ conftest lists this module in ``pytest_plugins``):
     ``fake_github.dispatches`` → the recorded dispatch requests. Each accepted dispatch starts a
     run (``fake_github.runs``) a test moves on with ``fake_github.set_run(id, "completed",
     conclusion="failure")``; run lookups answer with ETags and 304s (``fake_github.not_modified``).
+    Rate limits:
+    ``secondary_limit(80, window=60)`` (beyond it: 403 + ``retry-after``), ``primary_limit(5000)``
+    (``x-ratelimit-*`` headers; beyond it: 403 with ``x-ratelimit-remaining: 0``),
+    ``rate_limit_next(1, status=429, retry_after=30)``; ``beyond_budget`` counts the dispatches
+    that came while a limit was exhausted.
 ``slack_server``  RecordingServer answering ``200 ok``; ``slack_server.enable(channel=...)`` stores
     SlackSettings pointing at it; ``slack_server.messages`` → the JSON payloads received.
 ``drip_server``  DripServer: answers every request with its headers at once, then one body byte
@@ -460,6 +465,19 @@ class FakeRun:
         }
 
 
+@dataclass
+class _RateLimits:
+    """FakeGitHub's rate-limit state (see its ``secondary_limit``, ``primary_limit``, ``rate_limit_next``)."""
+
+    secondary: tuple[int, float, int] | None = None  # (per window, window seconds, retry-after)
+    primary: list | None = None  # [limit, remaining, reset epoch]
+    refuse_next: list | None = None  # [count, status, retry-after]
+    accepted: list[float] = field(default_factory=list)  # arrival times of dispatches let through
+    arrivals: list[float] = field(default_factory=list)  # arrival times of every dispatch
+    beyond: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class FakeGitHub(RecordingServer):
     """GitHub's ``workflow_dispatch`` endpoint and the workflow runs it starts, enough to test cronhub.
 
@@ -484,6 +502,7 @@ class FakeGitHub(RecordingServer):
         self.dispatch_creates_runs = True
         self.not_modified = 0  # 304 answers to conditional run lookups
         self._next_run_id = 7_000_000_000
+        self._limits = _RateLimits()
 
     def run_details(self, run_id: int = 4242) -> None:
         """Answer 200 with run details when a dispatch asks for them (``return_run_details``)."""
@@ -493,10 +512,87 @@ class FakeGitHub(RecordingServer):
     def dispatches(self) -> list[Recorded]:
         return [r for r in self.requests if _DISPATCH_PATH.match(r.path)]
 
+    # --- rate limits (GitHub's primary and secondary limits, per token) --------------------------
+    def secondary_limit(self, per_window: int, window: float = 60.0, *, retry_after: int = 60) -> None:
+        """At most ``per_window`` dispatches per sliding ``window`` seconds; one more is answered
+        403 "secondary rate limit" with ``retry-after`` and counted in ``beyond_budget``."""
+        self._limits.secondary = (per_window, float(window), retry_after)
+
+    def primary_limit(self, limit: int, *, reset_in: float = 3600.0) -> None:
+        """``limit`` requests until a reset ``reset_in`` seconds from now; every answer carries the
+        ``x-ratelimit-*`` headers, and beyond the limit a 403 with ``x-ratelimit-remaining: 0``."""
+        self._limits.primary = [limit, limit, int(time.time() + reset_in)]  # whole seconds, as GitHub
+
+    def rate_limit_next(self, count: int = 1, *, status: int = 429, retry_after: int | None = 30) -> None:
+        """Answer the next ``count`` dispatches with a rate-limit refusal (``status``, ``retry-after``)."""
+        self._limits.refuse_next = [count, status, retry_after]
+
+    @property
+    def beyond_budget(self) -> int:
+        """Dispatches that came while the secondary or primary limit was exhausted."""
+        return self._limits.beyond
+
+    @property
+    def accepted_dispatch_times(self) -> list[float]:
+        """Arrival times (epoch) of the dispatches no rate limit refused."""
+        return list(self._limits.accepted)
+
+    @property
+    def dispatch_times(self) -> list[float]:
+        """Arrival times (epoch) of every dispatch, refused ones included."""
+        return list(self._limits.arrivals)
+
+    def _rate_limited(self, request: Recorded) -> Reply | None:
+        limits = self._limits
+        now = time.time()
+        with limits.lock:
+            if _DISPATCH_PATH.match(request.path):
+                limits.arrivals.append(now)
+            if limits.refuse_next and limits.refuse_next[0] > 0:
+                limits.refuse_next[0] -= 1
+                _count, status, after = limits.refuse_next
+                headers = {"Retry-After": str(after)} if after is not None else {}
+                return Reply(status, {"message": "You have exceeded a secondary rate limit."}, headers)
+            if limits.primary is not None:
+                limit, remaining, reset = limits.primary
+                if now >= reset:
+                    remaining, reset = limit, int(now + 3600)
+                if remaining <= 0:
+                    limits.beyond += 1
+                    limits.primary = [limit, remaining, reset]
+                    return Reply(403, {"message": "API rate limit exceeded"}, {
+                        "x-ratelimit-limit": str(limit), "x-ratelimit-remaining": "0",
+                        "x-ratelimit-reset": str(int(reset))})
+                limits.primary = [limit, remaining - 1, reset]
+            if limits.secondary is not None and _DISPATCH_PATH.match(request.path):
+                per_window, window, after = limits.secondary
+                recent = [t for t in limits.accepted if t > now - window]
+                if len(recent) >= per_window:
+                    limits.beyond += 1
+                    return Reply(403, {"message": "You have exceeded a secondary rate limit."},
+                                 {"Retry-After": str(after)})
+                limits.accepted.append(now)
+        return None
+
+    def _rate_headers(self, reply: Reply) -> Reply:
+        primary = self._limits.primary
+        if primary is None:
+            return reply
+        limit, remaining, reset = primary
+        headers = {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
+                   "x-ratelimit-reset": str(int(reset)), **reply.headers}
+        return Reply(reply.status, reply.body, headers, reply.delay)
+
     def choose(self, request: Recorded) -> Reply:
         path = request.path.split("?", 1)[0]
         if request.method == "GET" and (_RUN_PATH.match(path) or _RUNS_LIST_PATH.match(path)):
             return self._choose_run_lookup(request)
+        limited = self._rate_limited(request)
+        if limited is not None:
+            return limited
+        return self._rate_headers(self._choose_dispatch(request))
+
+    def _choose_dispatch(self, request: Recorded) -> Reply:
         match = _DISPATCH_PATH.match(request.path)
         if request.method != "POST" or not match:
             return Reply(404, {"message": "Not Found"})

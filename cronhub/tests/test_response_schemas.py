@@ -141,7 +141,8 @@ def world(api, admin_user, owner, other_user, viewer, webhook_server, fake_githu
     team = PicTeamFactory(name="Platform QA", slug="platform-qa")
     job = JobFactory(created_by=owner, target_url=webhook_server.url_for("/hook"), category=category.slug,
                      pic_team=team.slug, metadata={"env": "stg"}, enable_email_notifications=True,
-                     notification_emails="qa@example.com")
+                     notification_emails="qa@example.com", webhook_headers={"X-Key": "k"},
+                     webhook_signing_secret="sec", max_attempts=3)
     github_job = JobFactory(github=True, created_by=None, category="general", pic_team=None, metadata=None)
     execution = JobExecutionFactory(job=job, status=ExecutionStatus.FAILED,
                                     trigger_type=TriggerType.SCHEDULED, error_message="HTTP 500",
@@ -152,7 +153,14 @@ def world(api, admin_user, owner, other_user, viewer, webhook_server, fake_githu
                                     github_run_started_at=timezone.now(),
                                     github_run_completed_at=timezone.now())
     JobExecutionFactory(job=job, status=ExecutionStatus.RUNNING, completed_at=None, duration_seconds=None,
-                        response_status=None)
+                        response_status=None, attempts=1, wait_reason="retry", next_attempt_at=timezone.now(),
+                        rate_limit_wait_seconds=1.5, attempt_log=[
+                            {"attempt": None, "at": "2026-03-02T00:00:00Z", "outcome": "budget",
+                             "status": None, "error": "secondary rate limit (80 per-minute) reached",
+                             "retry_at": "2026-03-02T00:00:01Z"},
+                            {"attempt": 1, "at": "2026-03-02T00:00:01Z", "outcome": "failed", "status": 503,
+                             "error": "Webhook returned status 503", "duration_seconds": 0.1,
+                             "retry_at": "2026-03-02T00:00:11Z"}])
     notification = NotificationFactory(user=owner, related_job=job, related_execution=execution)
     read = NotificationFactory(user=owner, title="Job Succeeded", type="success")
     read.mark_read()
@@ -676,9 +684,12 @@ def test_every_operation_with_a_documented_success_has_a_case_that_succeeds(docu
 
 # Response properties whose content is free by design: a job's metadata is the user's own JSON,
 # a validation error echoes whatever input it refused, with the checker's context values.
-FREE_FORM = {("Job", "metadata"), ("ValidationItem", "input"), ("ValidationItem", "ctx"),
+# A job's webhook headers are the user's own names (their values always show masked).
+FREE_FORM = {("Job", "metadata"), ("Job", "webhook_headers"), ("ValidationItem", "input"),
+             ("ValidationItem", "ctx"),
              # a history entry's old and new values are the changed field's, whatever its type
-             ("HistoryChange", "old"), ("HistoryChange", "new"), ("ExportedJob", "metadata")}
+             ("HistoryChange", "old"), ("HistoryChange", "new"), ("ExportedJob", "metadata"),
+             ("ExportedJob", "webhook_headers")}
 def _untyped(schema: dict) -> bool:
     """No type to hold a value to: an object without properties, an array of such, or no type at all."""
     if any(key in schema for key in ("$ref", "allOf", "oneOf", "anyOf", "enum")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cronhub import clock, permissions
@@ -65,8 +65,26 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, RoleAdmin):
         "github_following",
         "output_display",
         "error_display",
+        "attempts",
+        "wait_reason",
+        "next_attempt_at",
+        "rate_limit_wait_seconds",
+        "attempts_table",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("attempt log"))
+    def attempts_table(self, obj):
+        entries = obj.attempt_log or []
+        if not entries:
+            return "—"
+        return format_html_join(
+            "\n", "<div>{} · {} · {} · {}{}</div>",
+            ((entry.get("attempt") or "–", entry.get("at") or "", entry.get("outcome") or "",
+              entry.get("status") if entry.get("status") is not None
+              else (self._redacted(obj, entry.get("error")) or ""),
+              _(" → retry at %(at)s") % {"at": entry["retry_at"]} if entry.get("retry_at") else "")
+             for entry in entries))
 
     def get_search_fields(self, request):
         return self.search_fields if permissions.is_admin(request.user) else ["job__name"]

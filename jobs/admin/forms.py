@@ -27,6 +27,9 @@ _LAYOUT: list[tuple[str | None, list[str], dict]] = [
     ("Schedule", ["cron_expression", "timezone", "end_date"],
      {"description": _("Fire times follow classic cron on the wall clock of the job's time zone.")}),
     ("Target", ["target_url", "github_owner", "github_repo", "github_workflow_name", "metadata"], {}),
+    ("Delivery", [], {"description": "How each run is sent: retries, timeout, overlap, webhook options "
+                      "(docs/execution.md). Secrets show masked; leave the mask to keep them.",
+                      "classes": ["collapse"]}),
     ("Notifications", ["enable_email_notifications", "notification_emails", "notify_on_success"], {}),
     ("Ownership", ["category", "pic_team", "created_by"], {}),
 ]
@@ -40,6 +43,8 @@ FIELDSETS = [
     for title, names, options in _LAYOUT
 ]
 EDITABLE_FIELDS = [name for _title, options in FIELDSETS for name in options["fields"]]
+# Delivery options with a default: a form that leaves one empty keeps the value.
+DEFAULTED = ("overlap_policy", "max_attempts", "retry_backoff_seconds", "timeout_seconds")
 # The fields an API body carries (the owner is the request's user there).
 BODY_FIELDS = [name for name in EDITABLE_FIELDS if name != "created_by"]
 
@@ -121,6 +126,9 @@ class JobAdminForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].required = True
                 self.fields[name].error_messages["required"] = message
+        for name in DEFAULTED:  # left empty: the job keeps its value (a new job gets the default)
+            if name in self.fields:
+                self.fields[name].required = False
         if "metadata" in self.fields and self.initial.get("metadata") is None:
             self.initial["metadata"] = {}  # a job without inputs shows {}, not null
         if "pic_team" in self.fields:
@@ -145,6 +153,13 @@ class JobAdminForm(forms.ModelForm):
         if current_team and not any(slug == current_team for slug, _ in teams):
             teams.append((current_team, _("%(slug)s (unknown)") % {"slug": current_team}))
         self.fields["pic_team"].choices = teams
+        # Secrets show masked; the mask sent back keeps them (jobs.rules.unmask).
+        for name in rules.SECRET_FIELDS:
+            if name in self.fields:
+                self.initial[name] = rules.masked(name, getattr(self.instance, name, None))
+        if "webhook_signing_secret" in self.fields:
+            self.fields["webhook_signing_secret"].widget = forms.TextInput(
+                attrs={"class": "vTextField", "autocomplete": "off"})
 
     def clean_cron_expression(self):
         # Checked here too so a bad cron is reported even when another field is also wrong.
@@ -161,6 +176,8 @@ class JobAdminForm(forms.ModelForm):
             if key not in self.fields or (not adding and key not in self.changed_data):
                 continue
             value = self.cleaned_data.get(key)
+            if key in DEFAULTED and value in (None, ""):
+                continue  # left empty: the job keeps its value (a new job gets the default)
             if key == "end_date":
                 value = value.isoformat() if value else None
             elif key == "notification_emails":

@@ -31,6 +31,20 @@ from jobs.selectors import (
 TAG = ["executions"]
 
 
+class AttemptSerializer(serializers.Serializer):
+    """One entry of an execution's ``attempt_log``: a call, or a wait."""
+
+    attempt = serializers.IntegerField(allow_null=True, help_text="The call's number; null for a wait.")
+    at = serializers.CharField(help_text="When the call began or the wait was decided (UTC, ISO 8601).")
+    outcome = serializers.CharField(help_text=(
+        "success or failed (a call), rate_limited (GitHub answered with a rate limit), budget (held back by "
+        "the token's budget, not sent), buffered (waits for the previous run), requeued (recovered)"))
+    status = serializers.IntegerField(allow_null=True, help_text="The HTTP status of the answer, if any.")
+    error = serializers.CharField(allow_null=True)
+    duration_seconds = serializers.FloatField(required=False)
+    retry_at = serializers.CharField(required=False, help_text="When the run is sent again after this entry.")
+
+
 class ExecutionSerializer(serializers.Serializer):
     """An execution: the one declaration of its body and its documented schema (with
     ``scheduled_for`` and the GitHub run, additions to the historical shape)."""
@@ -61,6 +75,14 @@ class ExecutionSerializer(serializers.Serializer):
     github_run_attempt = serializers.IntegerField(allow_null=True)
     note = serializers.CharField(allow_null=True, help_text=(
         "How the run came about when not plainly, e.g. re-sent after a scheduler restart (an addition)"))
+    # Additions: retries, waits and GitHub's rate limits (docs/execution.md).
+    attempts = serializers.IntegerField(help_text="Calls made for this run (0 while it waits for its first).")
+    attempt_log = AttemptSerializer(many=True, help_text="One entry per call or wait, oldest first.")
+    wait_reason = serializers.CharField(allow_null=True, help_text=(
+        "While a running run waits: retry, rate_limit or previous_run (buffer_one)."))
+    next_attempt_at = TimestampField(iso_z_millis, allow_null=True, help_text="When a waiting run is sent.")
+    rate_limit_wait_seconds = serializers.FloatField(allow_null=True, help_text=(
+        "Lateness GitHub's rate limits added before the dispatch went out."))
 
 
 class ExecutionWithJobSerializer(ExecutionSerializer):

@@ -93,6 +93,8 @@ def _split_emails(value: str | None) -> list[str]:
 _WRITE_FIELD: dict[str, Callable[[Any], Any]] = {
     "metadata": lambda value: value if isinstance(value, dict) else {},
     "notification_emails": _split_emails,
+    # Secrets are never returned: header names with masked values, the mask for a set secret.
+    **{name: (lambda value, name=name: rules.masked(name, value)) for name in rules.SECRET_FIELDS},
 }
 _WRITE_TYPE: dict[type, Callable[[Any], Any]] = {
     models.DateTimeField: iso_z,
@@ -154,6 +156,10 @@ _DOCUMENTED_AS = {
     "updated_at": serializers.CharField(),
     "last_execution_at": serializers.CharField(allow_null=True),
     "next_execution_at": serializers.CharField(allow_null=True),
+    "webhook_headers": serializers.DictField(
+        child=serializers.CharField(), help_text=f"Header names; every value shows as {rules.MASK!r}."),
+    "webhook_signing_secret": serializers.CharField(
+        help_text=f"{rules.MASK!r} when a secret is set, else empty; write-only."),
 }
 
 

@@ -4,13 +4,17 @@ APScheduler calls a job function without telling it which fire time it is for,
 but the claim row needs it, so ``DispatchExecutor`` passes the fire times to
 ``Dispatcher.dispatch`` itself. ``DueJobs`` reads the jobs due at one fire time
 in one query. Fire times past the misfire grace become ``missed`` rows, fires
-that come while the previous run is busy ``skipped`` rows: never silently lost.
+that come while the previous run is busy follow the job's overlap policy
+(``skipped`` rows, one buffered run, or sent alongside): never silently lost.
+Waiting runs (retries, rate-limited dispatches, buffered fires) are sent here
+too when due (``resume``).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import functools
 import logging
 import threading
 
@@ -19,7 +23,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from cronhub.logs import log_context
-from jobs.models import Job
+from jobs.models import Job, JobExecution, OverlapPolicy
 from jobs.scheduler import metrics
 from jobs.scheduler.db import call_with_db_retry, retrying_writer
 from jobs.services import runs
@@ -192,7 +196,10 @@ class Dispatcher:
         self.write = retrying_writer(stop)
         self.stop = stop
         self._recovering: set[str] = set()
+        self._resuming: set[str] = set()
         self._recovering_lock = threading.Lock()
+        # Runs a callable in the dispatch pool (set by the engine): fires an ``allow`` job overlaps.
+        self.submit = None
 
     def dispatch(self, job_id: str, *, fire_times: list[dt.datetime] | None = None,
                  missed_since: dt.datetime | None = None, loaded: Job | None = None) -> None:
@@ -229,7 +236,7 @@ class Dispatcher:
                 outcome, run_id = "not-run (claimed elsewhere, or job deleted/inactive/expired)", None
             else:
                 outcome, run_id = execution.status, execution.github_run_id
-                metrics.EXECUTIONS.labels(status=execution.status).inc()
+                self._count(execution)
             log.info(
                 "dispatch job=%s scheduled_for=%s lateness=%.3fs outcome=%s%s",
                 job_id, newest.isoformat(), lateness, outcome,
@@ -259,28 +266,69 @@ class Dispatcher:
             log.warning("dispatch job=%s scheduled_for=%s outcome=missed reason=%s",
                         job.pk, fire_time.isoformat(), why)
 
-    def record_overlap(self, job_id: str, fire_times: list[dt.datetime]) -> None:
-        """A fire came while the previous run of the job is still going: record it as skipped.
+    def _count(self, execution) -> None:
+        """Metrics of a run this process ended or deferred."""
+        if execution.status == "running" and execution.wait_reason:
+            metrics.DEFERRED_RUNS.labels(reason=execution.wait_reason).inc()
+        else:
+            metrics.EXECUTIONS.labels(status=execution.status).inc()
+        if execution.rate_limit_wait_seconds is not None and execution.status != "running":
+            metrics.RATE_LIMIT_WAIT.observe(execution.rate_limit_wait_seconds)
 
-        Retried until the database answers (a skipped fire time must leave a row)."""
+    def record_overlap(self, job_id: str, fire_times: list[dt.datetime]) -> None:
+        """A fire came while this process is still dispatching the previous run of the job.
+
+        The job's ``overlap_policy`` decides (``runs.job_fire_while_busy``): ``skip`` records
+        it ``skipped``, ``buffer_one`` keeps one waiting, ``allow`` sends it alongside (in the
+        pool, through ``submit``). Retried until the database answers (a fire time must leave a row)."""
         try:
             job = call_with_db_retry(lambda: Job.objects.filter(pk=job_id).first(),
                                      what=f"load job {job_id}", stop=self.stop)
             if job is None:
                 return
             for fire_time in fire_times:
-                call_with_db_retry(
-                    lambda t=fire_time: runs.execution_record_skipped(
-                        job=job, scheduled_for=t,
-                        reason="the previous run of this job was still in progress"),
+                if job.overlap_policy == OverlapPolicy.ALLOW and self.submit is not None:
+                    self.submit(functools.partial(self.dispatch, job_id, fire_times=[fire_time]))
+                    log.info("dispatch job=%s scheduled_for=%s outcome=overlap-allowed", job_id,
+                             fire_time.isoformat())
+                    continue
+                row = call_with_db_retry(
+                    lambda t=fire_time: runs.job_fire_while_busy(job=job, scheduled_for=t,
+                                                                 claimer=self.claimer),
                     what=f"record skipped run of job {job_id}", stop=self.stop,
                 )
-                metrics.EXECUTIONS.labels(status="skipped").inc()
-                log.warning("dispatch job=%s scheduled_for=%s outcome=skipped-overlap",
-                            job_id, fire_time.isoformat())
+                if row is not None:
+                    self._count(row)
+                what = "buffered" if row is not None and row.wait_reason else "skipped"
+                log.warning("dispatch job=%s scheduled_for=%s outcome=%s-overlap", job_id,
+                            fire_time.isoformat(), what)
         except Exception:
             log.exception("could not record the skipped run of job %s", job_id)
         finally:
+            close_old_connections()
+
+    # --- waiting runs --------------------------------------------------------------------------
+    def runs_waiting(self) -> list[str]:
+        """Waiting runs due now (retries, rate-limited dispatches, buffered fires), minus queued ones."""
+        ids = runs.executions_waiting(now=timezone.now())
+        with self._recovering_lock:
+            fresh = [pk for pk in ids if pk not in self._resuming]
+            self._resuming.update(fresh)
+        return fresh
+
+    def resume(self, execution_id: str) -> None:
+        try:
+            what = runs.execution_resume(execution_id, claimer=self.claimer, write=self.write)
+            log.info("resume execution=%s outcome=%s", execution_id, what)
+            if what != "not-ours":
+                execution = JobExecution.objects.filter(pk=execution_id).first()
+                if execution is not None:
+                    self._count(execution)
+        except Exception:
+            log.exception("resume execution=%s outcome=error", execution_id)
+        finally:
+            with self._recovering_lock:
+                self._resuming.discard(execution_id)
             close_old_connections()
 
     # --- recovery -------------------------------------------------------------------------

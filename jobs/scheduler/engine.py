@@ -106,6 +106,7 @@ class Engine:
         if settings.SCHEDULER_BURST_PIPELINE:
             self.pipeline = BurstPipeline(self.dispatcher, fallback=self._pool_fallback)
             self.executor.pipeline = self.pipeline
+        self.dispatcher.submit = self.executor.submit_call
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": self.executor},
@@ -178,6 +179,14 @@ class Engine:
         ids = self.dispatcher.runs_to_recover(leadership_start=leadership_start)
         for execution_id in ids:
             self.executor.submit_call(self.dispatcher.recover, execution_id)
+        return len(ids)
+
+    def resume_waiting(self) -> int:
+        """Queue the waiting runs that are due (retries, rate-limited dispatches, buffered fires).
+        Returns how many were queued; raises on a database error (nothing queued)."""
+        ids = self.dispatcher.runs_waiting()
+        for execution_id in ids:
+            self.executor.submit_call(self.dispatcher.resume, execution_id)
         return len(ids)
 
     # --- entries ------------------------------------------------------------------------

@@ -32,6 +32,16 @@ GITHUB_RUN_LOOKUPS = Counter(
     "(unchanged = 304, updated, concluded, located, searching, problem, failed, unknown, not-due).",
     ["outcome"], registry=REGISTRY,
 )
+DEFERRED_RUNS = Counter(
+    "cronhub_deferred_runs", "Runs left waiting to be sent later, by why (retry, rate_limit, previous_run).",
+    ["reason"], registry=REGISTRY,
+)
+RATE_LIMIT_WAIT = Histogram(
+    "cronhub_rate_limit_wait_seconds",
+    "Lateness GitHub's rate limits added to a dispatch: from its first wait to the moment it went out.",
+    buckets=(1, 5, 10, 30, 60, 120, 300, 600, 900, 1800),
+    registry=REGISTRY,
+)
 LEADER = Gauge("cronhub_scheduler_leader", "1 while this process holds the leader lock.", registry=REGISTRY)
 SCHEDULED_JOBS = Gauge("cronhub_scheduled_jobs", "Job entries in the engine.", registry=REGISTRY)
 RECONCILE_DURATION = Histogram(

@@ -189,6 +189,10 @@ class BurstPipeline:
         now = timezone.now()
         today = scheduler_today(now)
         grace = self.dispatcher.grace.total_seconds()
+        # A job with a run still going in the database (waiting for a retry or a rate limit,
+        # followed on GitHub, started by hand) is the overlap policy's to decide: the pool.
+        busy = call_with_db_retry(lambda: runs.jobs_with_running_rows(ids), what="read busy jobs",
+                                  stop=self.dispatcher.stop)
         calls: list[_Call] = []
         for fire in batch:
             job = jobs.get(fire.job_id)
@@ -199,7 +203,9 @@ class BurstPipeline:
                 self._settle(fire)
                 continue
             plain = (len(fire.fire_times) == 1 and job.is_active and not job.is_expired(today)
-                     and (now - newest).total_seconds() <= grace)
+                     and (now - newest).total_seconds() <= grace and fire.job_id not in busy
+                     # retries wait in the database and are sent one by one: the pool's path
+                     and job.max_attempts <= 1)
             config = dispatching.run_config(job=job) if plain else None
             if config is None or config.execution_type != ExecutionType.WEBHOOK:
                 self._hand_to_pool(fire, job)
@@ -249,8 +255,8 @@ class BurstPipeline:
                 continue
             call.fire.sending = True  # from here on it ends through the record step, whatever happens
             try:
-                request = dispatching.webhook_request(call.job, call.execution, call.execution.attempts,
-                                                      config=call.execution._config)
+                request = dispatching.burst_request(dispatching.webhook_request(
+                    call.job, call.execution, call.execution.attempts, config=call.execution._config))
             except Exception as exc:  # a bug building one call must not strand the others
                 log.exception("building the call of run %s failed", call.execution.pk)
                 self._answers.put((call, None, OutboundError(f"the call could not be built: {exc}"),
@@ -296,7 +302,11 @@ class BurstPipeline:
     def _record(self, batch) -> None:
         results = []
         for call, response, error, answered_at in batch:
-            outcome = dispatching.webhook_outcome(response, error, trigger=TriggerType.SCHEDULED)
+            if response is None:
+                outcome = dispatching.webhook_outcome(error=error, trigger=TriggerType.SCHEDULED)
+            else:
+                outcome = dispatching.webhook_outcome(status=response.status, text=response.text,
+                                                      trigger=TriggerType.SCHEDULED)
             results.append((call, outcome, answered_at))
         recorded = self.dispatcher.write(
             lambda: runs.finish_many([(c.execution, o, at) for c, o, at in results]),

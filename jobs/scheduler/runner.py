@@ -13,10 +13,10 @@ it is told to stop or loses the lock, then goes back to waiting. Leading is:
 3. fire; about once a second look for edits, deletions and resync requests;
    a full pass every ``SCHEDULER_POLL_SECONDS``; a heartbeat every
    ``SCHEDULER_HEARTBEAT_SECONDS`` (and at once when the database answers again
-   after an outage); re-check the lock; every ``RECOVERY_SWEEP_SECONDS`` recover
-   runs past their deadline (any process's, manual runs included); meanwhile the
-   follower (``jobs.scheduler.follow``) looks up the GitHub workflow runs being
-   followed until each concludes;
+   after an outage); re-check the lock; every tick send the waiting runs that are
+   due (retries, rate-limited GitHub dispatches, buffered fires); every
+   ``RECOVERY_SWEEP_SECONDS`` recover runs past their deadline (any process's,
+   manual runs included);
 4. on stop: fire nothing new, let running dispatches finish (bounded by
    ``SCHEDULER_SHUTDOWN_GRACE_SECONDS``), mark the heartbeat row stopped.
 
@@ -189,6 +189,7 @@ class Leadership:
                 if now >= next_beat:
                     self._beat()
                     next_beat = now + beat_every
+                self.engine.resume_waiting()
                 if now >= next_sweep:
                     next_sweep = now + RECOVERY_SWEEP_SECONDS
                     queued = self.engine.recover(leadership_start=False)

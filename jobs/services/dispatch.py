@@ -9,17 +9,22 @@ historical paths disagreed, the choices are in docs/execution.md.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 import math
+import random
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
 
 from cronhub.errors import InvalidInput
-from integrations import burst, github, webhook
+from integrations import burst, github, github_budget, webhook
 from integrations import http as outbound
 from jobs import rules
-from jobs.models import OUTPUT_MAX_CHARS, ExecutionStatus, ExecutionType, Job, TriggerType
+from jobs.models import OUTPUT_MAX_CHARS, ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType
 
 TEST_RUN_TIMEOUT_RANGE = (1.0, 30.0)
 # Time after the end of a call's own bound to record its outcome (a database
@@ -28,16 +33,27 @@ RECORD_MARGIN_SECONDS = 60.0
 
 
 def call_budget_seconds() -> float:
-    """How long one run's outbound call may take at most: the outbound client's total deadline.
-
-    A run's ``deadline_at`` follows it (``run_deadline``).
-    """
+    """How long an outbound call may take at most when nothing more specific is known: the
+    outbound client's total deadline (``OUTBOUND_TOTAL_TIMEOUT``)."""
     return outbound.call_deadline_seconds()
 
 
-def run_deadline(started_at: dt.datetime) -> dt.datetime:
-    """When a run started at ``started_at`` must have ended, its outcome recorded included."""
-    return started_at + dt.timedelta(seconds=call_budget_seconds() + RECORD_MARGIN_SECONDS)
+def call_timeout(job: Job, *, in_request: bool = False) -> float:
+    """The total deadline of one call of ``job``'s runs: the job's ``timeout_seconds``.
+
+    A call made inside a web request (the first call of a manual run) is also bounded by
+    ``OUTBOUND_TOTAL_TIMEOUT``, which the web server's worker timeout is sized for; its
+    retries, sent by the scheduler, get the job's whole timeout (docs/execution.md).
+    """
+    seconds = float(getattr(job, "timeout_seconds", None) or call_budget_seconds())
+    return min(seconds, call_budget_seconds()) if in_request else seconds
+
+
+def run_deadline(started_at: dt.datetime, seconds: float | None = None) -> dt.datetime:
+    """When a call started at ``started_at`` (bounded by ``seconds``, default
+    ``call_budget_seconds()``) must have ended, its outcome recorded included."""
+    bound = call_budget_seconds() if seconds is None else seconds
+    return started_at + dt.timedelta(seconds=bound + RECORD_MARGIN_SECONDS)
 
 
 def idempotency_headers(*, execution_id, job_id, scheduled_for: dt.datetime | None) -> dict[str, str]:
@@ -76,6 +92,10 @@ class RunConfig:
     github_token: str | None = None
     # All three GitHub fields were filled in, but some only with blanks.
     github_blank: bool = False
+    # The job's webhook options (docs/execution.md, "Webhook options").
+    webhook_method: str = ""
+    webhook_headers: dict = field(default_factory=dict)
+    webhook_signing_secret: str = ""
 
     @property
     def execution_type(self) -> str | None:
@@ -109,6 +129,9 @@ def run_config(*, job: Job, overrides: dict | None = None) -> RunConfig:
         github_owner=_clean(job.github_owner),
         github_repo=_clean(job.github_repo),
         github_workflow_name=_clean(job.github_workflow_name),
+        webhook_method=job.webhook_method or "",
+        webhook_headers=dict(job.webhook_headers or {}),
+        webhook_signing_secret=job.webhook_signing_secret or "",
     )
     if isinstance(overrides.get("metadata"), dict):
         config.metadata = dict(overrides["metadata"])
@@ -172,6 +195,137 @@ class Outcome:
     # Set when the dispatch was accepted and its workflow run is to be followed (the
     # execution stays ``running``): the branch dispatched on.
     follow_ref: str | None = None
+    # Why there was no HTTP answer: "refused" (the outbound-URL guard), "unreached" (no
+    # connection was made: nothing can have arrived), "network" (the connection broke or
+    # timed out after the request may have arrived); None when there was an answer.
+    failure: str | None = None
+    execution_type: str | None = None
+    # A rate-limit answer from GitHub: the moment it allows the next request.
+    rate_limited_until: dt.datetime | None = None
+
+
+# --- retries --------------------------------------------------------------------------------------
+RETRYABLE_STATUSES = frozenset({408, 429})
+
+
+def retryable(outcome: Outcome) -> bool:
+    """Whether a failed call is worth another attempt (docs/execution.md, "Retries").
+
+    Retried: no connection made, a timeout or a broken connection, 5xx, 408 and 429.
+    Never: any other 4xx, a refusal by the outbound-URL guard, a configuration
+    problem. A GitHub dispatch whose connection broke after it may have reached
+    GitHub is not retried either: GitHub has no idempotency key, so a second
+    dispatch could start the workflow twice.
+    """
+    if outcome.status != ExecutionStatus.FAILED:
+        return False
+    if outcome.response_status is not None:
+        return outcome.response_status >= 500 or outcome.response_status in RETRYABLE_STATUSES
+    if outcome.failure == "unreached":
+        return True
+    if outcome.failure == "network":
+        return outcome.execution_type == ExecutionType.WEBHOOK
+    return False
+
+
+def backoff_seconds(base: float, attempt: int, *, rng: random.Random | None = None) -> float:
+    """The wait after call number ``attempt`` failed: ``base`` doubled per earlier retry, at most
+    ``RETRY_BACKOFF_MAX_SECONDS``, the upper half of it drawn at random (jitter)."""
+    ceiling = float(settings.RETRY_BACKOFF_MAX_SECONDS)
+    delay = min(ceiling, float(base) * (2 ** max(0, attempt - 1)))
+    return delay / 2 + (rng or random).uniform(0, delay / 2)
+
+
+# --- webhook requests ------------------------------------------------------------------------------
+SIGNATURE_HEADER = "X-Cronhub-Signature-256"
+TIMESTAMP_HEADER = "X-Cronhub-Timestamp"
+ATTEMPT_HEADER = "X-Cronhub-Attempt"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=`` + hex HMAC-SHA256 over ``"<timestamp>.<body>"`` with the job's signing secret."""
+    digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def webhook_method(method: str, metadata: dict) -> str:
+    """The job's method, or by default POST when there is metadata to send and GET without."""
+    return method or ("POST" if metadata else "GET")
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """One webhook call, complete: what any sender (this thread, an async pipeline) puts on the wire."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    timeout: float  # the call's total deadline, in seconds
+    block_private: bool = False
+
+    @property
+    def header_dict(self) -> dict[str, str]:
+        return dict(self.headers)
+
+
+def webhook_request(job: Job, execution: JobExecution, attempt: int, *, config: RunConfig | None = None,
+                    timeout: float | None = None, now: dt.datetime | None = None) -> WebhookRequest:
+    """The request of call number ``attempt`` of ``execution`` (pure: nothing is read or written).
+
+    POST/PUT/PATCH carry the metadata as JSON (``{}`` when there is none), GET and
+    DELETE no body. Headers: the job's extra headers, then the run's idempotency
+    headers (the same on every attempt), ``X-Cronhub-Attempt`` and, with a signing
+    secret, ``X-Cronhub-Timestamp`` and ``X-Cronhub-Signature-256``.
+    """
+    if config is None:
+        config = run_config(job=job, overrides=execution.run_overrides or None)
+    method = webhook_method(config.webhook_method, config.metadata)
+    body = b""
+    if method in BODY_METHODS:
+        body = json.dumps(config.metadata or {}, allow_nan=False).encode("utf-8")
+    headers = {str(k): str(v) for k, v in (config.webhook_headers or {}).items()}
+    if body and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
+    headers.update(idempotency_headers(execution_id=execution.pk, job_id=job.pk,
+                                       scheduled_for=execution.scheduled_for))
+    headers[ATTEMPT_HEADER] = str(attempt)
+    if config.webhook_signing_secret:
+        stamp = str(int((now or timezone.now()).timestamp()))
+        headers[TIMESTAMP_HEADER] = stamp
+        headers[SIGNATURE_HEADER] = signature(config.webhook_signing_secret, stamp, body)
+    return WebhookRequest(method=method, url=config.target_url or "", headers=tuple(headers.items()),
+                          body=body, timeout=call_timeout(job) if timeout is None else float(timeout),
+                          block_private=settings.WEBHOOK_BLOCK_PRIVATE)
+
+
+def webhook_outcome(*, status: int | None = None, text: str = "", error: outbound.OutboundError | None = None,
+                    trigger: str = TriggerType.SCHEDULED) -> Outcome:
+    """The outcome of a webhook call from its answer (``status``, ``text``) or its ``error``."""
+    if error is not None:
+        outcome = _network_failure(trigger, "Webhook call failed: ", str(error))
+        outcome.failure = "refused" if error.refused else ("network" if error.reached else "unreached")
+    elif 200 <= (status or 0) < 300:
+        outcome = Outcome(ExecutionStatus.SUCCESS, response_status=status, output=_clip(text))
+    else:
+        outcome = Outcome(ExecutionStatus.FAILED, response_status=status, output=_clip(text),
+                          error_message=f"Webhook returned status {status}")
+    outcome.execution_type = ExecutionType.WEBHOOK
+    return outcome
+
+
+def send_webhook(request: WebhookRequest, *, trigger: str = TriggerType.SCHEDULED) -> Outcome:
+    """Send ``request`` in this thread (``integrations.http``) and read its outcome."""
+    timeout = (min(float(settings.OUTBOUND_CONNECT_TIMEOUT), request.timeout),
+               min(float(settings.OUTBOUND_READ_TIMEOUT), request.timeout))
+    try:
+        response = outbound.request(request.method, request.url, data=request.body or None,
+                                    headers=request.header_dict, timeout=timeout, deadline=request.timeout,
+                                    block_private=request.block_private)
+    except outbound.OutboundError as exc:
+        return webhook_outcome(error=exc, trigger=trigger)
+    return webhook_outcome(status=response.status, text=response.text, trigger=trigger)
 
 
 def _clip(text: str | None) -> str | None:
@@ -186,21 +340,44 @@ def _network_failure(trigger: str, prefix: str, text: str) -> Outcome:
     return Outcome(ExecutionStatus.FAILED, error_message=f"{prefix}{text}")
 
 
-def _dispatch_github(config: RunConfig, *, trigger: str, timeout=None) -> Outcome:
-    token = config.github_token or settings.GITHUB_TOKEN
+# --- GitHub ------------------------------------------------------------------------------------------
+def github_token_for(config: RunConfig) -> str:
+    return config.github_token or settings.GITHUB_TOKEN
+
+
+def github_grant(config: RunConfig) -> github_budget.Grant | None:
+    """Take one dispatch from the token's budget (None when there is no token: the dispatch fails)."""
+    token = github_token_for(config)
+    if config.execution_type != ExecutionType.GITHUB_ACTIONS or not token:
+        return None
+    return github_budget.acquire(token=token, kind=github_budget.WRITE)
+
+
+def _dispatch_github(config: RunConfig, *, trigger: str, timeout: float | None = None) -> Outcome:
+    token = github_token_for(config)
     if not token:
         return Outcome(ExecutionStatus.FAILED, target=config.target, error_message=(
             f"GitHub token not configured. Cannot trigger workflow for job '{config.job_name}'"))
     ref = config.ref
+    seconds = call_budget_seconds() if timeout is None else timeout
     result = github.workflow_dispatch(
         owner=config.github_owner, repo=config.github_repo, workflow=config.github_workflow_name,
-        ref=ref, inputs=config.metadata, token=token, timeout=timeout,
+        ref=ref, inputs=config.metadata, token=token,
+        timeout=(min(float(settings.OUTBOUND_CONNECT_TIMEOUT), seconds),
+                 min(float(settings.OUTBOUND_READ_TIMEOUT), seconds)),
+        deadline=seconds,
     )
     target = f"{config.github_owner}/{config.github_repo}/{result.workflow}"
+    if result.requests > 1:  # workflow-name fallbacks went out on the one grant
+        for _ in range(result.requests - 1):
+            github_budget.charge(token=token)
     if result.status is None:
         failure = _network_failure(trigger, "GitHub Actions request failed: ", result.error or "")
         failure.target = target
+        failure.failure = "refused" if result.refused else ("network" if result.reached else "unreached")
         return failure
+    limited_until = github_budget.observe(token=token, status=result.status, headers=result.headers,
+                                          body=result.body)
     if result.ok:
         # Followed with the configured token (a manual run's one-off token is never stored);
         # without one, or with following switched off, an accepted dispatch is the success.
@@ -214,41 +391,28 @@ def _dispatch_github(config: RunConfig, *, trigger: str, timeout=None) -> Outcom
     if result.rate_limit_note:
         message += f" ({result.rate_limit_note})"
     return Outcome(ExecutionStatus.FAILED, response_status=result.status, target=target,
-                   output=_clip(result.body), error_message=message)
+                   output=_clip(result.body), error_message=message, rate_limited_until=limited_until)
 
 
-def _dispatch_webhook(config: RunConfig, *, trigger: str, timeout=None, headers=None) -> Outcome:
-    try:
-        response = webhook.webhook_call(url=config.target_url, metadata=config.metadata, timeout=timeout,
-                                        headers=headers)
-    except outbound.OutboundError as exc:
-        return webhook_outcome(None, exc, trigger=trigger)
-    return webhook_outcome(response, None, trigger=trigger)
-
-
-def webhook_outcome(response: outbound.HttpResponse | None, error: outbound.OutboundError | None, *,
-                    trigger: str) -> Outcome:
-    """What a webhook call's answer (or its failure) means for the run: the one place for both clients."""
-    if response is None:
-        return _network_failure(trigger, "Webhook call failed: ", str(error))
-    if response.ok:
-        return Outcome(ExecutionStatus.SUCCESS, response_status=response.status, output=_clip(response.text))
-    return Outcome(ExecutionStatus.FAILED, response_status=response.status, output=_clip(response.text),
-                   error_message=f"Webhook returned status {response.status}")
-
-
-def dispatch(config: RunConfig, *, trigger: str, headers: dict[str, str] | None = None) -> Outcome:
-    """Send one run; ``headers`` (the run's idempotency headers) go on a webhook call."""
+def dispatch(config: RunConfig, *, trigger: str, webhook: WebhookRequest | None = None,
+             timeout: float | None = None) -> Outcome:
+    """Send one call of a run: GitHub's ``workflow_dispatch`` (within ``timeout`` seconds), or
+    ``webhook`` (built by :func:`webhook_request`)."""
     mode = config.execution_type
     if mode == ExecutionType.GITHUB_ACTIONS:
-        return _dispatch_github(config, trigger=trigger)
-    if mode == ExecutionType.WEBHOOK:
-        return _dispatch_webhook(config, trigger=trigger, headers=headers)
-    if config.github_blank:
-        return Outcome(ExecutionStatus.FAILED,
-                       error_message=f"Missing GitHub configuration for job '{config.job_name}'")
-    return Outcome(ExecutionStatus.FAILED, error_message=(
-        f"Job '{config.job_name}' has invalid configuration (neither GitHub Actions nor webhook URL)"))
+        outcome = _dispatch_github(config, trigger=trigger, timeout=timeout)
+    elif mode == ExecutionType.WEBHOOK:
+        if webhook is None:
+            raise ValueError("a webhook run needs its request (webhook_request)")
+        outcome = send_webhook(webhook, trigger=trigger)
+    elif config.github_blank:
+        outcome = Outcome(ExecutionStatus.FAILED,
+                          error_message=f"Missing GitHub configuration for job '{config.job_name}'")
+    else:
+        outcome = Outcome(ExecutionStatus.FAILED, error_message=(
+            f"Job '{config.job_name}' has invalid configuration (neither GitHub Actions nor webhook URL)"))
+    outcome.execution_type = mode
+    return outcome
 
 
 # --- test runs ----------------------------------------------------------------------------------
@@ -358,22 +522,13 @@ def job_test_run(*, target_url: str | None = None, github_owner: str | None = No
 
 
 # --- the burst pipeline's seam ------------------------------------------------------------------
-def webhook_request(job: Job, execution, attempt: int = 1, *,
-                    config: RunConfig | None = None) -> burst.OutboundRequest:
-    """The outbound call of one webhook run, fully described (immutable).
-
-    Built like ``webhook.webhook_call`` sends it: POST of the metadata as JSON, GET
-    when there is none; the run's idempotency headers (the same on every attempt);
-    the call's total deadline and per-operation timeouts.
-    """
-    config = config or run_config(job=job)
-    metadata = config.metadata
-    headers = idempotency_headers(execution_id=execution.pk, job_id=job.pk,
-                                  scheduled_for=execution.scheduled_for)
+def burst_request(request: WebhookRequest) -> burst.OutboundRequest:
+    """``request`` (built by :func:`webhook_request`, the one place a webhook call is made up)
+    as the burst pipeline's asynchronous client sends it: the same method, URL, headers,
+    body and total deadline."""
     return burst.OutboundRequest(
-        method="POST" if metadata else "GET", url=config.target_url, headers=headers,
-        body=burst.json_body(metadata) if metadata else None,
-        deadline_seconds=outbound.call_deadline_seconds(),
-        connect_timeout=float(settings.OUTBOUND_CONNECT_TIMEOUT),
-        read_timeout=float(settings.OUTBOUND_READ_TIMEOUT),
+        method=request.method, url=request.url, headers=request.header_dict, body=request.body or None,
+        deadline_seconds=request.timeout,
+        connect_timeout=min(float(settings.OUTBOUND_CONNECT_TIMEOUT), request.timeout),
+        read_timeout=min(float(settings.OUTBOUND_READ_TIMEOUT), request.timeout),
     )

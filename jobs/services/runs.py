@@ -38,8 +38,9 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -51,17 +52,23 @@ from jobs.models import (
     ExecutionType,
     Job,
     JobExecution,
+    OverlapPolicy,
     TriggerType,
+    WaitReason,
     scheduler_today,
 )
 from jobs.services import github_runs
 from jobs.services.dispatch import (
     Outcome,
     RunConfig,
+    backoff_seconds,
+    call_timeout,
     dispatch,
-    idempotency_headers,
+    github_grant,
+    retryable,
     run_config,
     run_deadline,
+    webhook_request,
 )
 from notifications.services import Announcement, Event, notify
 
@@ -72,7 +79,10 @@ Writer = Callable[[Callable[[], T], str], T]
 
 SENT_BY_NEXT_LEADER_NOTE = "claimed by a scheduler that stopped before sending it; sent by the next scheduler"
 RESENT_NOTE = "re-sent after a scheduler restart, with the same Idempotency-Key"
-MAX_ATTEMPTS = 2  # the first call and one re-send
+MAX_ATTEMPTS = 2  # the first call and one re-send (or the job's max_attempts when higher)
+# Attempt-log outcomes besides a call's status: a rate-limit answer, a dispatch held back by
+# the token's budget, a fire buffered behind the previous run.
+RATE_LIMITED, BUDGET, BUFFERED = "rate_limited", "budget", "buffered"
 
 
 class JobExpired(InvalidInput):
@@ -130,7 +140,8 @@ def _claim(execution: JobExecution) -> bool:
     also when a previous attempt of this very insert was committed but its answer was lost."""
     now = timezone.now()
     execution.started_at = now
-    execution.deadline_at = run_deadline(now)
+    if execution.wait_reason is None:
+        execution.deadline_at = run_deadline(now, call_timeout(execution.job))
     try:
         with transaction.atomic():
             execution.save(force_insert=True)
@@ -144,11 +155,11 @@ def _claim(execution: JobExecution) -> bool:
         return True
 
 
-def _mark_sent(execution: JobExecution) -> bool:
+def _mark_sent(execution: JobExecution, timeout: float) -> bool:
     """Commit that the call is about to go out (one more attempt). False when the row is no longer ours."""
     expected = execution.attempts
     now = timezone.now()
-    deadline = run_deadline(now)
+    deadline = run_deadline(now, timeout)
     owned = JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING,
                                         claimed_by=execution.claimed_by)
     if owned.filter(attempts=expected).update(sent_at=now, deadline_at=deadline, attempts=expected + 1):
@@ -172,21 +183,78 @@ def _announce(job: Job, execution: JobExecution, outcome_error: str | None) -> N
                error=outcome_error or execution.error_message)
 
 
-def _send_and_finish(job: Job, execution: JobExecution, config: RunConfig, *, write: Writer,
-                     note: str | None = None) -> JobExecution | None:
-    """Mark sent, call, record the answer. None when another process took the row over before the call."""
-    if not write(lambda: _mark_sent(execution), f"mark run {execution.pk} sent"):
-        log.warning("Run %s of job %s was taken over by another process before it was sent: not sending",
+def _stamp(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _log_call(execution: JobExecution, outcome: Outcome, *, began: dt.datetime, ended: dt.datetime) -> dict:
+    entry = {
+        "attempt": execution.attempts, "at": _stamp(began), "outcome": outcome.status,
+        "status": outcome.response_status, "error": outcome.error_message,
+        "duration_seconds": round((ended - began).total_seconds(), 3),
+    }
+    execution.attempt_log = [*(execution.attempt_log or []), entry]
+    return entry
+
+
+def _rate_limit_started(execution: JobExecution) -> dt.datetime | None:
+    """When the run first had to wait for GitHub's rate limits (from its attempt log)."""
+    for entry in execution.attempt_log or []:
+        if entry.get("outcome") in (RATE_LIMITED, BUDGET):
+            return dt.datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
+    return None
+
+
+def _defer(execution: JobExecution, *, reason: str, until: dt.datetime | None) -> bool:
+    """Leave the row ``running`` with nothing in flight, to be sent again at ``until`` (by the
+    scheduler leader: ``executions_waiting``). False when the row is no longer ours."""
+    fields = {"wait_reason": reason, "next_attempt_at": until, "sent_at": None, "deadline_at": None,
+              "attempt_log": execution.attempt_log, "response_status": execution.response_status,
+              "error_message": execution.error_message, "target": execution.target}
+    rows = JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING,
+                                       claimed_by=execution.claimed_by)
+    if rows.update(**fields):
+        for name, value in fields.items():
+            setattr(execution, name, value)
+        return True
+    return False
+
+
+def _rate_limit_deadline(execution: JobExecution) -> dt.datetime:
+    """The latest moment the dispatch may still go out: from the first time rate limits held it
+    (a buffered run that waited for its previous run does not lose that time)."""
+    since = _rate_limit_started(execution) or execution.started_at
+    return since + dt.timedelta(seconds=settings.GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS)
+
+
+def _wait_or_fail(job: Job, execution: JobExecution, config: RunConfig, *, reason: str, until: dt.datetime,
+                  why: str, write: Writer, outcome: Outcome | None = None) -> JobExecution:
+    """Defer the run (a retry's backoff, a rate limit), or end it when it may not wait that long."""
+    execution.attempt_log[-1]["retry_at"] = _stamp(until)
+    failure = None
+    if reason == WaitReason.RATE_LIMIT and until > _rate_limit_deadline(execution):
+        failure = (f"rate limited by GitHub: the dispatch could not go out within "
+                   f"{settings.GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS} s of being first held back "
+                   f"(GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS); {why}")
+    elif config.github_token:
+        failure = f"{why}; not deferred: a run with its own github_token is never stored to be sent later"
+    if failure is not None:
+        execution.attempt_log[-1].pop("retry_at", None)
+        outcome = outcome or Outcome(ExecutionStatus.FAILED)
+        message = failure if outcome.error_message is None else f"{outcome.error_message} ({failure})"
+        final = Outcome(ExecutionStatus.FAILED, response_status=outcome.response_status,
+                        output=outcome.output, error_message=message)
+        return _finish(job, execution, final, write=write)
+    if not write(lambda: _defer(execution, reason=reason, until=until), f"defer run {execution.pk}"):
+        log.warning("Run %s of job %s was taken over by another process: not deferring it",
                     execution.pk, job.pk)
-        return None
-    headers = idempotency_headers(execution_id=execution.pk, job_id=job.pk,
-                                  scheduled_for=execution.scheduled_for)
-    try:
-        outcome = dispatch(config, trigger=execution.trigger_type, headers=headers)
-    except Exception as exc:  # the row must never stay 'running' because of a bug or a surprise
-        log.exception("Unexpected error executing job %s", job.pk)
-        outcome = Outcome(ExecutionStatus.FAILED,
-                          error_message=f"Unexpected error executing job '{job.name}': {exc}")
+    else:
+        log.info("Run %s of job %s waits until %s: %s", execution.pk, job.pk, until.isoformat(), why)
+    return execution
+
+
+def _finish(job: Job, execution: JobExecution, outcome: Outcome, *, write: Writer,
+            note: str | None = None) -> JobExecution:
     if outcome.target:
         execution.target = outcome.target  # a .yml/.yaml fallback: record the workflow that ran
     execution.github_run_id = outcome.github_run_id
@@ -215,6 +283,64 @@ def _send_and_finish(job: Job, execution: JobExecution, config: RunConfig, *, wr
     return execution
 
 
+def _send_and_finish(job: Job, execution: JobExecution, config: RunConfig, *, write: Writer,
+                     note: str | None = None, in_request: bool = False) -> JobExecution | None:
+    """One call of the run, then its end or its next wait (docs/execution.md, "Retries").
+
+    A GitHub dispatch first takes its place in the token's budget; beyond it the run
+    waits (``rate_limit``), deferred in the database. Then: mark sent, call, and
+    record the answer: final (recorded and announced), or retried later when it is
+    retryable and attempts are left (``retry``), or deferred until a rate-limit
+    answer's time. Returns None when another process took the row over before the call.
+    """
+    timeout = call_timeout(job, in_request=in_request)
+    try:
+        grant = write(lambda: github_grant(config), f"take from the GitHub budget ({execution.pk})")
+    except Exception:  # the budget must never keep a run from ending
+        log.exception("GitHub rate budget unavailable for run %s; sending without it", execution.pk)
+        grant = None
+    if grant is not None and not grant.granted:
+        now = timezone.now()
+        execution.attempt_log = [*(execution.attempt_log or []), {
+            "attempt": None, "at": _stamp(now), "outcome": BUDGET, "status": None, "error": grant.reason}]
+        return _wait_or_fail(job, execution, config, reason=WaitReason.RATE_LIMIT, until=grant.wait_until,
+                             why=f"waiting for GitHub's rate limit: {grant.reason}", write=write)
+    if not write(lambda: _mark_sent(execution, timeout), f"mark run {execution.pk} sent"):
+        log.warning("Run %s of job %s was taken over by another process before it was sent: not sending",
+                    execution.pk, job.pk)
+        return None
+    waited_since = _rate_limit_started(execution)
+    if waited_since is not None:
+        execution.rate_limit_wait_seconds = max(0.0, (execution.sent_at - waited_since).total_seconds())
+    began = timezone.now()
+    try:
+        request = None
+        if config.execution_type == ExecutionType.WEBHOOK:
+            request = webhook_request(job, execution, execution.attempts, config=config, timeout=timeout)
+        outcome = dispatch(config, trigger=execution.trigger_type, webhook=request, timeout=timeout)
+    except Exception as exc:  # the row must never stay 'running' because of a bug or a surprise
+        log.exception("Unexpected error executing job %s", job.pk)
+        outcome = Outcome(ExecutionStatus.FAILED,
+                          error_message=f"Unexpected error executing job '{job.name}': {exc}")
+    entry = _log_call(execution, outcome, began=began, ended=timezone.now())
+    if outcome.target:
+        execution.target = outcome.target
+    if outcome.rate_limited_until is not None:
+        entry["outcome"] = RATE_LIMITED
+        execution.response_status, execution.error_message = outcome.response_status, outcome.error_message
+        return _wait_or_fail(job, execution, config, reason=WaitReason.RATE_LIMIT,
+                             until=outcome.rate_limited_until, outcome=outcome, write=write,
+                             why=f"GitHub answered {outcome.response_status} (rate limit)")
+    if retryable(outcome) and execution.attempts < max(1, job.max_attempts):
+        until = timezone.now() + dt.timedelta(seconds=backoff_seconds(job.retry_backoff_seconds,
+                                                                       execution.attempts))
+        execution.response_status, execution.error_message = outcome.response_status, outcome.error_message
+        return _wait_or_fail(job, execution, config, reason=WaitReason.RETRY, until=until, outcome=outcome,
+                             write=write, why=f"attempt {execution.attempts} of {job.max_attempts} failed "
+                             f"({outcome.error_message})")
+    return _finish(job, execution, outcome, write=write, note=note)
+
+
 def _close(job: Job, execution: JobExecution, status: str, reason: str, *, write: Writer) -> JobExecution:
     """Record a run that will not be sent (missed, failed before sending) or whose outcome is unknown."""
     write(lambda: execution.finish(status=status, error_message=reason), f"close run {execution.pk}")
@@ -222,17 +348,75 @@ def _close(job: Job, execution: JobExecution, status: str, reason: str, *, write
     return execution
 
 
+# --- overlap policy -----------------------------------------------------------------------------------
+def _running_before(job: Job, scheduled_for: dt.datetime) -> JobExecution | None:
+    """The job's run still ``running`` (any trigger; waiting rows too), other than this fire time's."""
+    return (JobExecution.objects.filter(job=job, status=ExecutionStatus.RUNNING)
+            .exclude(scheduled_for=scheduled_for).order_by("started_at").first())
+
+
+def jobs_with_running_rows(job_ids) -> set[str]:
+    """Which of ``job_ids`` have a run still ``running`` (in flight, waiting or followed): the
+    burst pipeline leaves their fires to the path that applies the overlap policy."""
+    busy: set[str] = set()
+    for chunk in _chunks(list(job_ids)):
+        busy.update(JobExecution.objects.filter(job_id__in=chunk, status=ExecutionStatus.RUNNING)
+                    .values_list("job_id", flat=True).distinct())
+    return busy
+
+
+def job_fire_while_busy(*, job: Job, scheduled_for: dt.datetime, previous: JobExecution | None = None,
+                        claimer: str | None = None) -> JobExecution | None:
+    """A fire that came while the previous run of the job is still running, per the job's
+    ``overlap_policy``: ``skip`` → a ``skipped`` row with the reason; ``buffer_one`` → one
+    run waits (``previous_run``) and starts when nothing else of the job runs, a further
+    fire is skipped. ``allow`` is for the caller to send. None when the fire time was
+    already recorded (safe to repeat)."""
+    previous = previous or _running_before(job, scheduled_for)
+    since = ""
+    if previous is not None:
+        waiting = {WaitReason.RETRY: ", waiting for a retry", WaitReason.RATE_LIMIT: ", waiting for GitHub's "
+                   "rate limit", WaitReason.PREVIOUS_RUN: ", buffered"}.get(previous.wait_reason, "")
+        since = f" (started {_stamp(previous.started_at)}{waiting})"
+    if job.overlap_policy == OverlapPolicy.BUFFER_ONE:
+        waiting = JobExecution.objects.filter(job=job, status=ExecutionStatus.RUNNING,
+                                              wait_reason=WaitReason.PREVIOUS_RUN).exists()
+        if not waiting:
+            config = run_config(job=job)
+            execution = JobExecution(
+                job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.SCHEDULED,
+                scheduled_for=scheduled_for, execution_type=config.execution_type, target=config.target,
+                claimed_by=claimer or claimer_id(), wait_reason=WaitReason.PREVIOUS_RUN,
+                attempt_log=[{"attempt": None, "at": _stamp(timezone.now()), "outcome": BUFFERED,
+                              "status": None,
+                              "error": f"the previous run of this job was still running{since}"}],
+            )
+            return execution if _claim(execution) else None
+        reason = (f"the previous run of this job was still running{since} and one run already waits "
+                  f"for it (overlap policy: buffer_one)")
+    else:
+        reason = f"the previous run of this job was still running{since} (overlap policy: skip)"
+    return execution_record_skipped(job=job, scheduled_for=scheduled_for, reason=reason)
+
+
 def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = None,
                 overrides: dict | None = None, read_at_fire_time: bool = False,
                 claimer: str | None = None, write: Writer = write_once,
                 grace_seconds: float | None = None) -> JobExecution | None:
-    """Run ``job`` now and return the finished execution (None when a scheduled run did not happen).
+    """Run ``job`` now and return the execution (None when a scheduled run did not happen).
+
+    The execution returned is finished, or still ``running`` when it waits: a retry
+    after a retryable failure (``max_attempts``), GitHub's rate limit, or (a
+    scheduled fire under ``overlap_policy=buffer_one``) the previous run; the
+    scheduler leader sends waiting runs when they are due (``execution_resume``).
 
     ``trigger="scheduled"`` (needs ``scheduled_for``): the job is re-read so the run
     uses the configuration as it is now, unless the caller read it at the fire time
     already (``read_at_fire_time``: the scheduler reads all jobs due at one fire time
     in one query); inactive → None; expired → auto-pause,
-    notify creator + admins, None. The running row is INSERTed first with its fire
+    notify creator + admins, None. A fire while the job's previous run is still
+    running follows the job's ``overlap_policy`` (``job_fire_while_busy``). The
+    running row is INSERTed first with its fire
     time, and that insert is the claim: a second scheduler inserting the same
     (job, scheduled_for) gets an IntegrityError and dispatches nothing (None).
     ``claimer`` names the owner (the scheduler's leadership); ``write`` runs each
@@ -256,6 +440,12 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
             if job.pause(via=audit.SCHEDULER):
                 notify(event=Event.JOB_EXPIRED_AT_FIRE, job=job)
             return None
+        if job.overlap_policy != OverlapPolicy.ALLOW:
+            previous = write(lambda: _running_before(job, scheduled_for), f"look for a run of {job.pk}")
+            if previous is not None:
+                return write(lambda: job_fire_while_busy(job=job, scheduled_for=scheduled_for,
+                                                         previous=previous, claimer=claimer),
+                             f"record the overlapping fire of job {job.pk} at {scheduled_for}")
         config = run_config(job=job)
         execution = JobExecution(
             job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.SCHEDULED,
@@ -278,15 +468,91 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
             job.pause()
             raise JobExpired()
         config = run_config(job=job, overrides=overrides)
+        kept = {key: value for key, value in (overrides or {}).items() if key != "github_token"}
         execution = JobExecution(
             job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.MANUAL,
             execution_type=config.execution_type, target=config.target, claimed_by=claimer or claimer_id(),
+            run_overrides=kept or None,
         )
         with _flight(execution.pk):
             write(lambda: _claim(execution), f"record the manual run of job {job.pk}")
-            return _send_and_finish(job, execution, config, write=write)
+            return _send_and_finish(job, execution, config, write=write, in_request=True)
 
     raise ValueError(f"unknown trigger {trigger!r}")
+
+
+# --- waiting runs: sent by the scheduler leader when due ------------------------------------------------
+def executions_waiting(*, now: dt.datetime, limit: int = 1000) -> list[str]:
+    """Waiting runs due now, in the order they wait: retries and rate-limited dispatches whose
+    ``next_attempt_at`` has come (earliest first, then the oldest run), and buffered runs
+    (``buffer_one``) whose job has nothing else running."""
+    due = list(JobExecution.objects.filter(
+        status=ExecutionStatus.RUNNING, wait_reason__in=(WaitReason.RETRY, WaitReason.RATE_LIMIT),
+        next_attempt_at__lte=now,
+    ).order_by("next_attempt_at", "started_at").values_list("pk", flat=True)[:limit])
+    others = JobExecution.objects.filter(job=OuterRef("job"), status=ExecutionStatus.RUNNING).exclude(
+        pk=OuterRef("pk"))
+    buffered = (JobExecution.objects
+                .filter(status=ExecutionStatus.RUNNING, wait_reason=WaitReason.PREVIOUS_RUN)
+                .filter(~Exists(others)).order_by("started_at").values_list("pk", flat=True)[:limit])
+    return [*due, *buffered]
+
+
+def _take_waiting(execution: JobExecution, claimer: str) -> bool:
+    """Take a waiting row (it stops waiting, this process owns it). False when someone else did."""
+    rows = JobExecution.objects.filter(pk=execution.pk, status=ExecutionStatus.RUNNING)
+    now = timezone.now()
+    deadline = run_deadline(now, call_timeout(execution.job))
+    if rows.filter(claimed_by=execution.claimed_by, wait_reason=execution.wait_reason,
+                   next_attempt_at=execution.next_attempt_at).update(
+            claimed_by=claimer, wait_reason=None, next_attempt_at=None, deadline_at=deadline):
+        execution.claimed_by, execution.wait_reason, execution.next_attempt_at = claimer, None, None
+        execution.deadline_at = deadline
+        return True
+    if rows.filter(claimed_by=claimer, wait_reason__isnull=True).exists():  # our lost answer
+        execution.claimed_by, execution.wait_reason, execution.next_attempt_at = claimer, None, None
+        return True
+    return False
+
+
+def execution_resume(execution_id: str, *, claimer: str, write: Writer = write_once) -> str:
+    """Send a waiting run that is due (``executions_waiting``). Returns what happened, for the log:
+    ``sent`` (then finished or waiting again), ``skipped`` (a buffered run of a paused job),
+    ``failed``, or ``not-ours`` when another process took it or it ended meanwhile."""
+    execution = JobExecution.objects.select_related("job").filter(
+        pk=execution_id, status=ExecutionStatus.RUNNING, wait_reason__isnull=False).first()
+    if execution is None:
+        return "not-ours"
+    with _flight(execution.pk):
+        was = execution.wait_reason
+        if not write(lambda: _take_waiting(execution, claimer), f"take waiting run {execution.pk}"):
+            return "not-ours"
+        job = execution.job
+        if execution.trigger_type == TriggerType.SCHEDULED and (
+                not job.is_active or job.is_expired(scheduler_today())):
+            if was == WaitReason.PREVIOUS_RUN:
+                _close(job, execution, ExecutionStatus.SKIPPED, "buffered run not started: the job has "
+                       "been paused since", write=write)
+                return "skipped"
+            last = execution.error_message or "the last attempt failed"
+            _close(job, execution, ExecutionStatus.FAILED, f"{last} (no further attempt: the job has been "
+                   "paused since)", write=write)
+            return "failed"
+        config = run_config(job=job, overrides=execution.run_overrides)
+        if config.execution_type is None:
+            _close(job, execution, ExecutionStatus.FAILED, "the job no longer has a target", write=write)
+            return "failed"
+        if execution.attempts == 0:
+            execution.execution_type, execution.target = config.execution_type, config.target
+        elif config.execution_type != execution.execution_type:
+            last = execution.error_message or "the last attempt failed"
+            _close(job, execution, ExecutionStatus.FAILED, f"{last} (no further attempt: the job's target "
+                   "changed while the run waited)", write=write)
+            return "failed"
+        elif config.execution_type == ExecutionType.WEBHOOK:
+            config.target_url = execution.target or config.target_url  # every attempt to the same URL
+        result = _send_and_finish(job, execution, config, write=write)
+        return "sent" if result is not None else "not-ours"
 
 
 # --- rows that never dispatch ---------------------------------------------------------------------
@@ -333,7 +599,10 @@ def executions_needing_recovery(*, now: dt.datetime, leadership_start: bool) -> 
     # A followed GitHub run (the dispatch was accepted and recorded) belongs to the
     # follower (jobs.services.github_runs): it ends when GitHub says the run did, or
     # at the follow limit, never as interrupted while GitHub still reports it.
-    rows = (JobExecution.objects.filter(status=ExecutionStatus.RUNNING, github_follow_started_at__isnull=True)
+    # Waiting rows (a retry's backoff, a rate limit, a buffered fire) have nothing in flight:
+    # ``executions_waiting`` sends them when due, whoever claimed them.
+    rows = (JobExecution.objects.filter(status=ExecutionStatus.RUNNING, github_follow_started_at__isnull=True,
+                                        wait_reason__isnull=True)
             .filter(due).order_by("started_at").values_list("pk", flat=True))
     return [pk for pk in rows if pk not in mine]
 
@@ -374,6 +643,14 @@ def execution_recover(execution_id: str, *, claimer: str, grace_seconds: float,
                 "outcome unknown: left running by a scheduler that did not record whether the call went out"),
                 write=write)
             return "unknown"
+        if execution.sent_at is None and (execution.attempts or execution.attempt_log):
+            # A retry (or a buffered or rate-limited run) taken up but not sent: it waits again, due now.
+            execution.attempt_log = [*(execution.attempt_log or []), {
+                "attempt": None, "at": _stamp(timezone.now()), "outcome": "requeued", "status": None,
+                "error": "taken up by a process that stopped before sending it"}]
+            write(lambda: _defer(execution, reason=WaitReason.RETRY, until=timezone.now()),
+                  f"requeue run {execution.pk}")
+            return "requeued"
         if execution.trigger_type == TriggerType.MANUAL:
             if execution.sent_at is None:
                 _close(job, execution, ExecutionStatus.FAILED,
@@ -412,10 +689,11 @@ def _recover_sent(job: Job, execution: JobExecution, *, write: Writer) -> str:
             "recording GitHub's answer; look for the run on GitHub"), write=write)
         return "unknown"
     config = run_config(job=job)
+    allowed = max(MAX_ATTEMPTS, job.max_attempts)
     if (execution.execution_type != ExecutionType.WEBHOOK or config.execution_type != ExecutionType.WEBHOOK
-            or execution.attempts >= MAX_ATTEMPTS):
+            or execution.attempts >= allowed):
         reason = ("outcome unknown: the scheduler stopped while this call was in flight, also after it "
-                  "was re-sent once" if execution.attempts >= MAX_ATTEMPTS else
+                  "was re-sent" if execution.attempts >= allowed else
                   "outcome unknown: the scheduler stopped while this call was in flight, and the job "
                   "no longer calls a webhook")
         _close(job, execution, ExecutionStatus.UNKNOWN, reason, write=write)
@@ -523,7 +801,9 @@ def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
     if not executions:
         return []
     now = timezone.now()
-    deadline = run_deadline(now)
+    # One deadline for the batch: the longest call any of its jobs may make (a later
+    # deadline only makes recovery wait longer before it asks what became of a run).
+    deadline = run_deadline(now, max(call_timeout(execution.job) for execution in executions))
     claimer = executions[0].claimed_by
     ids = [execution.pk for execution in executions]
     owned = JobExecution.objects.filter(status=ExecutionStatus.RUNNING, claimed_by=claimer)
@@ -542,7 +822,7 @@ def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
 
 
 _FINISH_FIELDS = ("completed_at", "duration_seconds", "status", "response_status", "output", "error_message",
-                  "execution_type", "target", "github_run_id", "github_run_url", "note")
+                  "execution_type", "target", "github_run_id", "github_run_url", "note", "attempt_log")
 
 
 def finish_many(results: list[tuple[JobExecution, Outcome, dt.datetime]]) -> list[JobExecution]:
@@ -577,7 +857,9 @@ def finish_many(results: list[tuple[JobExecution, Outcome, dt.datetime]]) -> lis
 
 
 def _apply_outcome(execution: JobExecution, outcome: Outcome, answered_at: dt.datetime) -> None:
-    """Set the fields ``JobExecution.finish`` writes, as it writes them."""
+    """Set the fields ``JobExecution.finish`` writes, as it writes them (the one call's entry
+    in the attempt log included)."""
+    _log_call(execution, outcome, began=execution.sent_at or execution.started_at, ended=answered_at)
     if outcome.target:
         execution.target = outcome.target
     execution.github_run_id = outcome.github_run_id

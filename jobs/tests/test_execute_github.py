@@ -165,25 +165,34 @@ def test_named_files_and_numeric_ids_get_no_fallback(fake_github, workflow):
     assert len(fake_github.dispatches) == 1
 
 
-def test_a_rate_limited_dispatch_fails_once_with_the_retry_after(fake_github):
+def test_a_rate_limited_dispatch_waits_for_the_retry_after_instead_of_failing(fake_github):
     fake_github.reply(status=429, body={"message": "You have exceeded a secondary rate limit."},
                       headers={"Retry-After": "60"})
 
     execution = run_scheduled(JobFactory(github=True, github_workflow_name="Launcher"))
 
-    assert len(fake_github.dispatches) == 1  # no fallback, no retry
-    assert execution.status == ExecutionStatus.FAILED
-    assert execution.response_status == 429
-    assert execution.error_message.startswith("GitHub Actions dispatch failed. Status: 429, Response: ")
-    assert execution.error_message.endswith("(rate limited by GitHub; retry after 60 s)")
+    assert len(fake_github.dispatches) == 1  # no fallback, no immediate retry
+    execution.refresh_from_db()
+    assert (execution.status, execution.wait_reason) == (ExecutionStatus.RUNNING, "rate_limit")
+    assert execution.sent_at is None and execution.attempts == 1
+    [entry] = execution.attempt_log
+    assert (entry["outcome"], entry["status"]) == ("rate_limited", 429)
+    assert entry["error"].endswith("(rate limited by GitHub; retry after 60 s)")
+    assert 55 <= (execution.next_attempt_at - timezone.now()).total_seconds() <= 61
 
 
-def test_a_403_secondary_rate_limit_is_reported_as_a_rate_limit(fake_github):
+def test_a_rate_limit_beyond_the_longest_wait_fails_the_run_with_that_reason(fake_github, settings):
+    settings.GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS = 60
     fake_github.reply(status=403, body={"message": "secondary rate limit"}, headers={"Retry-After": "120"})
 
     execution = run_scheduled(JobFactory(github=True))
 
-    assert execution.error_message.endswith("(rate limited by GitHub; retry after 120 s)")
+    assert execution.status == ExecutionStatus.FAILED
+    assert execution.response_status == 403
+    assert "(rate limited by GitHub; retry after 120 s)" in execution.error_message
+    assert execution.error_message.endswith(
+        "(rate limited by GitHub: the dispatch could not go out within 60 s of being first held back "
+        "(GITHUB_RATE_LIMIT_MAX_WAIT_SECONDS); GitHub answered 403 (rate limit))")
 
 
 def test_a_dispatch_that_times_out_fails_with_a_readable_error(fake_github, settings):

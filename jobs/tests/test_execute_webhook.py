@@ -77,11 +77,12 @@ def test_a_slow_receiver_times_out(webhook_server, settings):
 
 
 def test_a_dripping_webhook_fails_the_run_at_the_total_deadline(drip_server, settings):
-    # A byte every 0.5 s never trips the 30 s read timeout; the 2 s total ends the call.
+    # A byte every 0.5 s never trips the 30 s read timeout; the job's 2 s timeout (the call's
+    # total deadline) ends the call.
     settings.OUTBOUND_READ_TIMEOUT = 30
-    settings.OUTBOUND_TOTAL_TIMEOUT = 2
 
-    execution = run_scheduled(JobFactory(target_url=drip_server.url_for("/drip"), metadata={"a": 1}))
+    execution = run_scheduled(JobFactory(target_url=drip_server.url_for("/drip"), metadata={"a": 1},
+                                         timeout_seconds=2))
 
     assert execution.status == ExecutionStatus.FAILED
     assert execution.response_status is None

@@ -22,23 +22,23 @@ from jobs.tests.scheduler_support import Clock, WebhookReceiver, wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def make_job(db, job_id, name, url):
+def make_job(db, job_id, name, url, **fields):
     return Job.objects.using(db.alias).create(
         id=job_id, name=name, cron_expression="* * * * *", timezone="UTC", target_url=url,
-        metadata={"job": name}, end_date=dt.date.today() + dt.timedelta(days=30))
+        metadata={"job": name}, end_date=dt.date.today() + dt.timedelta(days=30), **fields)
 
 
 def test_two_dripping_targets_do_not_make_other_jobs_fires_missed_or_skipped(db_shared, start_scheduler):
     with DripServer(interval=0.5, length=120) as drip, WebhookReceiver() as receiver:
         # Jobs due at the same instant reach the pool in id order: the drip jobs first.
         drip_jobs = [make_job(db_shared, f"00000000-0000-4000-8000-00000000000{i}", f"drip {i}",
-                              drip.url_for(f"/drip-{i}")) for i in range(2)]
+                              drip.url_for(f"/drip-{i}"), timeout_seconds=3) for i in range(2)]
         normal_jobs = [make_job(db_shared, f"ffffffff-0000-4000-8000-00000000000{i}", f"normal {i}",
                                 receiver.url(f"normal-{i}")) for i in range(2)]
         clock = Clock(lead=10)
         process = start_scheduler(
             clock=clock, SCHEDULER_MAX_WORKERS=2, SCHEDULER_MISFIRE_GRACE_SECONDS=10,
-            OUTBOUND_TOTAL_TIMEOUT=3, OUTBOUND_READ_TIMEOUT=30)
+            OUTBOUND_READ_TIMEOUT=30)
 
         def finished():
             rows = list(JobExecution.objects.using(db_shared.alias).filter(scheduled_for=clock.fire_at))
