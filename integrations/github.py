@@ -198,6 +198,7 @@ class RunLookup:
     etag: str | None = None
     error: str | None = None
     body: str = ""
+    headers: dict = field(default_factory=dict)  # of the answer (its x-ratelimit-* for the budget)
 
     @property
     def not_modified(self) -> bool:
@@ -229,10 +230,10 @@ def get_run(*, owner: str, repo: str, run_id: int, token: str, etag: str | None 
         return RunLookup(status=None, error=str(exc))
     answered_etag = {key.lower(): value for key, value in response.headers.items()}.get("etag")
     if response.status == 304:
-        return RunLookup(status=304, etag=answered_etag or etag)
+        return RunLookup(status=304, etag=answered_etag or etag, headers=dict(response.headers))
     run = RunSnapshot.from_json(response.json()) if response.status == 200 else None
     return RunLookup(status=response.status, run=run, etag=answered_etag if run else None,
-                     body=response.text)
+                     body=response.text, headers=dict(response.headers))
 
 
 @dataclass
@@ -243,6 +244,7 @@ class RunSearch:
     run: RunSnapshot | None = None  # set only when exactly one run matched
     candidates: int = 0
     error: str | None = None
+    headers: dict = field(default_factory=dict)  # of the answer (its x-ratelimit-* for the budget)
 
     @property
     def problem(self) -> str | None:
@@ -278,7 +280,8 @@ def find_dispatched_run(*, owner: str, repo: str, workflow: str, branch: str, cr
     data = response.json() if response.status == 200 else None
     if not isinstance(data, dict) or not isinstance(data.get("workflow_runs"), list):
         return RunSearch(status=response.status if response.status != 200 else None,
-                         error=None if response.status != 200 else "unreadable list of workflow runs")
+                         error=None if response.status != 200 else "unreadable list of workflow runs",
+                         headers=dict(response.headers))
     floor = created_from.replace(microsecond=0)
     runs = [RunSnapshot.from_json(item) for item in data["workflow_runs"]]
     matching = [
@@ -290,7 +293,8 @@ def find_dispatched_run(*, owner: str, repo: str, workflow: str, branch: str, cr
     unseen = max(0, int(data.get("total_count") or 0) - len(runs)) if isinstance(
         data.get("total_count"), int) else 0
     count = len(matching) + unseen
-    return RunSearch(status=200, run=matching[0] if count == 1 else None, candidates=count)
+    return RunSearch(status=200, run=matching[0] if count == 1 else None, candidates=count,
+                     headers=dict(response.headers))
 
 
 # --- workflow_run webhook deliveries ----------------------------------------------------------------

@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from integrations import github
+from integrations import github, github_budget
 from jobs.models import ExecutionStatus, JobExecution
 from notifications.services import Event, notify
 
@@ -226,10 +226,20 @@ def poll(execution_id: str, *, now: dt.datetime | None = None) -> str:
         execution.github_follow_error = problem
         return _give_up(execution, _limit_reason(execution)) if past_limit else "problem"
     owner, repo, workflow = where
+    # Lookups draw on the token's budget like dispatches (the primary limit only: they
+    # create nothing); beyond it the lookup waits for the budget, the follow limit still counts.
+    grant = github_budget.acquire(token=token, kind=github_budget.READ)
+    if not grant.granted:
+        if past_limit:
+            return _give_up(execution, _limit_reason(execution))
+        _followed().filter(pk=execution.pk, github_follow_next_at__lt=grant.wait_until).update(
+            github_follow_next_at=grant.wait_until)
+        return "rate-limited"
     if execution.github_run_id is None:
         return _locate(execution, owner, repo, workflow, token, now=now, past_limit=past_limit)
     lookup = github.get_run(owner=owner, repo=repo, run_id=execution.github_run_id, token=token,
                             etag=execution.github_run_etag)
+    github_budget.observe(token=token, status=lookup.status, headers=lookup.headers, body=lookup.body)
     outcome = "unchanged" if lookup.not_modified else "problem"
     if lookup.run is not None:
         outcome = apply_run(execution.pk, lookup.run, etag=lookup.etag)
@@ -257,6 +267,7 @@ def _locate(execution: JobExecution, owner: str, repo: str, workflow: str, token
         owner=owner, repo=repo, workflow=workflow, branch=execution.github_ref or "master",
         created_from=sent - LOCATE_CLOCK_SKEW, created_until=window_end, token=token,
         exclude=followed_elsewhere)
+    github_budget.observe(token=token, status=search.status, headers=search.headers)
     if search.run is not None:
         run = search.run
         located = _followed().filter(pk=execution.pk, github_run_id__isnull=True).update(

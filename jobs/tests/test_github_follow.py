@@ -455,3 +455,17 @@ def test_a_signed_delivery_that_is_not_a_workflow_run_is_a_400(webhook_secret, a
     response = deliver(api, {"action": "completed", "workflow_run": {"id": "not-a-number"}})
 
     assert response.status_code == 400 and response.json()["error"] == "Invalid payload"
+
+
+def test_lookups_draw_on_the_tokens_budget_and_wait_while_the_primary_limit_is_spent(fake_github):
+    fake_github.run_details(5090)
+    fake_github.primary_limit(1, reset_in=600)  # the dispatch spends the token's last request
+    execution = dispatch(JobFactory(github=True))
+    row = JobExecution.objects.get(pk=execution.pk)
+    assert row.status == ExecutionStatus.RUNNING and row.github_follow_next_at is not None
+
+    assert poll(execution) == "rate-limited"
+
+    assert fake_github.run_lookups == []  # nothing went out beyond the budget
+    later = JobExecution.objects.get(pk=execution.pk).github_follow_next_at
+    assert later >= timezone.now() + dt.timedelta(seconds=590)  # looked up again after the reset
