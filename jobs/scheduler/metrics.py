@@ -29,7 +29,8 @@ RECOVERED_RUNS = Counter(
 )
 GITHUB_RUN_LOOKUPS = Counter(
     "cronhub_github_run_lookups", "Lookups of followed GitHub workflow runs, by what came of them "
-    "(unchanged = 304, updated, concluded, located, searching, problem, failed, unknown, not-due, rate-limited).",
+    "(unchanged = 304, updated, concluded, located, searching, problem, failed, unknown, not-due, "
+    "rate-limited).",
     ["outcome"], registry=REGISTRY,
 )
 DEFERRED_RUNS = Counter(
