@@ -17,6 +17,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import api_tokens, rules, services
@@ -63,14 +65,15 @@ class UserAdminForm(forms.ModelForm):
     both refuse the same input with the same message; saving calls the service once."""
 
     username = forms.CharField()
-    email = forms.CharField(label="Email")
+    email = forms.CharField(label=_("Email"))
     new_password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=f"At least {rules.PASSWORD_MIN_LENGTH} characters. "
-        "When editing, leave empty to keep the current one.",
+        help_text=format_lazy(
+            _("At least {count} characters. When editing, leave empty to keep the current one."),
+            count=rules.PASSWORD_MIN_LENGTH),
     )
 
     class Meta:
@@ -97,7 +100,7 @@ class UserAdminForm(forms.ModelForm):
         editing_self = self.request_user is not None and self.instance.pk == self.request_user.pk
         if (editing_self and permissions.is_admin(self.request_user)
                 and (data.get("role") != Role.ADMIN or not data.get("is_active"))):
-            raise forms.ValidationError("You cannot remove your own admin access.")
+            raise forms.ValidationError(_("You cannot remove your own admin access."))
         adding = self.instance._state.adding
 
         def free_username(value):
@@ -195,16 +198,16 @@ class UserAdmin(OwnRowsAdmin):
     fieldsets = [
         (None, {"fields": ["username", "email", "new_password"]}),
         (
-            "Access",
+            _("Access"),
             {
                 "fields": ["role", "is_active"],
                 "description": _("Every active user signs in here. Admins manage everything; users change "
                                  "their own jobs; viewers only read."),
             },
         ),
-        ("PIC teams", {"fields": ["pic_teams"], "description": (
+        (_("PIC teams"), {"fields": ["pic_teams"], "description": _(
             "The teams whose jobs count as this user's for the \"my jobs and my teams' jobs\" choice.")}),
-        ("Record", {"fields": ["id", "created_at", "updated_at", "last_login"], "classes": ["collapse"]}),
+        (_("Record"), {"fields": ["id", "created_at", "updated_at", "last_login"], "classes": ["collapse"]}),
     ]
     filter_horizontal = ["pic_teams"]
 
@@ -417,10 +420,10 @@ class ApiTokenAdmin(OwnRowsAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         # Shown in this response only: not in a message (a cookie) and never stored.
         return TemplateResponse(request, "admin/accounts/apitoken/created.html", {
-            **self.admin_site.each_context(request), "title": "API token created", "token": obj,
+            **self.admin_site.each_context(request), "title": _("API token created"), "token": obj,
             "secret": request._api_token_secret, "opts": self.model._meta})
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description=_("Revoke selected tokens"))
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
@@ -428,4 +431,4 @@ class ApiTokenAdmin(OwnRowsAdmin):
                 raise PermissionDenied
             api_tokens.api_token_revoke(actor=request.user, token_id=token.pk)
             count += 1
-        self.message_user(request, f"{count} token(s) revoked.")
+        self.message_user(request, gettext("%(count)s token(s) revoked.") % {"count": count})

@@ -116,7 +116,7 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, RoleAdmin):
 
     @admin.display(description=_("duration"), ordering="duration_seconds")
     def duration(self, obj):
-        return "—" if obj.duration_seconds is None else f"{obj.duration_seconds:.2f} s"
+        return "—" if obj.duration_seconds is None else _("%(n).2f s") % {"n": obj.duration_seconds}
 
     @admin.display(description=_("following"))
     def github_following(self, obj):
@@ -135,4 +135,4 @@ class JobExecutionAdmin(ReadOnlyMixin, ExecutionColumnsMixin, RoleAdmin):
     @admin.display(description=_("lateness"))
     def lateness(self, obj):
         seconds = obj.lateness_seconds
-        return "—" if seconds is None else f"{seconds:.1f} s"
+        return "—" if seconds is None else _("%(n).1f s") % {"n": seconds}
