@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from cronhub.api.formats import iso_date, iso_z, iso_z_millis, iso_zoned
 from cronhub.values import zone
+from jobs import rules
 from jobs.api.serializers import JOB_COLUMNS
 from jobs.models import Job
 from jobs.selectors import job_list, next_fire_after
@@ -148,7 +149,16 @@ _CONVERT = {
 }
 
 
+def _secret(name: str):
+    """A secret column as reads show it (``rules.masked``: never its value)."""
+    if name == "webhook_headers":
+        return lambda value: rules.masked(name, _metadata(value))
+    return lambda value: rules.masked(name, value)
+
+
 def _converter(name: str):
+    if name in rules.SECRET_FIELDS:
+        return _secret(name)
     if name in _CONVERT:
         return _CONVERT[name]
     field = Job._meta.get_field(name)

@@ -96,7 +96,7 @@ def test_the_outbound_guard_and_the_total_deadline_apply_to_every_call(settings)
     with DripServer(interval=0.2, length=200) as drip, RecordingServer() as server:
         metadata_job = JobFactory(target_url="http://169.254.169.254/latest/meta-data")
         scheme_job = JobFactory(target_url="http://[fe80::1]/x")
-        drip_job = JobFactory(target_url=drip.url_for("/drip"))
+        drip_job = JobFactory(target_url=drip.url_for("/drip"), timeout_seconds=1)  # the call's deadline
         normal = JobFactory(target_url=server.url_for("/ok"))
         at = fire_time()
         harness = Harness()

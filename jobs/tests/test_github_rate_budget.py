@@ -19,6 +19,13 @@ from notifications.models import Notification
 TOKEN = "ghs_budget_test"
 
 
+@pytest.fixture(autouse=True)
+def dispatches_end_the_run(settings):
+    """These tests are about the budget: an accepted dispatch ends the run (no following)."""
+    settings.GITHUB_FOLLOW_RUNS = False
+
+
+
 def histogram_count(histogram) -> float:
     return next(s.value for m in histogram.collect() for s in m.samples if s.name.endswith("_count"))
 
