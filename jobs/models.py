@@ -41,9 +41,9 @@ JOB_HISTORY = audit.history(excluded_fields=["end_date_reminded_for"])
 class OverlapPolicy(models.TextChoices):
     """What a fire does while the previous run of the job is still ``running`` (Temporal's words)."""
 
-    SKIP = "skip", "Skip"  # record the fire as skipped
-    ALLOW = "allow", "Allow"  # run it anyway, side by side
-    BUFFER_ONE = "buffer_one", "Buffer one"  # keep one waiting; it starts when the previous run ends
+    SKIP = "skip", _("Skip")  # record the fire as skipped
+    ALLOW = "allow", _("Allow")  # run it anyway, side by side
+    BUFFER_ONE = "buffer_one", _("Buffer one")  # keep one waiting; it starts when the previous run ends
 
 
 class WebhookMethod(models.TextChoices):
@@ -83,23 +83,30 @@ class Job(TimestampedModel):
     is_active = models.BooleanField(_("active"), default=True)
     # --- how a run is sent (docs/execution.md) ---
     max_attempts = models.PositiveSmallIntegerField(
+        _("maximum attempts"),
         default=1, help_text=_("Calls per run at most: 1 = no retry; retried failures are network errors, "
         "timeouts, 5xx, 408 and 429."))
     retry_backoff_seconds = models.PositiveIntegerField(
+        _("retry backoff (seconds)"),
         default=10, help_text=_("Wait before the first retry; doubled per retry (with jitter), at most "
         "RETRY_BACKOFF_MAX_SECONDS."))
     timeout_seconds = models.PositiveSmallIntegerField(
+        _("timeout (seconds)"),
         default=30, help_text=_("Total time one call may take (connect, send, answer, redirects)."))
     overlap_policy = models.CharField(
+        _("overlap policy"),
         max_length=20, choices=OverlapPolicy.choices, default=OverlapPolicy.SKIP,
         help_text=_("A fire while the previous run is still running: skip it, allow it, or buffer one."))
     webhook_method = models.CharField(
+        _("webhook method"),
         max_length=10, choices=WebhookMethod.choices, blank=True, default="",
         help_text=_("Blank: POST the metadata as JSON, or GET when there is none."))
     webhook_headers = models.JSONField(
+        _("webhook headers"),
         default=dict, blank=True,
         help_text=_("Extra request headers of a webhook call (values are secrets)."))
     webhook_signing_secret = models.CharField(
+        _("webhook signing secret"),
         max_length=255, blank=True, default="",
         help_text=_("Signs every webhook call (X-Cronhub-Signature-256); blank: unsigned."))
     # The Monday (scheduler zone) of the week the last "ending soon" reminder went
@@ -254,9 +261,9 @@ class ExecutionStatus(models.TextChoices):
 
 
 class WaitReason(models.TextChoices):
-    RETRY = "retry", "Retry backoff"
-    RATE_LIMIT = "rate_limit", "GitHub rate limit"
-    PREVIOUS_RUN = "previous_run", "Previous run still running"
+    RETRY = "retry", _("Retry backoff")
+    RATE_LIMIT = "rate_limit", _("GitHub rate limit")
+    PREVIOUS_RUN = "previous_run", _("Previous run still running")
 
 
 class TriggerType(models.TextChoices):
@@ -301,7 +308,7 @@ class JobExecution(UUIDModel):
     claimed_by = models.CharField(max_length=300, null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)  # calls made: 2 after a re-send
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)  # calls made: 2 after a re-send
     note = models.TextField(null=True, blank=True)  # e.g. "re-sent after a scheduler restart"
     # The GitHub workflow run a dispatch started, as last seen (jobs.services.github_runs).
     github_run_status = models.CharField(max_length=32, null=True, blank=True)  # queued, in_progress, ...
@@ -319,15 +326,16 @@ class JobExecution(UUIDModel):
     github_run_etag = models.CharField(max_length=200, null=True, blank=True)  # of the last 200 answer
     github_follow_error = models.CharField(max_length=500, null=True, blank=True)  # the last lookup problem
     # One entry per call and per deferral: {"attempt", "at", "outcome", "status", "error", "retry_at"}.
-    attempt_log = models.JSONField(default=list, blank=True)
+    attempt_log = models.JSONField(_("attempt log"), default=list, blank=True)
     # A run that waits (a retry's backoff, GitHub's rate limit, the previous run under
     # ``buffer_one``) is a ``running`` row with nothing in flight: ``wait_reason`` says
     # why and ``next_attempt_at`` when the scheduler leader sends it (null: when the
     # previous run has ended). Recovery leaves waiting rows alone.
-    wait_reason = models.CharField(max_length=20, choices=WaitReason.choices, null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    wait_reason = models.CharField(_("waiting for"), max_length=20, choices=WaitReason.choices, null=True,
+                                   blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     # Seconds the run waited for GitHub's rate limits before its dispatch went out.
-    rate_limit_wait_seconds = models.FloatField(null=True, blank=True)
+    rate_limit_wait_seconds = models.FloatField(_("rate-limit wait (seconds)"), null=True, blank=True)
     # A manual run's overrides, kept for its retries (never a token).
     run_overrides = models.JSONField(null=True, blank=True)
 

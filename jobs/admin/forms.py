@@ -35,7 +35,7 @@ _LAYOUT: list[tuple[str | None, list[str], dict]] = [
 ]
 # The sections' titles as people read them (``rules.FIELDS`` names sections by the English key).
 SECTION_TITLES = {"Schedule": _("Schedule"), "Target": _("Target"), "Notifications": _("Notifications"),
-                  "Ownership": _("Ownership")}
+                  "Ownership": _("Ownership"), "Delivery": _("Delivery")}
 FIELDSETS = [
     (SECTION_TITLES.get(title, title), {"fields": [*names, *(f.name for f in rules.FIELDS
                                                              if f.section == title and f.name not in names)],
