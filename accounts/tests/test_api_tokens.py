@@ -191,3 +191,31 @@ def test_the_admins_user_form_sets_pic_teams(staff, owner):
         "pic_teams": [team.pk]})
     assert response.status_code == 302, response.content[:3000]
     assert list(owner.pic_teams.all()) == [team]
+
+
+def test_a_user_manages_only_their_own_tokens_in_the_admin(client, owner, other_user, viewer):
+    """Users and viewers create and revoke their own tokens in the admin (never for someone
+    else, never beyond their role); another user's token answers 403 and stays as it is."""
+    theirs, _secret = create_for(other_user)
+    client.force_login(owner)
+    page = client.post("/admin/accounts/apitoken/add/", {
+        "user": other_user.pk, "name": "mine", "scope": "write", "expires_at_0": "", "expires_at_1": ""})
+    assert page.status_code == 200, page.content[:2000]
+    mine = ApiToken.objects.get(name="mine")
+    assert mine.user == owner  # the form has no user field for them: always their own
+    listing = client.get("/admin/accounts/apitoken/").content.decode()
+    assert "mine" in listing and theirs.name not in listing
+    assert client.get(f"/admin/accounts/apitoken/{theirs.pk}/change/").status_code == 403
+    client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [theirs.pk]})
+    assert ApiToken.objects.get(pk=theirs.pk).revoked_at is None
+
+    client.force_login(viewer)
+    page = client.post("/admin/accounts/apitoken/add/", {"name": "v", "scope": "write"})
+    assert "A viewer can only create read-only tokens." in page.content.decode()
+    assert not ApiToken.objects.filter(user=viewer).exists()
+
+
+def create_for(user):
+    from accounts import api_tokens
+
+    return api_tokens.api_token_create(user=user, name=f"{user.username}-token", scope="read", expires_at=None)
