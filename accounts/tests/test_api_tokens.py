@@ -218,4 +218,4 @@ def test_a_user_manages_only_their_own_tokens_in_the_admin(client, owner, other_
 def create_for(user):
     from accounts import api_tokens
 
-    return api_tokens.api_token_create(user=user, name=f"{user.username}-token", scope="read", expires_at=None)
+    return api_tokens.api_token_create(user=user, name=f"{user.username}-token", scope="read")
