@@ -53,6 +53,9 @@ def test_two_dripping_targets_do_not_make_other_jobs_fires_missed_or_skipped(db_
             run = by_job[job.pk]
             assert run.status == "failed"
             assert run.error_message.endswith("within 3 s (total timeout)")
+        # Shown with -s (benchmarks/README.md quotes it); never asserted.
+        print("normal jobs recorded after the fire time (s):", sorted(
+            round((by_job[j.pk].completed_at - clock.fire_at).total_seconds(), 3) for j in normal_jobs))
         # The normal jobs did not wait for the drips: claimed with them, finished while they dripped.
         assert max(by_job[j.pk].completed_at for j in normal_jobs) < min(
             by_job[j.pk].completed_at for j in drip_jobs)
