@@ -20,18 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
+from bench_server import bench_env, fresh_database, gunicorn, percentile, run_child
 
 EXPRESSIONS = [
     "0 3 * * *",
@@ -144,11 +138,6 @@ def build_timing(runs: int = 7) -> dict:
     return {"cold_first_ms": round(timings[0], 1), "median_ms": round(statistics.median(timings[1:]), 1)}
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def measure(port: int, token: str, path: str, runs: int) -> dict:
     import requests
 
@@ -174,15 +163,6 @@ def measure(port: int, token: str, path: str, runs: int) -> dict:
     }
 
 
-def reset_postgres(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -204,79 +184,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="cronhub-bench-") as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
-        if url.startswith(("postgres://", "postgresql://")):
-            reset_postgres(url)
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-only-secret-0123456789abcdef0123456789",
-            "DEBUG": "false",
-            "TESTING": "false",
-            "CRONHUB_READ_DOT_ENV": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "warning",
-            "SCHEDULER_LOCK_PATH": f"{tmp}/scheduler.lock",
-        }
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        env = bench_env(url, tmp)
+        fresh_database(url, env)
         started = time.perf_counter()
-        token = (
-            subprocess.run(
-                [
-                    PYTHON,
-                    __file__,
-                    "--seed-only",
-                    "--jobs",
-                    str(args.jobs),
-                    "--executions",
-                    str(args.executions),
-                ],
-                cwd=ROOT,
-                env={**env, "DJANGO_SETTINGS_MODULE": "cronhub.settings", "PYTHONPATH": str(ROOT)},
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        token = run_child(__file__, ["--seed-only", "--jobs", str(args.jobs),
+                                     "--executions", str(args.executions)], env)
         seeded = time.perf_counter() - started
-        child_env = {**env, "DJANGO_SETTINGS_MODULE": "cronhub.settings", "PYTHONPATH": str(ROOT)}
-        built = json.loads(
-            subprocess.run(
-                [PYTHON, __file__, "--build-timing"],
-                cwd=ROOT,
-                env=child_env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))  # a free port, handed to gunicorn already bound
-        listener.listen(64)
-        port = listener.getsockname()[1]
-        server = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "cronhub.wsgi",
-                "--bind",
-                f"fd://{listener.fileno()}",
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            pass_fds=[listener.fileno()],
-        )
-        try:
-            _wait_until_up(port)
+        built = json.loads(run_child(__file__, ["--build-timing"], env))
+        with gunicorn(env, args=["--workers", str(args.workers), "--log-level", "warning"]) as port:
             results = [
                 measure(port, token, path, args.runs)
                 for path in (
@@ -285,10 +200,6 @@ def main() -> None:
                     "/api/v2/executions/statistics",
                 )
             ]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            listener.close()
     engine = url.split(":", 1)[0]
     print(
         json.dumps(
@@ -304,19 +215,6 @@ def main() -> None:
             indent=2,
         )
     )
-
-
-def _wait_until_up(port: int) -> None:
-    import requests
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/api/v2/scheduler/status", timeout=10)  # 401, no query
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start within 60 s")
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ def entries(rows: list[models.Model], *, mask: Mask | None = None,
     """
     mask = mask or (lambda _field, value: value)
     result: list[dict[str, Any]] = []
-    older_rows = [*rows[1:], previous]
+    older_rows = [*rows[1:], previous] if rows else []  # no rows: a page past the end, or no history
     for row, older in zip(rows, older_rows, strict=True):
         changes = []
         for name, column in _fields(row) if row.history_type != "-" else []:

@@ -159,6 +159,15 @@ def test_the_history_pages_newest_first_and_the_last_entry_of_a_page_still_shows
     assert api().get(f"/api/v2/jobs/{job.pk}/history").status_code == 401
 
 
+def test_a_history_page_past_the_end_or_a_job_without_history_rows_is_an_empty_page(api, owner):
+    job = JobFactory(created_by=owner)
+    beyond = api_history(api, owner, job, page=5)
+    Job.history.filter(id=job.pk).delete()  # as rows written by a bulk insert have none
+
+    assert (beyond["history"], beyond["total"]) == ([], 1)
+    assert api_history(api, owner, job)["history"] == []
+
+
 def test_team_changes_through_the_api_and_slack_settings_are_recorded_and_the_webhook_never_is(
         api, admin_user, staff, team):
     SlackSettingsFactory(webhook_url="https://hooks.slack.com/services/T0/B0/SECRETSECRET")
