@@ -63,9 +63,12 @@ if _cronhub.LOG_FORMAT == "json":  # gunicorn's own lines (start-up, access log)
     }
 
 
+# Imported here, in the arbiter, before any worker exits: imported inside the hook, several
+# workers exiting at once raced on a partially initialised module.
+from prometheus_client import multiprocess as _multiprocess  # noqa: E402
+
+
 def child_exit(server, worker):
     """Web metrics in multiprocess mode (cronhub/metrics.py): forget a dead worker's gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)
+        _multiprocess.mark_process_dead(worker.pid)
