@@ -148,12 +148,18 @@ class Receiver:
             return list(self.calls)
 
 
+class _DeepQueueServer(ThreadingHTTPServer):
+    # The listen() backlog, which the constructor passes to the socket: a class attribute, set
+    # before listening (the default of 5 drops the SYNs of a burst, and each dropped SYN
+    # comes back 1, 3, 7, 15 or 31 s later: lateness that is the receiver's, not cronhub's).
+    request_queue_size = 4096
+    daemon_threads = True
+
+
 def serve(handler) -> ThreadingHTTPServer:
     """A threaded HTTP server for ``handler`` on 127.0.0.1:<free port>, serving in the background;
     its queue is deep enough for a burst of thousands of calls."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.request_queue_size = 1024
+    server = _DeepQueueServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
