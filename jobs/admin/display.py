@@ -11,15 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cronhub import clock
 from jobs.models import ExecutionStatus
-
-STATUS_COLOURS = {
-    ExecutionStatus.SUCCESS: "#2e7d32",
-    ExecutionStatus.FAILED: "#c62828",
-    ExecutionStatus.MISSED: "#ef6c00",
-    ExecutionStatus.SKIPPED: "#757575",
-    ExecutionStatus.RUNNING: "#1565c0",
-    ExecutionStatus.UNKNOWN: "#6a1b9a",
-}
+from jobs.run_history import STATUS_COLOURS  # one colour per status, on every page
 
 
 def status_badge(status: str | None):
