@@ -129,6 +129,13 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
 
+class _DeepQueueServer(ThreadingHTTPServer):
+    # listen()'s backlog is read from the class when the socket starts listening: the default
+    # of 5 drops the connection attempts of a burst, which the kernel retries 1, 3, 7 … s later.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class _LocalHTTPServer:
     """What every local test server shares: a threaded HTTP server on 127.0.0.1:<free port>,
     started and stopped by the test (or a ``with`` block), optionally over TLS."""
@@ -154,8 +161,7 @@ class _LocalHTTPServer:
         return self.url + (path if path.startswith("/") else "/" + path)
 
     def start(self):
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class)
-        self._httpd.daemon_threads = True
+        self._httpd = _DeepQueueServer(("127.0.0.1", 0), self.handler_class)
         self._httpd.owner = self
         if self.ssl_context is not None:
             self._httpd.socket = self.ssl_context.wrap_socket(self._httpd.socket, server_side=True)
