@@ -22,15 +22,18 @@ as before they existed (``count`` + ``jobs``).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import orjson
 from django.conf import settings
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cronhub.api.formats import iso_date, iso_z, iso_z_millis, iso_zoned
@@ -80,13 +83,18 @@ def _sqlite_text(value: str) -> dt.datetime:
 
 
 _ZERO = dt.timedelta(0)
+# How Django's SQLite backend writes a naive UTC datetime: ``str(value)``, i.e.
+# ``YYYY-MM-DD HH:MM:SS`` plus ``.ffffff`` when there are microseconds.
+_SQLITE_TEXT_LENGTHS = (19, 26)
 
 
 def _instant_z(value) -> str | None:
     """``iso_z`` of a datetime column: naive values are UTC (SQLite, MariaDB), aware ones any zone."""
     if value is None:
         return None
-    if isinstance(value, str):
+    if value.__class__ is str:
+        if len(value) in _SQLITE_TEXT_LENGTHS and value[10] == " ":  # Django's own spelling: re-spell it
+            return f"{value[:10]}T{value[11:]}Z"
         value = _sqlite_text(value)
     if value.tzinfo is None:
         return value.isoformat() + "Z"
@@ -98,7 +106,9 @@ def _instant_z(value) -> str | None:
 def _instant_z_millis(value) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):
+    if value.__class__ is str:
+        if len(value) in _SQLITE_TEXT_LENGTHS and value[10] == " ":  # truncated to ms, as isoformat does
+            return f"{value[:10]}T{value[11:23]}Z" if len(value) > 19 else f"{value[:10]}T{value[11:]}.000Z"
         value = _sqlite_text(value)
     if value.tzinfo is None:
         return value.isoformat(timespec="milliseconds") + "Z"
@@ -114,7 +124,7 @@ def _date(value) -> str | None:
 
 
 def _metadata(value):
-    if value is None:
+    if value is None or value == "{}":  # most jobs' headers, many jobs' metadata
         return {}
     if isinstance(value, bytes | bytearray | memoryview):
         value = bytes(value).decode()
@@ -174,9 +184,18 @@ def _converter(name: str):
     return None
 
 
+# Columns SQLite reads as text (``CAST … AS text``): Django's converters would parse them into
+# datetimes only for the listing to write them back as text; re-spelling the stored text is a
+# fraction of that. Other databases hand over their own date and time objects.
+_SQLITE_TEXT_COLUMNS = frozenset({"created_at", "updated_at", "end_date", "last_execution_at"})
+
+
 def _rows(queryset):
     """Column tuples of ``JOB_COLUMNS`` + last run, straight from the database cursor."""
-    values = queryset.values_list(*JOB_COLUMNS, "last_execution_at")
+    columns = (*JOB_COLUMNS, "last_execution_at")
+    if connections[queryset.db].vendor == "sqlite":
+        columns = tuple(Cast(name, TextField()) if name in _SQLITE_TEXT_COLUMNS else name for name in columns)
+    values = queryset.values_list(*columns)
     compiler = values.query.get_compiler(using=values.db)
     sql, params = compiler.as_sql()
     with connections[values.db].cursor() as cursor:
@@ -204,24 +223,37 @@ def _next_texts(now: dt.datetime):
     return text
 
 
+def _job_builder(next_text):
+    """A function from one ``_rows`` tuple to the job's object, keys in the body's order.
+
+    Written as one dict display (generated from ``JOB_COLUMNS`` and the converters, as
+    ``collections.namedtuple`` generates its class) rather than a loop over the columns:
+    at 10,000 jobs the loop's per-column steps were most of the list's Python time.
+    """
+    columns = [*_field_columns(), ("last_execution_at", _instant_z_millis)]
+    names = [name for name, _convert in columns]
+    scope: dict[str, object] = {"next_text": next_text}
+    items = []
+    for position, (name, convert) in enumerate(columns):
+        if not name.isidentifier():
+            raise ValueError(f"not a column name: {name!r}")
+        if convert is None:
+            items.append(f"{name!r}: row[{position}]")
+        else:
+            scope[f"convert_{position}"] = convert
+            items.append(f"{name!r}: convert_{position}(row[{position}])")
+    active, expression, zone_name = map(names.index, ("is_active", "cron_expression", "timezone"))
+    items.append(f"'next_execution_at': next_text(row[{expression}], row[{zone_name}]) "
+                 f"if row[{active}] else None")
+    source = "def build(row):\n    return {" + ", ".join(items) + "}\n"
+    exec(source, scope)  # noqa: S102 - our own column names, checked above
+    return scope["build"]
+
+
 def job_dicts(rows, now: dt.datetime) -> list[dict]:
     """The list's job objects from ``_rows`` tuples (the keys in the body's order)."""
-    columns = _field_columns()
-    names = [name for name, _convert in columns] + ["last_execution_at"]
-    converted = [(name, position, convert) for position, (name, convert) in enumerate(columns) if convert]
-    converted.append(("last_execution_at", len(columns), _instant_z_millis))
-    index = {name: position for position, name in enumerate(names)}
-    active_at, expression_at, zone_at = index["is_active"], index["cron_expression"], index["timezone"]
-    next_text = _next_texts(now)
-    jobs = []
-    append = jobs.append
-    for row in rows:
-        job = dict(zip(names, row, strict=False))  # raw columns; the converted ones overwritten below
-        for name, position, convert in converted:
-            job[name] = convert(row[position])
-        job["next_execution_at"] = next_text(row[expression_at], row[zone_at]) if row[active_at] else None
-        append(job)
-    return jobs
+    build = _job_builder(_next_texts(now))
+    return [build(row) for row in rows]
 
 
 def _encode(jobs: list[dict], head: dict) -> bytes:
@@ -246,14 +278,35 @@ def _encode_job(job: dict) -> bytes:
         return orjson.dumps({**job, "metadata": None})
 
 
+@contextmanager
+def _cycle_collection_paused():
+    """Build the whole list with Python's cycle collector paused.
+
+    At 10,000 jobs the list allocates a few hundred thousand objects (row tuples, dicts,
+    strings), none of them in a reference cycle and all freed when the request ends; the
+    collector's passes meanwhile walk the whole heap for nothing and took about half the
+    list's time (measured: 230 → 130 ms in-process). Only the thread that paused it turns it
+    back on, so concurrent requests never leave it off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def job_list_json(now: dt.datetime | None = None, query: JobListQuery | None = None) -> bytes:
     """The ``GET /jobs`` body: every job newest first, or the page/filter ``query`` asks for."""
     now = now or timezone.now()
     query = query or JobListQuery()
     queryset = query.apply(job_list())
     if not query.paged:
-        jobs = job_dicts(_rows(queryset), now)
-        return _encode(jobs, {"count": len(jobs)})
+        with _cycle_collection_paused():
+            jobs = job_dicts(_rows(queryset), now)
+            return _encode(jobs, {"count": len(jobs)})
     limit = query.limit or 50
     page = query.page or 1
     total = query.apply(Job.objects.all()).count()

@@ -115,3 +115,20 @@ def test_next_fire_times_move_on_once_a_listed_fire_time_has_passed(viewer, db):
     assert first == "2030-01-01T00:01:00+00:00"
     later = json.loads(listing.job_list_json(now + dt.timedelta(seconds=45)))["jobs"][0]
     assert later["next_execution_at"] == "2030-01-01T00:02:00+00:00"
+
+
+@pytest.mark.parametrize("microsecond", [0, 7, 12345, 999999])
+def test_the_list_spells_stored_instants_as_the_api_formats_do(api, viewer, microsecond):
+    # The list re-spells SQLite's stored text instead of parsing it: whole seconds (no
+    # fraction stored) and every fraction must come out as iso_z / iso_z_millis write them.
+    from cronhub.api.formats import iso_z, iso_z_millis
+    from jobs.models import Job
+
+    moment = MOMENT.replace(microsecond=microsecond)
+    job = JobFactory()
+    Job.objects.filter(pk=job.pk).update(created_at=moment, updated_at=moment + dt.timedelta(seconds=1))
+    JobExecutionFactory(job=job, started_at=moment)
+    listed = api(viewer).get("/api/v2/jobs").json()["jobs"][0]
+    assert listed["created_at"] == iso_z(moment)
+    assert listed["updated_at"] == iso_z(moment + dt.timedelta(seconds=1))
+    assert listed["last_execution_at"] == iso_z_millis(moment)
