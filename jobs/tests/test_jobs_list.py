@@ -8,6 +8,10 @@ import pytest
 from cronhub.testing.factories import JobExecutionFactory, JobFactory
 from jobs.api import listing
 
+# The list reads columns with per-database SQL (instants as text, case-insensitive search).
+pytestmark = pytest.mark.dbcompat
+
+
 MOMENT = dt.datetime(2025, 12, 18, 18, 0, 0, 12345, tzinfo=dt.UTC)
 
 

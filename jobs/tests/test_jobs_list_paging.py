@@ -10,6 +10,10 @@ from cronhub.testing.factories import JobFactory
 from jobs.api.listing import job_list_json
 from jobs.tests.job_list_reference import NOW, REFERENCE, create_reference_jobs
 
+# The list reads columns with per-database SQL (instants as text, case-insensitive search).
+pytestmark = pytest.mark.dbcompat
+
+
 # Fields added to the job body after the reference was captured (additive: the delivery
 # options of retries, timeout, overlap and webhook requests). Everything else is unchanged.
 ADDED_FIELDS = ("overlap_policy", "max_attempts", "retry_backoff_seconds", "timeout_seconds",
