@@ -2,10 +2,10 @@
 # Fuzz the API with schemathesis against its own OpenAPI document.
 #
 # Starts gunicorn on a free 127.0.0.1 port with a throwaway SQLite database (or the
-# database named by FUZZ_DATABASE_URL) and an admin, seeds a second user, a PIC team,
+# database named by FUZZ_DATABASE_URL) and an admin, seeds a second user, an API token, a PIC team,
 # a category, a job, an execution and a notification, then runs schemathesis with
 # the admin's bearer token over every operation. Id parameters (job_id,
-# execution_id, user_id, notification_id, category_id, team_id) are the seeded ids
+# execution_id, user_id, notification_id, category_id, team_id, token_id) are the seeded ids
 # in half of the cases and generated text in the other half, so the id-based
 # operations reach their real work as well as their 404s. Stops the server and
 # deletes the database at the end. Fails (exit != 0) on any 5xx or any response
@@ -72,6 +72,7 @@ case "${FUZZ_DATABASE_URL:-}" in  # a fresh, empty database (the same helper as 
 esac
 .venv/bin/python manage.py migrate --noinput >/dev/null
 seed="$(.venv/bin/python manage.py shell -v 0 -c "
+from accounts.api_tokens import api_token_create
 from accounts.services import admin_ensure
 from cronhub.testing.auth import access_token_for
 from cronhub.testing.factories import (JobCategoryFactory, JobExecutionFactory, JobFactory,
@@ -84,9 +85,11 @@ job = JobFactory(name='fuzz-job', created_by=admin, pic_team=team.slug, category
                  target_url='http://127.0.0.1:$closed_port/hook')
 execution = JobExecutionFactory(job=job)
 notice = NotificationFactory(user=admin, related_job_id=job.id)
+api_token, _secret = api_token_create(user=admin, name='fuzz token')
 print('TOKEN=' + access_token_for(admin))
 for name, value in (('job', job.id), ('execution', execution.id), ('user', other.id),
-                    ('notification', notice.id), ('category', category.id), ('team', team.id)):
+                    ('notification', notice.id), ('category', category.id), ('team', team.id),
+                    ('token', api_token.id)):
     print(f'ID_{name}={value}')
 ")"
 token="$(sed -n 's/^TOKEN=//p' <<<"$seed")"
@@ -105,6 +108,8 @@ values = ["$(id_of notification)"]
 values = ["$(id_of category)"]
 [dictionaries.teams]
 values = ["$(id_of team)"]
+[dictionaries.tokens]
+values = ["$(id_of token)"]
 
 [parameters]
 "path.job_id" = { dictionary = "jobs", probability = 0.5 }
@@ -114,6 +119,7 @@ values = ["$(id_of team)"]
 "path.notification_id" = { dictionary = "notifications", probability = 0.5 }
 "path.category_id" = { dictionary = "categories", probability = 0.5 }
 "path.team_id" = { dictionary = "teams", probability = 0.5 }
+"path.token_id" = { dictionary = "tokens", probability = 0.5 }
 TOML
 
 port="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
