@@ -62,3 +62,21 @@ def retrying_writer(stop: threading.Event | None = None):
         return call_with_db_retry(func, what=what, stop=stop)
 
     return write
+
+
+def bounded_writer(seconds: float):
+    """A writer for writes made while a web request waits (a manual run's records): the first
+    attempt runs on the request's connection as it is; only once the database has failed is the
+    connection renewed and the write retried like ``retrying_writer``'s, up to ``seconds`` after
+    the write began. Inside a transaction nothing can be renewed: the error is raised."""
+
+    def write(func: Callable, what: str):
+        began = time.monotonic()
+        try:
+            return func()
+        except RETRYABLE:
+            if connection.in_atomic_block:
+                raise
+        return call_with_db_retry(func, what=what, deadline=began + seconds)
+
+    return write

@@ -57,6 +57,7 @@ from jobs.models import (
     WaitReason,
     scheduler_today,
 )
+from jobs.scheduler.db import bounded_writer
 from jobs.services import github_runs
 from jobs.services.dispatch import (
     Outcome,
@@ -96,6 +97,10 @@ class JobExpired(InvalidInput):
 def write_once(func: Callable[[], T], what: str) -> T:  # noqa: ARG001 - the Writer signature
     """The default writer: one attempt (a web request answers the error instead of waiting)."""
     return func()
+
+
+# How long a manual run's records (sent, finished) are retried while the database is away.
+MANUAL_RECORD_RETRY_SECONDS = 60.0
 
 
 # --- who owns a row ---------------------------------------------------------------------------------
@@ -475,8 +480,13 @@ def job_execute(*, job: Job, trigger: str, scheduled_for: dt.datetime | None = N
             run_overrides=kept or None,
         )
         with _flight(execution.pk):
+            # Recording the claim is tried once (nothing has gone out: the request answers the
+            # outage). Once the call may have gone out, its record is retried while the database
+            # is away, for a while: the request's thread waits meanwhile; after that the row is
+            # closed at its deadline by the scheduler leader, as ``unknown``.
             write(lambda: _claim(execution), f"record the manual run of job {job.pk}")
-            return _send_and_finish(job, execution, config, write=write, in_request=True)
+            after_sending = bounded_writer(MANUAL_RECORD_RETRY_SECONDS) if write is write_once else write
+            return _send_and_finish(job, execution, config, write=after_sending, in_request=True)
 
     raise ValueError(f"unknown trigger {trigger!r}")
 

@@ -316,6 +316,25 @@ def test_the_outcome_of_a_run_is_recorded_once_the_database_is_back(webhook_serv
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_manual_runs_outcome_is_recorded_once_the_database_is_back(webhook_server, caplog):
+    # A manual run (the API's and the admin's run-now) whose webhook answers while the database
+    # is away: the request's thread retries the finish instead of leaving the row 'running'.
+    job = JobFactory(target_url=webhook_server.url_for("/hook"))
+    webhook_server.reply(200, "ok", delay=1.0)
+    thread, result, errors = in_thread(lambda: runs.job_execute(job=job, trigger=TriggerType.MANUAL))
+    webhook_server.wait_for(1)
+    with database_unavailable():
+        wait_for_log(caplog, "record the outcome of run")
+    thread.join(30)
+
+    assert not errors
+    [row] = JobExecution.objects.all()
+    assert row.trigger_type == TriggerType.MANUAL
+    assert (row.status, row.response_status) == (ExecutionStatus.SUCCESS, 200)
+    assert result["value"].pk == row.pk
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_skipped_fire_time_is_recorded_once_the_database_is_back(caplog):
     job = JobFactory(target_url="http://127.0.0.1:9/never-called")
     fire = timezone.now().replace(microsecond=0)
