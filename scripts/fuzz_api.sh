@@ -37,8 +37,9 @@ EXTRA_ARGS=("$@")
 
 workdir="$(mktemp -d)"
 server_pid=""
+scheduler_pid=""
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  for pid in $server_pid $scheduler_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   if [[ "${FUZZ_DATABASE_URL:-}" == postgres* ]]; then
     .venv/bin/python - "$FUZZ_DATABASE_URL" <<'PY' || true
 import sys
@@ -63,6 +64,7 @@ export SCHEDULER_LOCK_PATH="$workdir/scheduler.lock"
 export LOG_LEVEL=error               # the fuzzer causes thousands of expected 4xx
 closed_port="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 export GITHUB_API_URL="http://127.0.0.1:$closed_port" GITHUB_TOKEN=fuzz
+export GITHUB_WEBHOOK_SECRET="fuzz-webhook-secret"  # configured, as deployed: unsigned deliveries are 401s
 export OUTBOUND_CONNECT_TIMEOUT=2 OUTBOUND_READ_TIMEOUT=2
 export MAIL_ENABLED=false
 
@@ -123,18 +125,23 @@ values = ["$(id_of token)"]
 TOML
 
 port="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# A scheduler too, as deployed (so /health/scheduler answers for a running one, and the runs
+# the fuzzer starts meet a leader); its log goes to the work directory.
+.venv/bin/python manage.py runscheduler >"$workdir/scheduler.log" 2>&1 &
+scheduler_pid=$!
 .venv/bin/gunicorn cronhub.wsgi -b "127.0.0.1:$port" -w 2 --log-level warning &
 server_pid=$!
 .venv/bin/python - "$port" <<'PY'
 import sys, time, urllib.request
-for _ in range(150):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/api/v2/health", timeout=2)
-        break
-    except OSError:
-        time.sleep(0.2)
-else:
-    sys.exit("the server did not start")
+for probe in ("health", "health/scheduler"):  # the web server, then a scheduler leading
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/api/v2/{probe}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        sys.exit(f"/api/v2/{probe} did not answer 200")
 PY
 
 # The contract reads JSON booleans by truthiness and ignores falsy optional fields,
