@@ -21,10 +21,11 @@
 #     (that database is dropped and created afresh, and a PostgreSQL one dropped at the end:
 #     never point it at real data)
 #
-# Last full runs (schemathesis 4.32.5, seed 20251218, FUZZ_MAX_EXAMPLES=50, phases
-# coverage + fuzzing + stateful), 55 operations then the self-demotion one:
-#   SQLite:     3485 + 100 cases, 0 server errors, 0 schema failures
-#   PostgreSQL: 3554 + 100 cases, 0 server errors, 0 schema failures
+# Last full runs (2026-12-02; schemathesis 4.32.5, seed 20251218, FUZZ_MAX_EXAMPLES=50, phases
+# coverage + fuzzing + stateful), 65 operations (API tokens, job history and export, the GitHub
+# webhook and the health checks included) then the self-demotion one:
+#   SQLite:     4399 + 115 cases, 0 server errors, 0 schema failures
+#   PostgreSQL: 4411 + 115 cases, 0 server errors, 0 schema failures
 # (The self-demotion run ends in 401s once a case has deactivated the admin: expected.)
 source "$(dirname "$0")/_venv.sh"
 ensure_venv requirements-dev.txt
