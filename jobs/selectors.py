@@ -14,7 +14,7 @@ import threading
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from cronhub import audit
@@ -153,15 +153,25 @@ def job_executions(job: Job, filters: ExecutionFilters, *, limit: int) -> list[J
 
 
 def execution_statistics(filters: ExecutionFilters) -> dict:
-    """Counts by status and the mean duration of every execution that has one (one query)."""
-    totals = filters.apply(JobExecution.objects.all()).aggregate(
-        total=Count("id"),
-        success=Count("id", filter=Q(status="success")),
-        failed=Count("id", filter=Q(status="failed")),
-        running=Count("id", filter=Q(status="running")),
-        average=Avg("duration_seconds"),
-    )
-    return totals
+    """Counts by status and the mean duration of every execution that has one.
+
+    One query grouped by status, summed up here: it reads only ``status`` and
+    ``duration_seconds``, which ``ix_job_executions_status_dur`` holds, so at a million rows
+    PostgreSQL answers from that index (an index-only scan) instead of every wide row.
+    """
+    groups = list(filters.apply(JobExecution.objects.all()).order_by().values("status").annotate(
+        runs=Count("*"), seconds=Sum("duration_seconds"), timed=Count("duration_seconds"),
+    ))
+    runs = {group["status"]: group["runs"] for group in groups}
+    timed = sum(group["timed"] for group in groups)
+    seconds = sum(group["seconds"] or 0.0 for group in groups)
+    return {
+        "total": sum(runs.values()),
+        "success": runs.get("success", 0),
+        "failed": runs.get("failed", 0),
+        "running": runs.get("running", 0),
+        "average": seconds / timed if timed else None,
+    }
 
 
 def job_execution_stats(job: Job) -> dict:

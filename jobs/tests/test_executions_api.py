@@ -211,6 +211,7 @@ def test_bad_dates_are_400s(api, viewer, query, error):
         assert response.json()["error"] == error
 
 
+@pytest.mark.dbcompat  # one grouped query, summed up in Python
 def test_global_statistics_do_not_round_and_average_every_duration(api, viewer, job, runs):
     body = api(viewer).get("/api/v2/executions/statistics?from=2025-12-15&to=2025-12-18").json()
     assert body == {
@@ -224,6 +225,7 @@ def test_global_statistics_do_not_round_and_average_every_duration(api, viewer, 
     }
 
 
+@pytest.mark.dbcompat  # one grouped query, summed up in Python
 def test_global_statistics_when_empty(api, viewer):
     body = api(viewer).get("/api/v2/executions/statistics").json()
     assert body["success_rate"] == 0.0 and body["average_duration_seconds"] == 0.0
