@@ -293,15 +293,23 @@ def in_thread(func):
 
 # SQLite only (the default test run): on PostgreSQL/MariaDB the outage is made by ending the
 # scheduler's sessions (test_runscheduler_multiprocess.py) and by the outage script in benchmarks/.
+def _scheduled_run(job):
+    return runs.job_execute(job=job, trigger=TriggerType.SCHEDULED, scheduled_for=timezone.now(), claimer=ME,
+                            write=retrying_writer())
+
+
+def _manual_run(job):  # the API's execute and the admin's run-now: the default writer
+    return runs.job_execute(job=job, trigger=TriggerType.MANUAL)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_outcome_of_a_run_is_recorded_once_the_database_is_back(webhook_server, caplog):
+@pytest.mark.parametrize("run", [_scheduled_run, _manual_run], ids=["scheduled", "manual"])
+def test_the_outcome_of_a_run_is_recorded_once_the_database_is_back(webhook_server, caplog, run):
     # The webhook answers while the database is away: the finish is retried, not given up,
-    # and the row never stays 'running'.
+    # and the row never stays 'running' (a manual run's request thread retries it too).
     job = JobFactory(target_url=webhook_server.url_for("/hook"))
     webhook_server.reply(200, "ok", delay=1.0)
-    thread, result, errors = in_thread(lambda: runs.job_execute(
-        job=job, trigger=TriggerType.SCHEDULED, scheduled_for=timezone.now(), claimer=ME,
-        write=retrying_writer()))
+    thread, result, errors = in_thread(lambda: run(job))
     webhook_server.wait_for(1)
     with database_unavailable():
         # Wait (without timing anything) until the finish has failed at least once.
@@ -313,25 +321,6 @@ def test_the_outcome_of_a_run_is_recorded_once_the_database_is_back(webhook_serv
     assert row.status == ExecutionStatus.SUCCESS and row.response_status == 200
     assert result["value"].pk == row.pk
     assert len(webhook_server.requests) == 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_manual_runs_outcome_is_recorded_once_the_database_is_back(webhook_server, caplog):
-    # A manual run (the API's and the admin's run-now) whose webhook answers while the database
-    # is away: the request's thread retries the finish instead of leaving the row 'running'.
-    job = JobFactory(target_url=webhook_server.url_for("/hook"))
-    webhook_server.reply(200, "ok", delay=1.0)
-    thread, result, errors = in_thread(lambda: runs.job_execute(job=job, trigger=TriggerType.MANUAL))
-    webhook_server.wait_for(1)
-    with database_unavailable():
-        wait_for_log(caplog, "record the outcome of run")
-    thread.join(30)
-
-    assert not errors
-    [row] = JobExecution.objects.all()
-    assert row.trigger_type == TriggerType.MANUAL
-    assert (row.status, row.response_status) == (ExecutionStatus.SUCCESS, 200)
-    assert result["value"].pk == row.pk
 
 
 @pytest.mark.django_db(transaction=True)
