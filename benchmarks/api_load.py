@@ -55,6 +55,7 @@ from bench_server import PYTHON, ROOT, bench_env, child_env, fresh_database, gun
 
 GUNICORN_CONFIG = "deploy/gunicorn.conf.py"
 JOBS_PATH = "/api/v2/jobs"
+JOBS_PAGE_PATH = "/api/v2/jobs?page=1&limit=50"
 EXECUTIONS_PATH = "/api/v2/executions?page=1&limit=50"
 STATISTICS_PATH = "/api/v2/executions/statistics"
 # Every read endpoint of the API with no side effect ({job}/{execution}: a seeded id, varied).
@@ -391,11 +392,14 @@ def scenario_list(port: int, seeded: dict, args, env: dict) -> dict:
     tally, elapsed = drive(clients, repeat(JOBS_PATH), args.seconds)
     for client in clients:
         client.close()
+    # The same list a page at a time (the optional parameters): what a client that pages pays.
+    page = sequential(port, token, JOBS_PAGE_PATH, args.seconds, args.timeout)
     return {
         "p95_1_client": quiet,
         "p95_1_client_while_recording": {**recording, "recorder": recorded},
         "throughput": {"path": JOBS_PATH, "clients": args.clients, "seconds": round(elapsed, 1),
                        **tally.summary(elapsed)},
+        "page_1_client": page,
     }
 
 
