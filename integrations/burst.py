@@ -26,6 +26,7 @@ on the client's thread (keep it short: put the result on a queue).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json as jsonlib
 import socket
 import threading
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver
 from django.conf import settings
 
@@ -80,8 +82,12 @@ class _PinnedResolver(AbstractResolver):
         return None
 
 
+@functools.lru_cache(maxsize=16384)
 def _host_port(url: str) -> tuple[str, int]:
-    """Scheme and host checks of ``urlguard.check_url`` without the lookup (done once per burst)."""
+    """Scheme and host checks of ``urlguard.check_url`` without the lookup (done once per burst).
+
+    Pure (the URL's text alone decides), so remembered per URL: a job calls the same URL at
+    every fire time. A refusal is raised again each time (exceptions are not cached)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -92,6 +98,28 @@ def _host_port(url: str) -> tuple[str, int]:
     if not parts.hostname:
         raise urlguard.OutboundURLRefused(f"Refused URL {url!r}: no host")
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def _netloc(url: str) -> str:
+    """How an error names the host of ``url``."""
+    return urlsplit(url).netloc or url
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed(url: str) -> yarl.URL | str:
+    """``url`` parsed as aiohttp parses it (immutable; a job calls the same URL at every fire time);
+    the text itself when it does not parse, so aiohttp reports it as it would."""
+    try:
+        return yarl.URL(url)
+    except (ValueError, TypeError):
+        return url
+
+
+@functools.lru_cache(maxsize=64)
+def _timeouts(connect: float, read: float) -> aiohttp.ClientTimeout:
+    """The per-operation timeouts of a call (immutable: one object per pair of values). The
+    total deadline is the event loop's (``asyncio.timeout`` in ``_call``), not aiohttp's."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
 
 class ConnectionLostAfterSending(aiohttp.ClientError):
@@ -218,10 +246,12 @@ class BurstClient:
     # --- one call -------------------------------------------------------------------------
     async def _approve(self, url: str) -> None:
         """Resolve and check ``url``'s host once per burst; raises OutboundURLRefused."""
-        host, port = _host_port(url)
-        key = (host, port)
+        key = _host_port(url)
         lookup = self._lookups.get(key)
+        if lookup is not None and key in self._pins and lookup.done():
+            return  # approved in this burst already (``new_burst`` forgets both)
         if lookup is None:
+            host, port = key
             lookup = self._loop.run_in_executor(
                 None, lambda: urlguard.allowed_addresses(host, port, block_private=self.block_private))
             self._lookups[key] = lookup
@@ -230,7 +260,7 @@ class BurstClient:
         except urlguard.OutboundURLRefused:
             raise
         except Exception as exc:  # noqa: BLE001 - a resolver surprise is a refusal with its text
-            raise urlguard.OutboundURLRefused(f"Cannot resolve host {host!r}: {exc}") from None
+            raise urlguard.OutboundURLRefused(f"Cannot resolve host {key[0]!r}: {exc}") from None
         if self._lookups.get(key) is lookup:
             self._pins[key] = addresses
 
@@ -240,7 +270,7 @@ class BurstClient:
             async with asyncio.timeout(request.deadline_seconds):
                 response = await self._send(request)
         except TimeoutError:
-            host = urlsplit(url).netloc or url
+            host = _netloc(url)
             error = OutboundError(
                 f"No complete response from {host} within {request.deadline_seconds:g} s (total timeout)")
             self._finish(done, None, error)
@@ -267,18 +297,16 @@ class BurstClient:
         headers = dict(request.headers)
         if body is not None:
             headers.setdefault("Content-Type", "application/json")
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=request.connect_timeout,
-                                        sock_read=request.read_timeout)
+        timeout = _timeouts(request.connect_timeout, request.read_timeout)
         for hop in range(MAX_REDIRECTS + 1):
-            host = urlsplit(url).netloc or url
             try:
                 await self._approve(url)
             except urlguard.OutboundURLRefused as exc:
                 prefix = f"Redirect to {url} refused: " if hop else ""
                 raise OutboundError(prefix + str(exc), refused=True) from None
             try:
-                async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
-                                                 allow_redirects=False) as response:
+                async with self._session.request(method, _parsed(url), data=body, headers=headers,
+                                                 timeout=timeout, allow_redirects=False) as response:
                     location = response.headers.get("Location")
                     if response.status in REDIRECT_STATUSES and location:
                         next_url = urljoin(url, location)
@@ -293,16 +321,20 @@ class BurstClient:
                     raw = await self._read(response)
                     return HttpResponse(response.status, _decode(raw, response), dict(response.headers), url)
             except aiohttp.ConnectionTimeoutError:
+                host = _netloc(url)
                 raise OutboundError(
                     f"Connection to {host} timed out after {request.connect_timeout:g} s") from None
             except aiohttp.ServerTimeoutError:
+                host = _netloc(url)
                 raise OutboundError(
                     f"No response from {host} within {request.read_timeout:g} s (read timeout)") from None
             except aiohttp.ClientConnectorError as exc:
+                host = _netloc(url)
                 raise OutboundError(f"Could not connect to {host}: {exc.os_error or exc}") from None
             except aiohttp.InvalidURL as exc:
                 raise OutboundError(f"Invalid URL {url!r}: {exc}") from None
             except aiohttp.ClientError as exc:
+                host = _netloc(url)
                 raise OutboundError(f"Request to {host} failed: {type(exc).__name__}: {exc}") from None
         raise OutboundError(f"Too many redirects (more than {MAX_REDIRECTS})")
 
