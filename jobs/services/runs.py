@@ -736,9 +736,14 @@ def claim_many(executions: list[JobExecution]) -> list[JobExecution]:
         for sql, params in _claim_statements(executions):
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-    claimers = {execution.claimed_by for execution in executions}
-    ours = {}
-    for chunk in _chunks([execution.pk for execution in executions]):
+    claimers = sorted({execution.claimed_by for execution in executions})
+    ids = [execution.pk for execution in executions]
+    # The rows this very statement inserted carry its started_at; only the others (another
+    # scheduler's, or an earlier attempt's whose answer was lost) are read with their values.
+    inserted = _ids_where(f"{_col('claimed_by')} IN ({', '.join(['%s'] * len(claimers))}) "
+                          f"AND {_col('started_at')} = %s", [*claimers, _db_value('started_at', now)], ids)
+    ours = dict.fromkeys(inserted, (now, deadline))
+    for chunk in _chunks([pk for pk in ids if pk not in inserted]):
         ours.update((pk, (started, deadline_at)) for pk, started, deadline_at in JobExecution.objects.filter(
             pk__in=chunk, claimed_by__in=claimers).values_list("pk", "started_at", "deadline_at"))
     claimed = []
@@ -806,11 +811,22 @@ def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
     deadline = run_deadline(now, max(call_timeout(execution.job) for execution in executions))
     claimer = executions[0].claimed_by
     ids = [execution.pk for execution in executions]
-    owned = JobExecution.objects.filter(status=ExecutionStatus.RUNNING, claimed_by=claimer)
-    sent = {}
-    for chunk in _chunks(ids):
-        owned.filter(pk__in=chunk, attempts=0).update(sent_at=now, deadline_at=deadline, attempts=1)
-        sent.update((pk, (at, until)) for pk, at, until in owned.filter(pk__in=chunk, attempts=1)
+    owned = f"{_col('status')} = %s AND {_col('claimed_by')} = %s"
+    sent_at = _db_value("sent_at", now)
+    update = (f"UPDATE {_table()} SET {_col('sent_at')} = %s, {_col('deadline_at')} = %s, "
+              f"{_col('attempts')} = 1 WHERE {owned} AND {_col('attempts')} = 0 AND {_col('id')} IN ")
+    values = [sent_at, _db_value("deadline_at", deadline), ExecutionStatus.RUNNING.value, claimer]
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            cursor.execute(update + _placeholders(chunk), [*values, *chunk])
+    # Rows this update marked carry its sent_at; the others (marked by an earlier attempt whose
+    # answer was lost, or no longer ours) are read with their values.
+    marked = _ids_where(f"{owned} AND {_col('attempts')} = 1 AND {_col('sent_at')} = %s",
+                        [ExecutionStatus.RUNNING.value, claimer, sent_at], ids)
+    sent = dict.fromkeys(marked, (now, deadline))
+    rows = JobExecution.objects.filter(status=ExecutionStatus.RUNNING, claimed_by=claimer, attempts=1)
+    for chunk in _chunks([pk for pk in ids if pk not in marked]):
+        sent.update((pk, (at, until)) for pk, at, until in rows.filter(pk__in=chunk)
                     .values_list("pk", "sent_at", "deadline_at"))
     out = []
     for execution in executions:
@@ -849,10 +865,9 @@ def finish_many(results: list[tuple[JobExecution, Outcome, dt.datetime]]) -> lis
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, params)
     claimer = results[0][0].claimed_by
-    done = set()
-    for chunk in _chunks([execution.pk for execution, _o, _a in results]):
-        done.update(JobExecution.objects.filter(pk__in=chunk, claimed_by=claimer)
-                    .exclude(status=ExecutionStatus.RUNNING).values_list("pk", flat=True))
+    ids = [execution.pk for execution, _o, _a in results]
+    done = _ids_where(f"{_col('claimed_by')} = %s AND {_col('status')} <> %s",
+                      [claimer, ExecutionStatus.RUNNING.value], ids)
     return [execution for execution, _o, _a in results if execution.pk in done]
 
 
@@ -886,6 +901,36 @@ def announcements(results: list[tuple[Job, JobExecution, Outcome]]) -> list[Anno
             out.append(Announcement(Event.EXECUTION_FAILED, job, execution,
                                     outcome.notify_error or outcome.error_message or execution.error_message))
     return out
+
+
+# The burst's read-backs and updates by id are plain SQL (the same on SQLite, PostgreSQL and
+# MySQL/MariaDB): compiling an ORM ``pk__in`` of hundreds of ids cost more than running it.
+def _table() -> str:
+    return connection.ops.quote_name(JobExecution._meta.db_table)
+
+
+def _col(name: str) -> str:
+    return connection.ops.quote_name(JobExecution._meta.get_field(name).column)
+
+
+def _db_value(name: str, value):
+    """``value`` as the database is sent it for field ``name`` (as an INSERT or UPDATE sends it)."""
+    return JobExecution._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+def _placeholders(values: list) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _ids_where(where: str, params: list, ids: list[str]) -> set[str]:
+    """The ids among ``ids`` whose rows match ``where`` (with ``params``)."""
+    found: set[str] = set()
+    head = f"SELECT {_col('id')} FROM {_table()} WHERE {where} AND {_col('id')} IN "
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            cursor.execute(head + _placeholders(chunk), [*params, *chunk])
+            found.update(row[0] for row in cursor.fetchall())
+    return found
 
 
 def _chunks(items: list, size: int = 500):
