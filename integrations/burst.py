@@ -26,6 +26,7 @@ on the client's thread (keep it short: put the result on a queue).
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import json as jsonlib
 import socket
@@ -159,6 +160,14 @@ def _decode(raw: bytes, response: aiohttp.ClientResponse) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+@dataclass
+class _HostQueue:
+    """The calls to one (host, port) waiting their turn, and how many workers take them."""
+
+    calls: collections.deque = field(default_factory=collections.deque)
+    workers: int = 0
+
+
 class BurstClient:
     """An event loop thread with one aiohttp session (pooled connections) for many concurrent calls."""
 
@@ -166,7 +175,7 @@ class BurstClient:
         self.block_private = settings.WEBHOOK_BLOCK_PRIVATE if block_private is None else block_private
         self.in_flight, self.limit_per_host = in_flight, limit_per_host
         self._slots: asyncio.Semaphore | None = None
-        self._host_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self._hosts: dict[tuple[str, int], _HostQueue] = {}
         self._pins: dict[tuple[str, int], list[str]] = {}
         self._lookups: dict[tuple[str, int], asyncio.Future] = {}
         self._loop = asyncio.new_event_loop()
@@ -227,21 +236,35 @@ class BurstClient:
         self._loop.call_soon_threadsafe(self._enqueue, calls)
 
     def _enqueue(self, calls) -> None:
+        # Each host's calls wait in its own queue, taken by at most ``limit_per_host`` workers
+        # of that host; a worker takes one of all ``in_flight`` slots before it takes a call.
+        # So calls waiting for a busy (slow, hanging) host never hold the slots other hosts'
+        # calls need, and a call's deadline starts when it is taken, not while it waits.
         for request, done in calls:
-            self._loop.create_task(self._queued(request, done))
+            try:
+                key = _host_port(request.url)
+            except urlguard.OutboundURLRefused:
+                key = ("", 0)  # refused at once by the call itself
+            host = self._hosts.get(key)
+            if host is None:
+                host = self._hosts[key] = _HostQueue()
+            host.calls.append((request, done))
+            if host.workers < self.limit_per_host:
+                host.workers += 1
+                self._loop.create_task(self._host_worker(key, host))
 
-    async def _queued(self, request: OutboundRequest, done: Done) -> None:
-        # A call takes a slot of its host first, then one of all: calls waiting for a busy
-        # (slow, hanging) host never hold the slots other hosts' calls need.
+    async def _host_worker(self, key: tuple[str, int], host: _HostQueue) -> None:
         try:
-            key = _host_port(request.url)
-        except urlguard.OutboundURLRefused:
-            key = ("", 0)  # refused at once by the call itself
-        host_slots = self._host_slots.get(key)
-        if host_slots is None:
-            host_slots = self._host_slots[key] = asyncio.Semaphore(self.limit_per_host)
-        async with host_slots, self._slots:
-            await self._call(request, done)
+            while host.calls:
+                async with self._slots:
+                    if not host.calls:
+                        break
+                    request, done = host.calls.popleft()
+                    await self._call(request, done)
+        finally:
+            host.workers -= 1
+            if not host.workers and not host.calls and self._hosts.get(key) is host:
+                del self._hosts[key]
 
     # --- one call -------------------------------------------------------------------------
     async def _approve(self, url: str) -> None:
