@@ -26,6 +26,8 @@ on the client's thread (keep it short: put the result on a queue).
 from __future__ import annotations
 
 import asyncio
+import collections
+import functools
 import json as jsonlib
 import socket
 import threading
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver
 from django.conf import settings
 
@@ -80,8 +83,12 @@ class _PinnedResolver(AbstractResolver):
         return None
 
 
+@functools.lru_cache(maxsize=16384)
 def _host_port(url: str) -> tuple[str, int]:
-    """Scheme and host checks of ``urlguard.check_url`` without the lookup (done once per burst)."""
+    """Scheme and host checks of ``urlguard.check_url`` without the lookup (done once per burst).
+
+    Pure (the URL's text alone decides), so remembered per URL: a job calls the same URL at
+    every fire time. A refusal is raised again each time (exceptions are not cached)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -92,6 +99,28 @@ def _host_port(url: str) -> tuple[str, int]:
     if not parts.hostname:
         raise urlguard.OutboundURLRefused(f"Refused URL {url!r}: no host")
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def _netloc(url: str) -> str:
+    """How an error names the host of ``url``."""
+    return urlsplit(url).netloc or url
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed(url: str) -> yarl.URL | str:
+    """``url`` parsed as aiohttp parses it (immutable; a job calls the same URL at every fire time);
+    the text itself when it does not parse, so aiohttp reports it as it would."""
+    try:
+        return yarl.URL(url)
+    except (ValueError, TypeError):
+        return url
+
+
+@functools.lru_cache(maxsize=64)
+def _timeouts(connect: float, read: float) -> aiohttp.ClientTimeout:
+    """The per-operation timeouts of a call (immutable: one object per pair of values). The
+    total deadline is the event loop's (``asyncio.timeout`` in ``_call``), not aiohttp's."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
 
 class ConnectionLostAfterSending(aiohttp.ClientError):
@@ -131,6 +160,14 @@ def _decode(raw: bytes, response: aiohttp.ClientResponse) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+@dataclass
+class _HostQueue:
+    """The calls to one (host, port) waiting their turn, and how many workers take them."""
+
+    calls: collections.deque = field(default_factory=collections.deque)
+    workers: int = 0
+
+
 class BurstClient:
     """An event loop thread with one aiohttp session (pooled connections) for many concurrent calls."""
 
@@ -138,7 +175,7 @@ class BurstClient:
         self.block_private = settings.WEBHOOK_BLOCK_PRIVATE if block_private is None else block_private
         self.in_flight, self.limit_per_host = in_flight, limit_per_host
         self._slots: asyncio.Semaphore | None = None
-        self._host_slots: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self._hosts: dict[tuple[str, int], _HostQueue] = {}
         self._pins: dict[tuple[str, int], list[str]] = {}
         self._lookups: dict[tuple[str, int], asyncio.Future] = {}
         self._loop = asyncio.new_event_loop()
@@ -199,29 +236,45 @@ class BurstClient:
         self._loop.call_soon_threadsafe(self._enqueue, calls)
 
     def _enqueue(self, calls) -> None:
+        # Each host's calls wait in its own queue, taken by at most ``limit_per_host`` workers
+        # of that host; a worker takes one of all ``in_flight`` slots before it takes a call.
+        # So calls waiting for a busy (slow, hanging) host never hold the slots other hosts'
+        # calls need, and a call's deadline starts when it is taken, not while it waits.
         for request, done in calls:
-            self._loop.create_task(self._queued(request, done))
+            try:
+                key = _host_port(request.url)
+            except urlguard.OutboundURLRefused:
+                key = ("", 0)  # refused at once by the call itself
+            host = self._hosts.get(key)
+            if host is None:
+                host = self._hosts[key] = _HostQueue()
+            host.calls.append((request, done))
+            if host.workers < self.limit_per_host:
+                host.workers += 1
+                self._loop.create_task(self._host_worker(key, host))
 
-    async def _queued(self, request: OutboundRequest, done: Done) -> None:
-        # A call takes a slot of its host first, then one of all: calls waiting for a busy
-        # (slow, hanging) host never hold the slots other hosts' calls need.
+    async def _host_worker(self, key: tuple[str, int], host: _HostQueue) -> None:
         try:
-            key = _host_port(request.url)
-        except urlguard.OutboundURLRefused:
-            key = ("", 0)  # refused at once by the call itself
-        host_slots = self._host_slots.get(key)
-        if host_slots is None:
-            host_slots = self._host_slots[key] = asyncio.Semaphore(self.limit_per_host)
-        async with host_slots, self._slots:
-            await self._call(request, done)
+            while host.calls:
+                async with self._slots:
+                    if not host.calls:
+                        break
+                    request, done = host.calls.popleft()
+                    await self._call(request, done)
+        finally:
+            host.workers -= 1
+            if not host.workers and not host.calls and self._hosts.get(key) is host:
+                del self._hosts[key]
 
     # --- one call -------------------------------------------------------------------------
     async def _approve(self, url: str) -> None:
         """Resolve and check ``url``'s host once per burst; raises OutboundURLRefused."""
-        host, port = _host_port(url)
-        key = (host, port)
+        key = _host_port(url)
         lookup = self._lookups.get(key)
+        if lookup is not None and key in self._pins and lookup.done():
+            return  # approved in this burst already (``new_burst`` forgets both)
         if lookup is None:
+            host, port = key
             lookup = self._loop.run_in_executor(
                 None, lambda: urlguard.allowed_addresses(host, port, block_private=self.block_private))
             self._lookups[key] = lookup
@@ -230,7 +283,7 @@ class BurstClient:
         except urlguard.OutboundURLRefused:
             raise
         except Exception as exc:  # noqa: BLE001 - a resolver surprise is a refusal with its text
-            raise urlguard.OutboundURLRefused(f"Cannot resolve host {host!r}: {exc}") from None
+            raise urlguard.OutboundURLRefused(f"Cannot resolve host {key[0]!r}: {exc}") from None
         if self._lookups.get(key) is lookup:
             self._pins[key] = addresses
 
@@ -240,7 +293,7 @@ class BurstClient:
             async with asyncio.timeout(request.deadline_seconds):
                 response = await self._send(request)
         except TimeoutError:
-            host = urlsplit(url).netloc or url
+            host = _netloc(url)
             error = OutboundError(
                 f"No complete response from {host} within {request.deadline_seconds:g} s (total timeout)")
             self._finish(done, None, error)
@@ -267,18 +320,16 @@ class BurstClient:
         headers = dict(request.headers)
         if body is not None:
             headers.setdefault("Content-Type", "application/json")
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=request.connect_timeout,
-                                        sock_read=request.read_timeout)
+        timeout = _timeouts(request.connect_timeout, request.read_timeout)
         for hop in range(MAX_REDIRECTS + 1):
-            host = urlsplit(url).netloc or url
             try:
                 await self._approve(url)
             except urlguard.OutboundURLRefused as exc:
                 prefix = f"Redirect to {url} refused: " if hop else ""
                 raise OutboundError(prefix + str(exc), refused=True) from None
             try:
-                async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
-                                                 allow_redirects=False) as response:
+                async with self._session.request(method, _parsed(url), data=body, headers=headers,
+                                                 timeout=timeout, allow_redirects=False) as response:
                     location = response.headers.get("Location")
                     if response.status in REDIRECT_STATUSES and location:
                         next_url = urljoin(url, location)
@@ -293,16 +344,20 @@ class BurstClient:
                     raw = await self._read(response)
                     return HttpResponse(response.status, _decode(raw, response), dict(response.headers), url)
             except aiohttp.ConnectionTimeoutError:
+                host = _netloc(url)
                 raise OutboundError(
                     f"Connection to {host} timed out after {request.connect_timeout:g} s") from None
             except aiohttp.ServerTimeoutError:
+                host = _netloc(url)
                 raise OutboundError(
                     f"No response from {host} within {request.read_timeout:g} s (read timeout)") from None
             except aiohttp.ClientConnectorError as exc:
+                host = _netloc(url)
                 raise OutboundError(f"Could not connect to {host}: {exc.os_error or exc}") from None
             except aiohttp.InvalidURL as exc:
                 raise OutboundError(f"Invalid URL {url!r}: {exc}") from None
             except aiohttp.ClientError as exc:
+                host = _netloc(url)
                 raise OutboundError(f"Request to {host} failed: {type(exc).__name__}: {exc}") from None
         raise OutboundError(f"Too many redirects (more than {MAX_REDIRECTS})")
 

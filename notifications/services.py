@@ -253,11 +253,16 @@ def _message(kind: _Kind, *, job, actor, error: str | None, days_left: int | Non
     )
 
 
+def _outside_language():
+    """Slack and e-mail are written in ``CRONHUB_NOTIFICATION_LANGUAGE`` (the in-app rows stay
+    English: clients read them through the API, whose texts are English)."""
+    return translation.override(settings.CRONHUB_NOTIFICATION_LANGUAGE)
+
+
 def _other_channels(event: Event, job, execution, error: str | None, *, days_left: int | None,
                     slack: bool, email: bool) -> None:
-    """Slack and e-mail, in ``CRONHUB_NOTIFICATION_LANGUAGE`` (the in-app rows stay English:
-    clients read them through the API, whose texts are English)."""
-    with translation.override(settings.CRONHUB_NOTIFICATION_LANGUAGE):
+    """Slack and e-mail, in their language (``_outside_language``)."""
+    with _outside_language():
         _send_outside(event, job, execution, error, days_left=days_left, slack=slack, email=email)
 
 
@@ -349,6 +354,7 @@ def notify_many(announcements: list[Announcement]) -> int:
             created = len(Notification.objects.bulk_create(rows, batch_size=1000))
     except Exception:
         log.exception("Could not store %d run notifications", len(rows))
-    for event, item, error in prepared:
-        _other_channels(event, item.job, item.execution, error, days_left=None, slack=True, email=True)
+    with _outside_language():  # as _other_channels does per message, once for the batch
+        for event, item, error in prepared:
+            _send_outside(event, item.job, item.execution, error, days_left=None, slack=True, email=True)
     return created

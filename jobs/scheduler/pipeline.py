@@ -25,6 +25,7 @@ Every write is retried until the database answers (the dispatcher's writer).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 import queue
@@ -193,7 +194,7 @@ class BurstPipeline:
         # followed on GitHub, started by hand) is the overlap policy's to decide: the pool.
         busy = call_with_db_retry(lambda: runs.jobs_with_running_rows(ids), what="read busy jobs",
                                   stop=self.dispatcher.stop)
-        calls: list[_Call] = []
+        plain: list[tuple[_Fire, Job, dispatching.RunConfig]] = []
         for fire in batch:
             job = jobs.get(fire.job_id)
             newest = fire.fire_times[-1]
@@ -202,19 +203,20 @@ class BurstPipeline:
                          fire.job_id, newest.isoformat())
                 self._settle(fire)
                 continue
-            plain = (len(fire.fire_times) == 1 and job.is_active and not job.is_expired(today)
-                     and (now - newest).total_seconds() <= grace and fire.job_id not in busy
-                     # retries wait in the database and are sent one by one: the pool's path
-                     and job.max_attempts <= 1)
-            config = dispatching.run_config(job=job) if plain else None
+            simple = (len(fire.fire_times) == 1 and job.is_active and not job.is_expired(today)
+                      and (now - newest).total_seconds() <= grace and fire.job_id not in busy
+                      # retries wait in the database and are sent one by one: the pool's path
+                      and job.max_attempts <= 1)
+            config = dispatching.run_config(job=job) if simple else None
             if config is None or config.execution_type != ExecutionType.WEBHOOK:
                 self._hand_to_pool(fire, job)
                 continue
             metrics.DISPATCH_LATENESS.observe(max((now - newest).total_seconds(), 0.0))
-            execution = JobExecution(
-                job=job, status=ExecutionStatus.RUNNING, trigger_type=TriggerType.SCHEDULED,
-                scheduled_for=newest, execution_type=config.execution_type, target=config.target,
-                claimed_by=self.dispatcher.claimer)
+            plain.append((fire, job, config))
+        executions = runs.scheduled_claims(self.dispatcher.claimer, now, [
+            (job, fire.fire_times[-1], config.execution_type, config.target) for fire, job, config in plain])
+        calls: list[_Call] = []
+        for (fire, job, config), execution in zip(plain, executions, strict=True):
             execution._config = config
             calls.append(_Call(fire, job, execution))
         if not calls:
@@ -313,11 +315,12 @@ class BurstPipeline:
             f"record {len(results)} run outcomes")
         recorded_ids = {execution.pk for execution in recorded}
         told = []
+        counted = collections.Counter()
         for call, outcome, _at in results:
             execution = call.execution
             lateness = (execution.started_at - execution.scheduled_for).total_seconds()
             if execution.pk in recorded_ids:
-                metrics.EXECUTIONS.labels(status=execution.status).inc()
+                counted[execution.status] += 1
                 told.append((call.job, execution, outcome))
                 log.info("dispatch job=%s scheduled_for=%s lateness=%.3fs outcome=%s", call.job.pk,
                          execution.scheduled_for.isoformat(), lateness, execution.status)
@@ -326,6 +329,8 @@ class BurstPipeline:
                             "here was %s", execution.pk, call.job.pk, outcome.status)
             runs.release([execution.pk])
             self._settle(call.fire)
+        for status, count in counted.items():
+            metrics.EXECUTIONS.labels(status=status).inc(count)
         if told:
             self._announce.put(runs.announcements(told))
 

@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from cronhub.testing.factories import JobFactory, UserFactory
 from cronhub.testing.servers import DripServer, RecordingServer
-from jobs.models import JobExecution
+from jobs.models import ExecutionStatus, JobExecution
 from jobs.scheduler.dispatcher import Dispatcher, DueJobs
 from jobs.scheduler.pipeline import BurstPipeline
 from jobs.services import runs
+from jobs.services.dispatch import Outcome
 from notifications.models import Notification
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.dbcompat]
@@ -170,3 +171,43 @@ def test_a_burst_delivers_each_run_once_even_when_receivers_hang_up_after_readin
                 assert row.status == "failed" and "may have been received" in row.error_message
             else:
                 assert row.status == "success"
+
+
+def _claims(jobs, at, claimer):
+    return [JobExecution(job=job, status="running", trigger_type="scheduled", scheduled_for=at,
+                         execution_type="webhook", target=job.target_url, claimed_by=claimer) for job in jobs]
+
+
+def test_each_batch_write_repeated_after_a_lost_answer_recognises_its_own_rows_and_values():
+    # The writer repeats a write whose answer was lost: the repeat must find the rows the first
+    # attempt wrote (with that attempt's times), and a row held by another owner is never ours.
+    jobs = [JobFactory() for _ in range(6)]
+    at = fire_time()
+    other = runs.claim_many(_claims(jobs[:2], at, "host:1:other"))
+    assert len(other) == 2
+    first = _claims(jobs, at, "host:2:me")
+    claimed = runs.claim_many(first)
+    assert sorted(e.job_id for e in claimed) == sorted(job.pk for job in jobs[2:])
+    started = {e.pk: (e.started_at, e.deadline_at) for e in claimed}
+    again = _claims(jobs[2:], at, "host:2:me")
+    for copy, original in zip(again, claimed, strict=True):
+        copy.pk = original.pk
+    reclaimed = runs.claim_many(again)  # every row conflicts: all found as ours, with the first times
+    assert {e.pk: (e.started_at, e.deadline_at) for e in reclaimed} == started
+    sent = runs.mark_sent_many(claimed)
+    assert len(sent) == 4 and {e.attempts for e in sent} == {1}
+    first_sent = {e.pk: (e.sent_at, e.deadline_at) for e in sent}
+    for e in again:
+        e.attempts = 0
+    resent = runs.mark_sent_many(again)  # the first update's answer lost: nothing changes twice
+    assert {e.pk: (e.sent_at, e.deadline_at) for e in resent} == first_sent
+    assert set(JobExecution.objects.filter(claimed_by="host:2:me").values_list("attempts", flat=True)) == {1}
+    theirs = _claims(jobs[:1], at, "host:2:me")
+    theirs[0].pk = other[0].pk
+    assert runs.mark_sent_many(theirs) == []  # another owner's row: neither marked nor ours
+    assert JobExecution.objects.get(pk=other[0].pk).attempts == 0
+    answered = timezone.now()
+    outcome = Outcome(ExecutionStatus.SUCCESS, response_status=200, output="ok")
+    recorded = runs.finish_many([(e, outcome, answered) for e in sent] + [(theirs[0], outcome, answered)])
+    assert sorted(e.pk for e in recorded) == sorted(first_sent)
+    assert JobExecution.objects.get(pk=other[0].pk).status == "running"
