@@ -331,6 +331,9 @@ SCHEDULER_SHUTDOWN_GRACE_SECONDS = env.int("SCHEDULER_SHUTDOWN_GRACE_SECONDS", 3
 SCHEDULER_MAX_WORKERS = env.int("SCHEDULER_MAX_WORKERS", 10, minimum=1, maximum=500)
 # Webhook fires go through the burst pipeline (batched claims, concurrent calls, batched records).
 SCHEDULER_BURST_PIPELINE = env.bool("SCHEDULER_BURST_PIPELINE", True)
+# Extra processes the leader shares a burst's webhook fires with, one more core each
+# (jobs/scheduler/workers.py); 0 = the leader sends them all itself.
+SCHEDULER_DISPATCH_PROCESSES = env.int("SCHEDULER_DISPATCH_PROCESSES", 0, minimum=0, maximum=32)
 SCHEDULER_HEARTBEAT_SECONDS = env.int("SCHEDULER_HEARTBEAT_SECONDS", 5, minimum=1, maximum=60)
 SCHEDULER_METRICS_PORT = env.int("SCHEDULER_METRICS_PORT", 0, minimum=0, maximum=65535)
 SCHEDULER_REMINDER_CRON = env.str("SCHEDULER_REMINDER_CRON", "0 9 * * 1")

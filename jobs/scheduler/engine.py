@@ -104,7 +104,8 @@ class Engine:
         self.executor.on_overlap = self._on_overlap
         self.pipeline = None
         if settings.SCHEDULER_BURST_PIPELINE:
-            self.pipeline = BurstPipeline(self.dispatcher, fallback=self._pool_fallback)
+            self.pipeline = BurstPipeline(self.dispatcher, fallback=self._pool_fallback,
+                                          processes=settings.SCHEDULER_DISPATCH_PROCESSES)
             self.executor.pipeline = self.pipeline
         self.dispatcher.submit = self.executor.submit_call
         self.scheduler = BackgroundScheduler(

@@ -17,6 +17,10 @@ batched here instead of one thread per run:
    transaction) as they arrive, and announced in bulk (``notify_many``) on a thread of
    their own so notifications never hold up recording.
 
+With ``SCHEDULER_DISPATCH_PROCESSES`` set, each large batch is shared out first: an even
+share of its plain fires to each dispatch process (``jobs.scheduler.workers``), which runs
+these same steps on another core, the rest here.
+
 What is not a plain webhook fire (a GitHub dispatch, which goes through its own budget;
 a job with no valid target; an inactive or expired job; fire times to record as
 missed) goes to the dispatch thread pool (``Dispatcher.dispatch``), as before.
@@ -30,6 +34,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +46,7 @@ from integrations.http import OutboundError
 from jobs.models import ExecutionStatus, ExecutionType, Job, JobExecution, TriggerType, scheduler_today
 from jobs.scheduler import metrics
 from jobs.scheduler.db import call_with_db_retry
+from jobs.scheduler.workers import DispatchWorkers, Worker
 from jobs.services import dispatch as dispatching
 from jobs.services import runs
 from notifications.services import notify_many
@@ -50,6 +56,8 @@ log = logging.getLogger("cronhub.scheduler")
 BATCH = 1000  # runs per claim statement
 RECORD_BATCH = 1000
 RECORD_LINGER_SECONDS = 0.02  # gather answers this long before writing a batch
+CLAIM_LINGER_SECONDS = 0.005  # and the fires handed over together (the timer hands them one by one)
+SHARE_MIN = 50  # a batch smaller than this is sent here: handing it over would cost more than it saves
 
 
 @dataclass
@@ -59,6 +67,7 @@ class _Fire:
     missed_since: dt.datetime | None
     done: Callable[[], None]  # tells APScheduler the run is over (its instance count)
     settled: bool = False
+    seq: int | None = None  # names the fire between the leader and a dispatch process
 
 
 @dataclass
@@ -68,9 +77,30 @@ class _Call:
     execution: JobExecution
 
 
+def _gather(items: queue.SimpleQueue, limit: int, linger: float) -> list | None:
+    """The next batch from ``items``: the first item, then what comes within ``linger`` s (up to
+    ``limit``); None once the queue is closed (a ``None`` item, left for the other readers)."""
+    first = items.get()
+    if first is None:
+        return None
+    batch = [first]
+    deadline = time.monotonic() + linger
+    while len(batch) < limit:
+        left = deadline - time.monotonic()
+        try:
+            item = items.get(timeout=left) if left > 0 else items.get_nowait()
+        except queue.Empty:
+            break
+        if item is None:
+            items.put(None)
+            break
+        batch.append(item)
+    return batch
+
+
 class BurstPipeline:
     def __init__(self, dispatcher, *, fallback: Callable[[_Fire, Job | None], None],
-                 client: BurstClient | None = None):
+                 client: BurstClient | None = None, processes: int = 0):
         self.dispatcher = dispatcher
         self.fallback = fallback
         self.client = client or BurstClient()
@@ -81,6 +111,9 @@ class BurstPipeline:
         self._open = 0  # handed over and not recorded yet
         self._idle = threading.Condition(self._lock)
         self._accepting = True
+        self._remote: dict[int, tuple[Worker, _Fire]] = {}  # seq → fires a dispatch process has
+        self.workers = (DispatchWorkers(processes, on_message=self._from_worker, on_exit=self._worker_gone)
+                        if processes else None)
         self._threads = [
             threading.Thread(target=self._claim_loop, name="burst-claim", daemon=True),
             threading.Thread(target=self._record_loop, name="burst-record", daemon=True),
@@ -91,12 +124,12 @@ class BurstPipeline:
 
     # --- hand-over (APScheduler's thread) ---------------------------------------------------
     def submit(self, job_id: str, fire_times: list[dt.datetime], *, missed_since=None,
-               done: Callable[[], None]) -> bool:
+               done: Callable[[], None], seq: int | None = None) -> bool:
         with self._lock:
             if not self._accepting:
                 return False
             self._open += 1
-        self._incoming.put(_Fire(job_id, list(fire_times), missed_since, done))
+        self._incoming.put(_Fire(job_id, list(fire_times), missed_since, done, seq=seq))
         return True
 
     def busy(self) -> int:
@@ -135,6 +168,8 @@ class BurstPipeline:
         self._answers.put(None)
         self._announce.put(None)
         self.client.close()
+        if self.workers is not None:
+            self.workers.close()
 
     def _settle(self, fire: _Fire) -> None:
         self._let_go(fire, fire.done)
@@ -158,21 +193,13 @@ class BurstPipeline:
     # --- 1. claim and send ------------------------------------------------------------------
     def _claim_loop(self) -> None:
         while True:
-            first = self._incoming.get()
-            if first is None:
+            batch = _gather(self._incoming, BATCH, CLAIM_LINGER_SECONDS)
+            if batch is None:
                 return
-            batch = [first]
-            while len(batch) < BATCH:
-                try:
-                    item = self._incoming.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._incoming.put(None)
-                    break
-                batch.append(item)
             try:
-                self._claim_and_send(batch)
+                batch = self._share_out(batch)
+                if batch:
+                    self._claim_and_send(batch)
             except Exception:
                 log.exception("burst of %d runs: unexpected error; handing the rest to the dispatch pool "
                               "(a fire time claimed already is not sent twice: the claim row holds it)",
@@ -272,24 +299,83 @@ class BurstPipeline:
         # the pool's own bookkeeping settles it from now on
         self._let_go(fire, lambda: self.fallback(fire, job))
 
+    # --- 1b. sharing a batch with the dispatch processes ----------------------------------------
+    def _share_out(self, batch: list[_Fire]) -> list[_Fire]:
+        """Hand an even share of ``batch``'s plain fires to each ready dispatch process; the rest
+        (and fires with several or missed fire times, the pool's) stay here."""
+        if self.workers is None or len(batch) < SHARE_MIN:
+            return batch
+        ready = self.workers.ready()
+        movable = [fire for fire in batch if len(fire.fire_times) == 1 and fire.missed_since is None]
+        share = len(movable) // (len(ready) + 1)
+        if not ready or share == 0:
+            return batch
+        kept = [fire for fire in batch if len(fire.fire_times) != 1 or fire.missed_since is not None]
+        kept.extend(movable[len(ready) * share:])
+        for index, worker in enumerate(ready):
+            part = movable[index * share:(index + 1) * share]
+            with self._lock:
+                for fire in part:
+                    fire.seq = self.workers.next_seq()
+                    self._remote[fire.seq] = (worker, fire)
+            if not worker.send([(fire.seq, fire.job_id, fire.fire_times[0].isoformat()) for fire in part]):
+                with self._lock:  # gone meanwhile: what its exit did not take back stays here
+                    kept.extend(fire for fire in part if self._remote.pop(fire.seq, None) is not None)
+        return kept
+
+    def _from_worker(self, worker: Worker, message: dict) -> None:
+        """A dispatch process's answer: fires it settled, fires for the pool, its metrics."""
+        with self._lock:
+            settled = [self._remote.pop(seq, (None, None))[1] for seq in message.get("settled", ())]
+            pooled = [self._remote.pop(seq, (None, None))[1] for seq in message.get("pool", ())]
+        for fire in settled:
+            if fire is not None:
+                self._settle(fire)
+        for fire in pooled:
+            if fire is not None:
+                self._hand_to_pool(fire, None)
+        for status, count in message.get("executions", {}).items():
+            metrics.EXECUTIONS.labels(status=status).inc(count)
+        for lateness in message.get("lateness", ()):
+            metrics.DISPATCH_LATENESS.observe(lateness)
+
+    def _worker_gone(self, worker: Worker) -> None:
+        """A dispatch process exited: recover the runs it left ``running``; the fires it had not
+        claimed go to the pool."""
+        with self._lock:
+            fires = [fire for seq, (owner, fire) in list(self._remote.items()) if owner is worker
+                     and self._remote.pop(seq)]
+        if self.workers.closed:  # the leader is going: the next one recovers what is left
+            for fire in fires:
+                self._settle(fire)
+            return
+        try:
+            self._recover_from(worker, fires)
+        finally:
+            close_old_connections()
+
+    def _recover_from(self, worker: Worker, fires: list[_Fire]) -> None:
+        if worker.claimer is not None:
+            left = call_with_db_retry(lambda: list(JobExecution.objects.filter(
+                status=ExecutionStatus.RUNNING, claimed_by=worker.claimer).values_list("pk", flat=True)),
+                what="read the runs a dispatch process left", stop=self.dispatcher.stop)
+            if left:
+                log.warning("dispatch process %d left %d run(s) running: recovering them",
+                            worker.index, len(left))
+            for execution_id in left:
+                if self.dispatcher.submit is not None:
+                    self.dispatcher.submit(self.dispatcher.recover, execution_id)
+                else:
+                    self.dispatcher.recover(execution_id)
+        for fire in fires:  # a fire time it claimed is not run twice: the claim row holds it
+            self._hand_to_pool(fire, None)
+
     # --- 2. record ----------------------------------------------------------------------------
     def _record_loop(self) -> None:
         while True:
-            first = self._answers.get()
-            if first is None:
+            batch = _gather(self._answers, RECORD_BATCH, RECORD_LINGER_SECONDS)
+            if batch is None:
                 return
-            batch = [first]
-            deadline = timezone.now() + dt.timedelta(seconds=RECORD_LINGER_SECONDS)
-            while len(batch) < RECORD_BATCH:
-                left = (deadline - timezone.now()).total_seconds()
-                try:
-                    item = self._answers.get(timeout=left) if left > 0 else self._answers.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._answers.put(None)
-                    break
-                batch.append(item)
             try:
                 self._record(batch)
             except Exception:

@@ -1,6 +1,7 @@
 """Test-only: ``manage.py runscheduler`` on a shifted clock.
 
     python -m jobs.tests.clocked_scheduler OFFSET_SECONDS
+    python -m jobs.tests.clocked_scheduler OFFSET_SECONDS dispatch-worker
 
 Cron has minute resolution, so a multi-process test would wait up to a minute
 for each fire time. Instead the test starts every scheduler process through
@@ -10,7 +11,10 @@ the heartbeat alike) runs that many seconds ahead, chosen so the next minute
 boundary is a few seconds away. Then the production command runs unchanged:
 the real trigger, engine, lock and claim path fire at that boundary (with
 ``CRONHUB_TEST_DIE_AFTER_CLAIM=1`` the process SIGKILLs itself after its first
-burst claim, before marking the runs sent).
+burst claim, before marking the runs sent). The leader's dispatch processes
+(``SCHEDULER_DISPATCH_PROCESSES``) are started through this module too, on the same
+clock (the second form); ``CRONHUB_TEST_WORKER_DIE_AFTER_CLAIM=1`` kills a dispatch
+process that way instead of the leader.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import time
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 2:
-        sys.exit(f"usage: python -m jobs.tests.clocked_scheduler OFFSET_SECONDS (got {argv[1:]!r})")
+    if len(argv) not in (2, 3) or argv[2:] not in ([], ["dispatch-worker"]):
+        sys.exit("usage: python -m jobs.tests.clocked_scheduler OFFSET_SECONDS [dispatch-worker] "
+                 f"(got {argv[1:]!r})")
     offset = float(argv[1])
     import time_machine  # a test dependency (requirements-dev.txt)
 
@@ -33,8 +38,22 @@ def main(argv: list[str]) -> None:
     # (0.5-2 s measured), and every lateness a benchmark derives from OFFSET is inflated by that.
     time.time()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cronhub.settings")
+    if argv[2:] == ["dispatch-worker"]:
+        if os.environ.get("CRONHUB_TEST_WORKER_DIE_AFTER_CLAIM"):
+            _die_after_claim()
+        from jobs.scheduler import dispatch_worker
+
+        dispatch_worker.main()
+        return
     if os.environ.get("CRONHUB_TEST_DIE_AFTER_CLAIM"):
         _die_after_claim()
+    import django
+
+    django.setup()
+    from jobs.scheduler import workers
+
+    workers.WORKER_COMMAND = [sys.executable, "-m", "jobs.tests.clocked_scheduler", argv[1],
+                              "dispatch-worker"]
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["manage.py", "runscheduler"])

@@ -1,0 +1,98 @@
+"""A leader shares its bursts with dispatch processes (``SCHEDULER_DISPATCH_PROCESSES``): real processes.
+
+The guarantees of one process hold across several: each fire time runs once (also with
+two leaders by mistake, each with its own dispatch process), every call goes out under
+its run's idempotency key, and a dispatch process SIGKILLed after claiming its share
+leaves nothing unsent: the leader recovers its runs at once. Shifted clock and shared
+database as in test_runscheduler_multiprocess.py; the dispatch processes are started on
+the same clock (jobs/tests/clocked_scheduler.py).
+"""
+
+import collections
+import datetime as dt
+
+import pytest
+
+from cronhub.testing.servers import RecordingServer
+from jobs.models import ExecutionStatus, Job, JobExecution
+from jobs.services import runs
+from jobs.tests.scheduler_support import Clock, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.dbcompat]
+
+BURST = 240  # large enough to be shared out (pipeline.SHARE_MIN)
+
+
+@pytest.fixture
+def receiver():
+    with RecordingServer() as server:
+        yield server
+
+
+def make_burst(db, receiver, count=BURST):
+    end = dt.date.today() + dt.timedelta(days=30)
+    return Job.objects.using(db.alias).bulk_create([
+        Job(name=f"burst {index}", cron_expression="* * * * *", timezone="UTC", end_date=end,
+            target_url=receiver.url_for(f"/burst-{index}"))
+        for index in range(count)])
+
+
+def recorded(db, fire_at, count):
+    rows = list(JobExecution.objects.using(db.alias).filter(scheduled_for=fire_at))
+    return rows if len(rows) == count and all(r.status != ExecutionStatus.RUNNING for r in rows) else None
+
+
+def claimer_pid(claimer: str) -> int:
+    return int(claimer.split(":")[1])
+
+
+def assert_each_sent_once(receiver, rows):
+    keys = collections.Counter(request.headers["idempotency-key"] for request in receiver.requests)
+    assert keys == {row.pk: 1 for row in rows}
+
+
+def test_two_leaders_with_a_dispatch_process_each_still_run_every_fire_time_once(
+        tmp_path, db_shared, start_scheduler, receiver):
+    # Split brain (two lock files by mistake), each leader sharing its burst with a
+    # dispatch process: four processes send, the claim row still decides who has a fire time.
+    jobs = make_burst(db_shared, receiver)
+    clock = Clock(lead=15)
+    leaders = [start_scheduler(clock=clock, SCHEDULER_LOCK_PATH=tmp_path / f"lock-{n}",
+                               SCHEDULER_DISPATCH_PROCESSES=1) for n in range(2)]
+    wait_until(lambda: all("dispatch process ready" in p.log() for p in leaders), timeout=30,
+               message="both leaders and their dispatch processes ready")
+
+    rows = wait_until(lambda: recorded(db_shared, clock.fire_at, len(jobs)), timeout=60,
+                      message="one finished run per job")
+    clock.sleep_until(clock.fire_at + dt.timedelta(seconds=2))  # give a duplicate time to show up
+
+    assert JobExecution.objects.using(db_shared.alias).count() == len(jobs)
+    assert {row.status for row in rows} == {ExecutionStatus.SUCCESS}
+    assert_each_sent_once(receiver, rows)
+    leader_pids = {leader.pid for leader in leaders}
+    by_dispatch_process = [row for row in rows if claimer_pid(row.claimed_by) not in leader_pids]
+    assert by_dispatch_process, "no run was sent by a dispatch process"
+    assert all(process.terminate() == 0 for process in leaders)
+
+
+def test_a_dispatch_process_killed_after_claiming_its_share_leaves_nothing_unsent(
+        db_shared, start_scheduler, receiver):
+    jobs = make_burst(db_shared, receiver)
+    clock = Clock(lead=15)
+    leader = start_scheduler(clock=clock, SCHEDULER_DISPATCH_PROCESSES=1,
+                             CRONHUB_TEST_WORKER_DIE_AFTER_CLAIM="1")
+    wait_until(lambda: "dispatch process ready" in leader.log(), timeout=30, message="the dispatch process")
+
+    rows = wait_until(lambda: recorded(db_shared, clock.fire_at, len(jobs)), timeout=60,
+                      message="one finished run per job")
+    log = leader.log()
+    assert "dying after claiming" in log  # the dispatch process claimed its share, sent none of it
+    assert "recovering them" in log
+
+    assert {row.status for row in rows} == {ExecutionStatus.SUCCESS}
+    assert_each_sent_once(receiver, rows)
+    recovered = [row for row in rows if row.note == runs.SENT_BY_NEXT_LEADER_NOTE]
+    assert recovered, "the dispatch process's share was not among the runs"
+    assert all(claimer_pid(row.claimed_by) == leader.pid for row in recovered)
+    assert leader.alive()
+    assert leader.terminate() == 0
