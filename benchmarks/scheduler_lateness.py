@@ -18,6 +18,10 @@ time it belongs to (so it includes claiming the row and opening the HTTP call).
   the API or the admin does) and the time until the scheduler has replaced the
   entry is measured (5 edits).
 - RSS: the scheduler's resident memory once N jobs are loaded, and its peak.
+- ``--dispatch-processes N``: the leader shares its bursts with N dispatch processes
+  (``SCHEDULER_DISPATCH_PROCESSES``); CPU per run is then the leader's and theirs together
+  (``leader_cpu_ms_per_run`` in the JSON is the leader's alone), and their peak RSS is
+  reported apart. ``receiver_cpu_s`` is the CPU this process (the receiver) used meanwhile.
 
 The scheduler runs on a shifted clock (started through the test-only
 ``jobs.tests.clocked_scheduler``) so the next minute boundary is a few seconds
@@ -56,9 +60,12 @@ def main() -> None:
     parser.add_argument("--keep-alive", action="store_true",
                         help="the receiver keeps connections open (HTTP/1.1) instead of closing each")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument("--dispatch-processes", type=int, default=0,
+                        help="SCHEDULER_DISPATCH_PROCESSES: dispatch processes the leader shares bursts with")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    options = {"keep_alive": args.keep_alive, "idle_seconds": args.idle_seconds}
+    options = {"keep_alive": args.keep_alive, "idle_seconds": args.idle_seconds,
+               "dispatch_processes": args.dispatch_processes}
     if args.one:
         database, size, scenario = args.one.split(":")
         print(json.dumps(run_one(database, int(size), scenario, args.workers, **options)))
@@ -70,7 +77,8 @@ def main() -> None:
                 print(f"... {database} N={size} {scenario} (load {os.getloadavg()[0]:.2f})",
                       file=sys.stderr, flush=True)
                 command = [sys.executable, __file__, "--one", f"{database}:{size}:{scenario}", "--workers",
-                           str(args.workers), "--idle-seconds", str(args.idle_seconds)]
+                           str(args.workers), "--idle-seconds", str(args.idle_seconds),
+                           "--dispatch-processes", str(args.dispatch_processes)]
                 if args.keep_alive:
                     command.append("--keep-alive")
                 load_before = os.getloadavg()[0]
@@ -82,10 +90,10 @@ def main() -> None:
                 result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)
-    print("\n| database | N | scenario | calls / distinct keys / expected | p50 s | p99 s | max s "
-          "| CPU ms/run | start→firing s | edit→effect s (p50/max) | idle CPU s/min | RSS loaded / peak MB "
-          "| load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| database | N | scenario | dispatch processes | calls / distinct keys / expected | p50 s "
+          "| p99 s | max s | CPU ms/run | start→firing s | edit→effect s (p50/max) | idle CPU s/min "
+          "| RSS loaded / peak MB | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         edit = f"{r['edit_p50']:.2f} / {r['edit_max']:.2f}" if r.get("edit_p50") is not None else "—"
         if r["scenario"] == "idle":
@@ -95,7 +103,7 @@ def main() -> None:
             timing = (f"{r['calls']} / {r['distinct_keys']} / {r['expected']} | {r['p50']:.3f} "
                       f"| {r['p99']:.3f} | {r['max']:.3f} | {r['cpu_ms_per_run']:.2f}")
             idle = "—"
-        print(f"| {r['database']} | {r['size']:,} | {r['scenario']} | {timing} "
+        print(f"| {r['database']} | {r['size']:,} | {r['scenario']} | {r['dispatch_processes']} | {timing} "
               f"| {r['start_to_firing_s']:.1f} "
               f"| {edit} | {idle} | {r['rss_loaded_mb']:.0f} / {r['rss_peak_mb']:.0f} "
               f"| {r['load_before']:.1f}→{r['load_after']:.1f} |")
@@ -138,6 +146,10 @@ class Receiver:
                 pass
 
         self.server = serve(Handler)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_port
 
     def count(self) -> int:
         with self.lock:
@@ -205,14 +217,32 @@ def run_one(database: str, size: int, scenario: str, workers: int, **options) ->
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stats(pid: int) -> dict[int, list[str]]:
+    """``/proc/<pid>/stat`` fields (after the name) of the process and of its child processes."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            found[int(stat.parent.name)] = fields
+    return found
+
+
+def cpu_seconds(pid: int, *, leader_only: bool = False) -> float:
+    """User + system CPU time the process and its child processes (dispatch processes) have used so far."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for child, fields in _stats(pid).items()
+                if child == pid or not leader_only)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_peak_rss_mb(pid: int) -> float:
+    return sum(rss_mb(child, "VmHWM") for child in _stats(pid) if child != pid)
 
 
 def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Path, *,
-             keep_alive: bool = False, idle_seconds: float = 60.0) -> dict:
+             keep_alive: bool = False, idle_seconds: float = 60.0, dispatch_processes: int = 0) -> dict:
     url = prepare_database(database, workdir)
     os.environ.update({"DATABASE_URL": url, "TESTING": "true", "CRONHUB_READ_DOT_ENV": "false",
                        "DJANGO_SETTINGS_MODULE": "cronhub.settings"})
@@ -225,7 +255,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     from jobs.models import Job, JobExecution
 
     receiver = Receiver(keep_alive=keep_alive)
-    port = receiver.server.server_port
+    port = receiver.port
     lead = 15 + size / 1000  # time to start and load the jobs before the first fire time
     real = time.time()
     boundary = math.ceil((real + lead) / 60) * 60
@@ -252,14 +282,16 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     )
     log_path = workdir / "scheduler.log"
     env = {**os.environ, "SCHEDULER_MAX_WORKERS": str(workers), "SCHEDULER_LOCK_PATH": str(workdir / "lock"),
-           "SCHEDULER_HEARTBEAT_SECONDS": "5", "PYTHONUNBUFFERED": "1"}
+           "SCHEDULER_HEARTBEAT_SECONDS": "5", "PYTHONUNBUFFERED": "1",
+           "SCHEDULER_DISPATCH_PROCESSES": str(dispatch_processes)}
     started = time.time()
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "jobs.tests.clocked_scheduler", f"{offset:.6f}"],
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     result = {"database": database, "size": size, "scenario": scenario, "workers": workers,
               "receiver": "HTTP/1.1 keep-alive" if keep_alive else "HTTP/1.0 close",
-              "pipeline": os.environ.get("SCHEDULER_BURST_PIPELINE", "true")}
+              "pipeline": os.environ.get("SCHEDULER_BURST_PIPELINE", "true"),
+              "dispatch_processes": dispatch_processes}
     try:
         deadline = time.time() + lead + 30
         while "firing" not in log_path.read_text() and time.time() < deadline:
@@ -267,6 +299,9 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         if "firing" not in log_path.read_text():
             raise SystemExit(f"scheduler did not start:\n{log_path.read_text()[-3000:]}")
         result["start_to_firing_s"] = time.time() - started
+        while (log_path.read_text().count("dispatch process ready (pid") < dispatch_processes
+               and time.time() < deadline):
+            time.sleep(0.05)
         time.sleep(1.0)
         result["rss_loaded_mb"] = rss_mb(process.pid, "VmRSS")
 
@@ -283,6 +318,8 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         while time.time() + offset < boundary - 0.5:
             time.sleep(0.05)
         cpu_before = cpu_seconds(process.pid)
+        leader_cpu_before = cpu_seconds(process.pid, leader_only=True)
+        receiver_cpu_before = time.process_time()  # this process: the receiver, and the polling below
         expected = sum(due.values())
         give_up = max(due) - offset + 300
         while time.time() < give_up:
@@ -290,8 +327,11 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
                 break
             time.sleep(0.2)
         cpu_used = cpu_seconds(process.pid) - cpu_before
+        leader_cpu_used = cpu_seconds(process.pid, leader_only=True) - leader_cpu_before
+        result["receiver_cpu_s"] = time.process_time() - receiver_cpu_before
         time.sleep(2)  # a late duplicate would arrive now
         result["rss_peak_mb"] = rss_mb(process.pid, "VmHWM")
+        result["dispatch_processes_peak_rss_mb"] = children_peak_rss_mb(process.pid)
     finally:
         process.terminate()
         try:
@@ -317,6 +357,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         "keys_called_twice_or_more": sum(1 for n in keys.values() if n > 1),
         "calls_without_key": keys.get(None, 0), "records": records, "doubled_records": doubled,
         "errors": errors, "cpu_ms_per_run": cpu_used * 1000 / max(expected, 1),
+        "leader_cpu_ms_per_run": leader_cpu_used * 1000 / max(expected, 1),
         "missed_logged": log_path.read_text().count("outcome=missed"),
         "p50": percentile(lateness, 0.50), "p95": percentile(lateness, 0.95),
         "p99": percentile(lateness, 0.99), "max": max(lateness) if lateness else float("nan"),

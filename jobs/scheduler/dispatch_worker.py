@@ -7,7 +7,8 @@ them through the same ``BurstPipeline`` the leader uses, under a claimer name of
 it answers on standard output (see ``jobs.scheduler.workers``). Its log goes to standard
 error, which it shares with the leader. When its standard input closes (the leader
 stopped, stepped down or died) or it is asked to stop (SIGTERM, SIGINT), it takes nothing
-new, finishes and records what it has claimed, and exits.
+new, hands the fires it had not claimed back to the leader (if the leader is still there),
+finishes and records what it has claimed, and exits.
 """
 
 from __future__ import annotations
@@ -31,10 +32,6 @@ def main() -> None:
 
     django.setup()
     Worker(answers).run(sys.stdin.buffer)
-
-
-class _Stopping(Exception):
-    """Raised in the read loop by SIGTERM/SIGINT: take nothing new."""
 
 
 class _Relay:
@@ -75,8 +72,11 @@ class Worker:
         # No ``stop`` for its writer: what it claimed is recorded however long the database is away.
         self.dispatcher = Dispatcher(grace_seconds=settings.SCHEDULER_MISFIRE_GRACE_SECONDS, due=DueJobs(),
                                      claimer=self.claimer)
+        # What it will not run (not a plain webhook fire; not claimed when it stopped) goes back
+        # to the leader, whose pool runs it (or whose successor catches it up).
         self.pipeline = BurstPipeline(self.dispatcher,
-                                      fallback=lambda fire, _job: self.events.put(("pool", fire.seq)))
+                                      fallback=lambda fire, _job: self.events.put(("pool", fire.seq)),
+                                      on_drop=lambda fire: self.events.put(("pool", fire.seq)))
         self.drain_seconds = float(settings.OUTBOUND_TOTAL_TIMEOUT) + 60.0
         self._writer = threading.Thread(target=self._write_loop, name="dispatch-answers", daemon=True)
 
@@ -88,7 +88,10 @@ class Worker:
         self.log.info("dispatch process ready (pid %d, claimer %s)", os.getpid(), self.claimer)
         try:
             self._read(commands)
-        except _Stopping:
+        except (OSError, ValueError):  # standard input closed by the signal handler
+            if not self.stop.is_set():
+                raise
+        if self.stop.is_set():
             self.log.info("dispatch process stopping: finishing what it has claimed")
         self._finish()
 
@@ -96,6 +99,8 @@ class Worker:
         import orjson
 
         for line in commands:
+            if self.stop.is_set():
+                return
             try:
                 fires = orjson.loads(line)["fires"]
             except (orjson.JSONDecodeError, KeyError, TypeError):
@@ -109,13 +114,19 @@ class Worker:
             self.events.put(("settled", seq))
 
         if not self.pipeline.submit(job_id, [fire_time], done=done, seq=seq):
-            done()  # stopping: not claimed, so the next leader's catch-up has it
+            self.events.put(("pool", seq))  # stopping: not claimed here, back to the leader
 
     def _stop_taking(self, _signum, _frame) -> None:
+        """SIGTERM/SIGINT: take nothing new. Closing standard input ends the read loop at its
+        next read (a read under way fails once the handler returns), never in the middle of
+        handing a fire to the pipeline."""
         for signum in (signal.SIGTERM, signal.SIGINT):  # once is enough: let the drain finish
             signal.signal(signum, signal.SIG_IGN)
         self.stop.set()
-        raise _Stopping
+        try:
+            os.close(0)
+        except OSError:
+            pass
 
     def _finish(self) -> None:
         drained = self.pipeline.drain(self.drain_seconds)

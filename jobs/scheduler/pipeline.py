@@ -100,9 +100,11 @@ def _gather(items: queue.SimpleQueue, limit: int, linger: float) -> list | None:
 
 class BurstPipeline:
     def __init__(self, dispatcher, *, fallback: Callable[[_Fire, Job | None], None],
-                 client: BurstClient | None = None, processes: int = 0):
+                 client: BurstClient | None = None, processes: int = 0,
+                 on_drop: Callable[[_Fire], None] | None = None):
         self.dispatcher = dispatcher
         self.fallback = fallback
+        self.on_drop = on_drop or (lambda fire: fire.done())
         self.client = client or BurstClient()
         self._incoming: queue.SimpleQueue[_Fire | None] = queue.SimpleQueue()
         self._answers: queue.SimpleQueue = queue.SimpleQueue()
@@ -142,8 +144,9 @@ class BurstPipeline:
             return self._idle.wait_for(lambda: self._open == 0, timeout=timeout)
 
     def drain(self, timeout: float) -> bool:
-        """Take nothing new; fires not claimed yet are dropped (the next leader's catch-up has
-        them); wait up to ``timeout`` s for the claimed ones to be recorded."""
+        """Take nothing new; fires not claimed yet are let go (``on_drop``: by default dropped,
+        the next leader's catch-up has them); wait up to ``timeout`` s for the claimed ones to
+        be recorded."""
         with self._lock:
             self._accepting = False
         while True:
@@ -152,7 +155,7 @@ class BurstPipeline:
             except queue.Empty:
                 break
             if fire is not None:
-                self._settle(fire)
+                self._let_go(fire, lambda f=fire: self.on_drop(f))
         started = timezone.now()
         with self._idle:
             finished = self._idle.wait_for(lambda: self._open == 0, timeout=timeout)
@@ -315,6 +318,9 @@ class BurstPipeline:
         for index, worker in enumerate(ready):
             part = movable[index * share:(index + 1) * share]
             with self._lock:
+                if worker.reclaimed:  # it exited since ``ready``, and its fires were taken back
+                    kept.extend(part)
+                    continue
                 for fire in part:
                     fire.seq = self.workers.next_seq()
                     self._remote[fire.seq] = (worker, fire)
@@ -332,8 +338,13 @@ class BurstPipeline:
             if fire is not None:
                 self._settle(fire)
         for fire in pooled:
-            if fire is not None:
+            if fire is None:
+                continue
+            try:
                 self._hand_to_pool(fire, None)
+            except RuntimeError:  # the pool is shut down: this leader is going, the next one catches up
+                log.info("dispatch job=%s scheduled_for=%s outcome=not-run (the scheduler is stopping)",
+                         fire.job_id, fire.fire_times[-1].isoformat())
         for status, count in message.get("executions", {}).items():
             metrics.EXECUTIONS.labels(status=status).inc(count)
         for lateness in message.get("lateness", ()):
@@ -343,6 +354,7 @@ class BurstPipeline:
         """A dispatch process exited: recover the runs it left ``running``; the fires it had not
         claimed go to the pool."""
         with self._lock:
+            worker.reclaimed = True
             fires = [fire for seq, (owner, fire) in list(self._remote.items()) if owner is worker
                      and self._remote.pop(seq)]
         if self.workers.closed:  # the leader is going: the next one recovers what is left

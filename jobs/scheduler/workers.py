@@ -60,6 +60,7 @@ class Worker:
         self._on_exit = on_exit
         self._write_lock = threading.Lock()
         self.gone = False
+        self.reclaimed = False  # its unsettled fires were taken back (the pipeline, under its lock)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -114,7 +115,10 @@ class Worker:
                     log.info("dispatch process %d ready (pid %d, claimer %s)", self.index, self.process.pid,
                              self.claimer)
                     continue
-                self._on_message(self, message)
+                try:
+                    self._on_message(self, message)
+                except Exception:  # a bug here must not stop reading: the fires would never settle
+                    log.exception("dispatch process %d: handling its answer failed", self.index)
         finally:
             self.gone = True
             self.wait(STOP_SECONDS)

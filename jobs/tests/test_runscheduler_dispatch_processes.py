@@ -3,17 +3,20 @@
 The guarantees of one process hold across several: each fire time runs once (also with
 two leaders by mistake, each with its own dispatch process), every call goes out under
 its run's idempotency key, and a dispatch process SIGKILLed after claiming its share
-leaves nothing unsent: the leader recovers its runs at once. Shifted clock and shared
+leaves nothing unsent: the leader recovers its runs at once; one asked to stop (SIGTERM)
+finishes what it claimed. Shifted clock and shared
 database as in test_runscheduler_multiprocess.py; the dispatch processes are started on
 the same clock (jobs/tests/clocked_scheduler.py).
 """
 
 import collections
 import datetime as dt
+import os
+import signal
 
 import pytest
 
-from cronhub.testing.servers import RecordingServer
+from cronhub.testing.servers import RecordingServer, Reply
 from jobs.models import ExecutionStatus, Job, JobExecution
 from jobs.services import runs
 from jobs.tests.scheduler_support import Clock, wait_until
@@ -96,3 +99,34 @@ def test_a_dispatch_process_killed_after_claiming_its_share_leaves_nothing_unsen
     assert all(claimer_pid(row.claimed_by) == leader.pid for row in recovered)
     assert leader.alive()
     assert leader.terminate() == 0
+
+
+def test_a_dispatch_process_asked_to_stop_finishes_the_calls_it_has_under_way(db_shared, start_scheduler):
+    with RecordingServer(Reply(200, "ok", {}, 3.0)) as slow:  # every call in flight for 3 s
+        jobs = make_burst(db_shared, slow)
+        clock = Clock(lead=15)
+        leader = start_scheduler(clock=clock, SCHEDULER_DISPATCH_PROCESSES=1)
+        wait_until(lambda: "dispatch process ready" in leader.log(), timeout=30,
+                   message="the dispatch process")
+
+        def sent_by_dispatch_process():
+            claimers = (JobExecution.objects.using(db_shared.alias)
+                        .filter(scheduled_for=clock.fire_at, sent_at__isnull=False)
+                        .values_list("claimed_by", flat=True))
+            return next((claimer_pid(c) for c in claimers if claimer_pid(c) != leader.pid), None)
+
+        worker_pid = wait_until(sent_by_dispatch_process, timeout=40,
+                                message="calls sent by the dispatch process")
+        os.kill(worker_pid, signal.SIGTERM)
+
+        rows = wait_until(lambda: recorded(db_shared, clock.fire_at, len(jobs)), timeout=60,
+                          message="one finished run per job")
+        log = leader.log()
+        assert "dispatch process stopping: finishing what it has claimed" in log
+        assert {row.status for row in rows} == {ExecutionStatus.SUCCESS}
+        assert_each_sent_once(slow, rows)
+        by_worker = [row for row in rows if claimer_pid(row.claimed_by) == worker_pid]
+        assert by_worker
+        assert all(row.note in (None, "") for row in by_worker)  # its own answers: none recovered
+        assert leader.alive()
+        assert leader.terminate() == 0
