@@ -334,7 +334,12 @@ class Dispatcher:
     # --- recovery -------------------------------------------------------------------------
     def runs_to_recover(self, *, leadership_start: bool) -> list[str]:
         """Rows to recover now, minus those already queued for recovery here."""
-        ids = runs.executions_needing_recovery(now=timezone.now(), leadership_start=leadership_start)
+        return self.to_recover(runs.executions_needing_recovery(now=timezone.now(),
+                                                                leadership_start=leadership_start))
+
+    def to_recover(self, ids) -> list[str]:
+        """``ids`` minus the runs already queued for recovery here; the rest count as queued now
+        (a row recovered twice at once by one claimer would be sent twice)."""
         with self._recovering_lock:
             fresh = [pk for pk in ids if pk not in self._recovering]
             self._recovering.update(fresh)

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from integrations.burst import BurstClient
@@ -364,7 +364,7 @@ class BurstPipeline:
         try:
             self._recover_from(worker, fires)
         finally:
-            close_old_connections()
+            connections.close_all()  # this reader thread's own
 
     def _recover_from(self, worker: Worker, fires: list[_Fire]) -> None:
         if worker.claimer is not None:
@@ -374,7 +374,7 @@ class BurstPipeline:
             if left:
                 log.warning("dispatch process %d left %d run(s) running: recovering them",
                             worker.index, len(left))
-            for execution_id in left:
+            for execution_id in self.dispatcher.to_recover(left):
                 if self.dispatcher.submit is not None:
                     self.dispatcher.submit(self.dispatcher.recover, execution_id)
                 else:
