@@ -12,7 +12,10 @@ the same clock (jobs/tests/clocked_scheduler.py).
 import collections
 import datetime as dt
 import os
+import re
 import signal
+import socket
+import urllib.request
 
 import pytest
 
@@ -101,11 +104,24 @@ def test_a_dispatch_process_killed_after_claiming_its_share_leaves_nothing_unsen
     assert leader.terminate() == 0
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def metric(port: int, name: str) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
 def test_a_dispatch_process_asked_to_stop_finishes_the_calls_it_has_under_way(db_shared, start_scheduler):
+    port = free_port()
     with RecordingServer(Reply(200, "ok", {}, 3.0)) as slow:  # every call in flight for 3 s
         jobs = make_burst(db_shared, slow)
         clock = Clock(lead=15)
-        leader = start_scheduler(clock=clock, SCHEDULER_DISPATCH_PROCESSES=1)
+        leader = start_scheduler(clock=clock, SCHEDULER_DISPATCH_PROCESSES=1, SCHEDULER_METRICS_PORT=port)
         wait_until(lambda: "dispatch process ready" in leader.log(), timeout=30,
                    message="the dispatch process")
 
@@ -128,5 +144,10 @@ def test_a_dispatch_process_asked_to_stop_finishes_the_calls_it_has_under_way(db
         by_worker = [row for row in rows if claimer_pid(row.claimed_by) == worker_pid]
         assert by_worker
         assert all(row.note in (None, "") for row in by_worker)  # its own answers: none recovered
+        # The leader serves the metrics of every run, the dispatch process's included.
+        successes = 'cronhub_executions_total{status="success"}'
+        wait_until(lambda: metric(port, successes) == len(jobs), timeout=10,
+                   message="every run counted in the leader's metrics")
+        assert metric(port, "cronhub_dispatch_lateness_seconds_count") == len(jobs)
         assert leader.alive()
         assert leader.terminate() == 0
