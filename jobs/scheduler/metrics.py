@@ -45,6 +45,14 @@ RATE_LIMIT_WAIT = Histogram(
 )
 LEADER = Gauge("cronhub_scheduler_leader", "1 while this process holds the leader lock.", registry=REGISTRY)
 SCHEDULED_JOBS = Gauge("cronhub_scheduled_jobs", "Job entries in the engine.", registry=REGISTRY)
+DISPATCH_PROCESSES = Gauge(
+    "cronhub_dispatch_processes", "Dispatch processes ready to take a share of a burst.",
+    registry=REGISTRY,
+)
+DISPATCH_PROCESS_EXITS = Counter(
+    "cronhub_dispatch_process_exits", "Dispatch processes that exited while the leader still used them.",
+    registry=REGISTRY,
+)
 RECONCILE_DURATION = Histogram(
     "cronhub_reconcile_duration_seconds", "Duration of a full reconciliation pass.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10), registry=REGISTRY,

@@ -42,6 +42,8 @@ from collections.abc import Callable
 import orjson
 from django.conf import settings
 
+from jobs.scheduler import metrics
+
 log = logging.getLogger("cronhub.scheduler")
 
 # What starts a dispatch process (a list, so a test harness can start it its own way).
@@ -112,6 +114,7 @@ class Worker:
                     continue
                 if "hello" in message:
                     self.claimer = message["hello"]
+                    metrics.DISPATCH_PROCESSES.inc()
                     log.info("dispatch process %d ready (pid %d, claimer %s)", self.index, self.process.pid,
                              self.claimer)
                     continue
@@ -121,6 +124,8 @@ class Worker:
                     log.exception("dispatch process %d: handling its answer failed", self.index)
         finally:
             self.gone = True
+            if self.claimer is not None:
+                metrics.DISPATCH_PROCESSES.dec()
             self.wait(STOP_SECONDS)
             self._on_exit(self)
 
@@ -156,6 +161,7 @@ class DispatchWorkers:
 
     def _exited(self, worker: Worker) -> None:
         if not self._closed:
+            metrics.DISPATCH_PROCESS_EXITS.inc()
             log.error("dispatch process %d (pid %d) exited with %s; recovering what it had taken",
                       worker.index, worker.process.pid, worker.process.returncode)
         self._on_exit(worker)

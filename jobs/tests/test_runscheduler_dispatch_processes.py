@@ -131,6 +131,8 @@ def test_a_dispatch_process_asked_to_stop_finishes_the_calls_it_has_under_way(db
                         .values_list("claimed_by", flat=True))
             return next((claimer_pid(c) for c in claimers if claimer_pid(c) != leader.pid), None)
 
+        wait_until(lambda: metric(port, "cronhub_dispatch_processes") == 1, timeout=10,
+                   message="the leader counting its dispatch process ready")
         worker_pid = wait_until(sent_by_dispatch_process, timeout=40,
                                 message="calls sent by the dispatch process")
         os.kill(worker_pid, signal.SIGTERM)
@@ -149,5 +151,8 @@ def test_a_dispatch_process_asked_to_stop_finishes_the_calls_it_has_under_way(db
         wait_until(lambda: metric(port, successes) == len(jobs), timeout=10,
                    message="every run counted in the leader's metrics")
         assert metric(port, "cronhub_dispatch_lateness_seconds_count") == len(jobs)
+        wait_until(lambda: metric(port, "cronhub_dispatch_process_exits_total") == 1, timeout=10,
+                   message="its exit counted")
+        assert metric(port, "cronhub_dispatch_processes") == 0
         assert leader.alive()
         assert leader.terminate() == 0
