@@ -299,7 +299,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         if "firing" not in log_path.read_text():
             raise SystemExit(f"scheduler did not start:\n{log_path.read_text()[-3000:]}")
         result["start_to_firing_s"] = time.time() - started
-        while (log_path.read_text().count("dispatch process ready (pid") < dispatch_processes
+        while (log_path.read_text().count("dispatch process ready:") < dispatch_processes
                and time.time() < deadline):
             time.sleep(0.05)
         time.sleep(1.0)

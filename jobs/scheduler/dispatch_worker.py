@@ -84,8 +84,7 @@ class Worker:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop_taking)
         self._writer.start()
-        self._answer({"hello": self.claimer})
-        self.log.info("dispatch process ready (pid %d, claimer %s)", os.getpid(), self.claimer)
+        self._answer({"hello": self.claimer})  # the leader logs it ready
         try:
             self._read(commands)
         except (OSError, ValueError):  # standard input closed by the signal handler

@@ -115,7 +115,7 @@ class Worker:
                 if "hello" in message:
                     self.claimer = message["hello"]
                     metrics.DISPATCH_PROCESSES.inc()
-                    log.info("dispatch process %d ready (pid %d, claimer %s)", self.index, self.process.pid,
+                    log.info("dispatch process ready: #%d (pid %d, claimer %s)", self.index, self.process.pid,
                              self.claimer)
                     continue
                 try:
