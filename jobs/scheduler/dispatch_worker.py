@@ -37,17 +37,15 @@ def main() -> None:
 class _Relay:
     """Stands in for the metrics the pipeline counts: the leader counts them (it serves them)."""
 
-    def __init__(self, worker: Worker):
+    def __init__(self, worker: Worker, status: str | None = None):
         self._worker = worker
-        self._status: str | None = None
+        self._status = status
 
     def observe(self, value: float) -> None:  # DISPATCH_LATENESS
         self._worker.events.put(("lateness", value))
 
     def labels(self, *, status: str) -> _Relay:  # EXECUTIONS
-        relay = _Relay(self._worker)
-        relay._status = status
-        return relay
+        return _Relay(self._worker, status)
 
     def inc(self, amount: int = 1) -> None:
         self._worker.events.put(("executions", (self._status, amount)))

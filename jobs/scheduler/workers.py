@@ -134,7 +134,6 @@ class DispatchWorkers:
     """The leader's dispatch processes: started with the pipeline, each used once it is ready."""
 
     def __init__(self, count: int, *, on_message: Callable, on_exit: Callable):
-        self.count = count
         self._on_message = on_message
         self._on_exit = on_exit
         self._lock = threading.Lock()
