@@ -13,12 +13,28 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 
 log = logging.getLogger("cronhub.scheduler")
 
 RETRYABLE = (OperationalError, InterfaceError)
 MAX_DELAY_SECONDS = 5.0  # a write waits at most this long after the database is back
+CONNECTION_MAX_AGE_SECONDS = 300
+
+
+def keep_connections_open() -> None:
+    """Reuse each thread's database connection instead of reconnecting for every run.
+
+    The web app's setting (close at the end of each request) would make every
+    dispatch open a new connection (on PostgreSQL a new server process). With a
+    maximum age and Django's health check, ``close_old_connections()`` around each
+    run keeps a healthy connection and replaces a dead one (database restart,
+    MySQL's ``wait_timeout``) before it is used.
+    """
+    settings_dict = connections["default"].settings_dict
+    settings_dict["CONN_MAX_AGE"] = CONNECTION_MAX_AGE_SECONDS
+    settings_dict["CONN_HEALTH_CHECKS"] = True
+    connections["default"].close()
 
 
 def call_with_db_retry(func: Callable, *, what: str, deadline: float | None = None,

@@ -31,6 +31,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from jobs.scheduler.db import keep_connections_open
+
+    # As in the leader: each thread keeps its connection from batch to batch (the web app's
+    # setting would reconnect for every claim and every record batch).
+    keep_connections_open()
     Worker(answers).run(sys.stdin.buffer)
 
 

@@ -32,13 +32,13 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Max
 from django.utils import timezone
 
 from jobs.models import Job, JobExecution
 from jobs.scheduler import follow, heartbeat, maintenance, metrics
-from jobs.scheduler.db import call_with_db_retry
+from jobs.scheduler.db import call_with_db_retry, keep_connections_open
 from jobs.scheduler.engine import Engine
 from jobs.scheduler.lock import LeaderLock
 from jobs.scheduler.reconcile import Reconciler
@@ -52,24 +52,6 @@ TICK_SECONDS = 1.0
 LOCK_CHECK_SECONDS = 2.0
 RECOVERY_SWEEP_SECONDS = 15.0
 OUTAGE_RETRY_MAX_SECONDS = 2.0  # during an outage the loop probes the database this often at least
-
-
-CONNECTION_MAX_AGE_SECONDS = 300
-
-
-def keep_connections_open() -> None:
-    """Reuse each thread's database connection instead of reconnecting for every run.
-
-    The web app's setting (close at the end of each request) would make every
-    dispatch open a new connection (on PostgreSQL a new server process). With a
-    maximum age and Django's health check, ``close_old_connections()`` around each
-    run keeps a healthy connection and replaces a dead one (database restart,
-    MySQL's ``wait_timeout``) before it is used.
-    """
-    settings_dict = connections["default"].settings_dict
-    settings_dict["CONN_MAX_AGE"] = CONNECTION_MAX_AGE_SECONDS
-    settings_dict["CONN_HEALTH_CHECKS"] = True
-    connections["default"].close()
 
 
 def run(lock: LeaderLock, stop: threading.Event) -> bool:

@@ -14,7 +14,8 @@ the real trigger, engine, lock and claim path fire at that boundary (with
 burst claim, before marking the runs sent). The leader's dispatch processes
 (``SCHEDULER_DISPATCH_PROCESSES``) are started through this module too, on the same
 clock (the second form); ``CRONHUB_TEST_WORKER_DIE_AFTER_CLAIM=1`` kills a dispatch
-process that way instead of the leader.
+process that way instead of the leader. A dispatch process reports on standard error
+(the leader's log) how many database connections each of its threads has opened.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main(argv: list[str]) -> None:
     if argv[2:] == ["dispatch-worker"]:
         if os.environ.get("CRONHUB_TEST_WORKER_DIE_AFTER_CLAIM"):
             _die_after_claim()
+        _report_connections()
         from jobs.scheduler import dispatch_worker
 
         dispatch_worker.main()
@@ -57,6 +59,24 @@ def main(argv: list[str]) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["manage.py", "runscheduler"])
+
+
+def _report_connections() -> None:
+    """Print ``dispatch process connections: {thread name: connections opened}`` each time a
+    thread opens a database connection (a thread should open one and keep it)."""
+    import collections
+    import threading
+
+    from django.db.backends.signals import connection_created
+
+    opened: collections.Counter = collections.Counter()
+
+    def count(sender, connection, **kwargs):
+        opened[threading.current_thread().name] += 1
+        sys.stderr.write(f"dispatch process connections: {dict(opened)!r}\n")
+        sys.stderr.flush()
+
+    connection_created.connect(count, weak=False)
 
 
 def _die_after_claim() -> None:

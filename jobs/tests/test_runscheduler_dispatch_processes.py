@@ -9,6 +9,7 @@ database as in test_runscheduler_multiprocess.py; the dispatch processes are sta
 the same clock (jobs/tests/clocked_scheduler.py).
 """
 
+import ast
 import collections
 import datetime as dt
 import os
@@ -78,6 +79,11 @@ def test_two_leaders_with_a_dispatch_process_each_still_run_every_fire_time_once
     leader_pids = {leader.pid for leader in leaders}
     by_dispatch_process = [row for row in rows if claimer_pid(row.claimed_by) not in leader_pids]
     assert by_dispatch_process, "no run was sent by a dispatch process"
+    # Each of a dispatch process's threads keeps the one connection it opened, from batch to
+    # batch (as the leader's do), instead of reconnecting for every statement.
+    reports = [ast.literal_eval(found) for leader in leaders
+               for found in re.findall(r"dispatch process connections: (\{.*\})", leader.log())]
+    assert reports and max(max(report.values()) for report in reports) == 1, reports
     assert all(process.terminate() == 0 for process in leaders)
 
 
