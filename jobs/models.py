@@ -125,6 +125,9 @@ class Job(TimestampedModel):
         indexes = [
             models.Index(fields=["-created_at"], name="ix_jobs_created_at"),
             models.Index(fields=["is_active", "end_date"], name="ix_jobs_active_end_date"),
+            # The scheduler's every-second "did any job change?" (the latest ``updated_at``):
+            # one index lookup instead of reading every job row.
+            models.Index(fields=["updated_at"], name="ix_jobs_updated_at"),
         ]
 
     def __str__(self) -> str:
