@@ -119,7 +119,9 @@ JOIN bench_jobs AS j ON j.k = s.job_k
 ON CONFLICT DO NOTHING
 """
 
-# SQLite: random() is a 64-bit integer; datetimes are 'YYYY-MM-DD HH:MM:SS.fff' text in UTC.
+# SQLite: random() is a 64-bit integer; datetimes are 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC,
+# spelled as Django writes them (strftime's %f has milliseconds: '000' makes them microseconds),
+# so the API reads them as it reads real rows.
 _SQLITE_EXECUTIONS = """
 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :executions),
 r AS (SELECT n, random() / 18446744073709551616.0 + 0.5 AS r_job,
@@ -135,8 +137,8 @@ s AS (SELECT n, 1 + CAST(:jobs * r_job * r_job AS INTEGER) AS job_k,
                   WHEN r_status < 0.96 THEN 'skipped' WHEN r_status < 0.98 THEN 'missed'
                   ELSE 'unknown' END AS status,
              CASE WHEN r_trigger < 0.9 THEN 'scheduled' ELSE 'manual' END AS trigger_type,
-             CASE WHEN n <= 20 THEN strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || n || ' seconds')
-                  ELSE strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (r_time * 7776000) || ' seconds')
+             CASE WHEN n <= 20 THEN strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || n || ' seconds') || '000'
+                  ELSE strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (r_time * 7776000) || ' seconds') || '000'
                   END AS started_at,
              1 + 599 * r_duration * r_duration * r_duration AS duration,
              CASE WHEN r_job < 0.7 THEN 'github_actions' ELSE 'webhook' END AS execution_type,
@@ -150,10 +152,10 @@ SELECT lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2)))
            || '-a' || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))),
        j.id, s.status, s.trigger_type,
        CASE WHEN s.trigger_type = 'scheduled'
-            THEN strftime('%Y-%m-%d %H:%M:%f', s.started_at, '-' || s.r_late || ' seconds') END,
+            THEN strftime('%Y-%m-%d %H:%M:%f', s.started_at, '-' || s.r_late || ' seconds') || '000' END,
        s.started_at,
        CASE WHEN s.status IN ('success', 'failed')
-            THEN strftime('%Y-%m-%d %H:%M:%f', s.started_at, '+' || s.duration || ' seconds') END,
+            THEN strftime('%Y-%m-%d %H:%M:%f', s.started_at, '+' || s.duration || ' seconds') || '000' END,
        CASE WHEN s.status IN ('success', 'failed') THEN s.duration END,
        s.execution_type, 'acme/repo/ci.yml',
        CASE s.status WHEN 'success' THEN 204 WHEN 'failed' THEN 500 END,
