@@ -15,6 +15,10 @@ taken over the others. Under a sampling profiler, the samples are the pipeline's
 
 The database is fresh: a temporary SQLite file or ``cronhub_bench`` on the local PostgreSQL
 (dropped and re-created), migrated. Log level ``info`` as in production (one line per run).
+``--users N`` adds N active users who keep the default run-notification choice (every run):
+each run is then announced to each of them in the app (N notification rows a run), as a team
+of N would be told; the announcing is included in the CPU (a round ends once its runs are
+recorded and announced).
 """
 
 from __future__ import annotations
@@ -42,18 +46,23 @@ def receive(port_file: str) -> None:
     threading.Event().wait()
 
 
-def drive(jobs: int, rounds: int, port: int) -> dict:
+def drive(jobs: int, rounds: int, port: int, users: int) -> dict:
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from jobs.models import ExecutionStatus, Job, JobExecution
     from jobs.scheduler.db import keep_connections_open
     from jobs.scheduler.dispatcher import Dispatcher, DueJobs
     from jobs.scheduler.pipeline import BurstPipeline
+    from notifications.models import Notification
 
     keep_connections_open()
+    get_user_model().objects.bulk_create([
+        get_user_model()(username=f"member{i}", email=f"member{i}@example.com", is_active=True)
+        for i in range(users)])
     end = dt.date.today() + dt.timedelta(days=30)
     Job.objects.bulk_create([
         Job(name=f"burst {i}", cron_expression="* * * * *", timezone="UTC", end_date=end,
@@ -71,18 +80,23 @@ def drive(jobs: int, rounds: int, port: int) -> dict:
             pipeline.submit(job_id, [at], done=lambda: None)
         if not pipeline.wait_idle(300):
             raise SystemExit(f"round {index}: not every run was recorded within 300 s")
+        if not pipeline.wait_announced(300):
+            raise SystemExit(f"round {index}: not every run was announced within 300 s")
         seconds.append(time.perf_counter() - began)
         cpu_ms.append((time.process_time() - began_cpu) * 1000 / jobs)
         statuses = list(JobExecution.objects.filter(scheduled_for=at).values_list("status", flat=True))
         if len(statuses) != jobs or set(statuses) != {ExecutionStatus.SUCCESS}:
             raise SystemExit(f"round {index}: {len(statuses)} rows, statuses {set(statuses)}")
+        told = Notification.objects.filter(related_execution__scheduled_for=at).count()
+        if told != jobs * users:
+            raise SystemExit(f"round {index}: {told} in-app notifications, expected {jobs * users}")
         print(f"round {index}: {cpu_ms[-1]:.3f} ms CPU per run, {seconds[-1]:.2f} s", file=sys.stderr)
     if pooled:
         raise SystemExit(f"{len(pooled)} fires went to the dispatch pool instead")
     pipeline.drain(60)
     pipeline.close()
     later = cpu_ms[1:] or cpu_ms
-    return {"jobs": jobs, "rounds": rounds, "cpu_ms_per_run": [round(v, 3) for v in cpu_ms],
+    return {"jobs": jobs, "users": users, "rounds": rounds, "cpu_ms_per_run": [round(v, 3) for v in cpu_ms],
             "median_cpu_ms_per_run": round(statistics.median(later), 3),
             "seconds": [round(v, 2) for v in seconds]}
 
@@ -93,6 +107,7 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--users", type=int, default=0, help="active users told of every run")
     parser.add_argument("--receive", metavar="PORT_FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receive:
@@ -110,7 +125,7 @@ def main() -> None:
                                "WEBHOOK_BLOCK_PRIVATE": "false"})
             sys.path.insert(0, str(ROOT))
             os.chdir(ROOT)
-            result = drive(args.jobs, args.rounds, int(port_file.read_text()))
+            result = drive(args.jobs, args.rounds, int(port_file.read_text()), args.users)
         finally:
             receiver.terminate()
             receiver.wait()

@@ -160,11 +160,14 @@ class BurstPipeline:
         with self._idle:
             finished = self._idle.wait_for(lambda: self._open == 0, timeout=timeout)
         if finished:  # and the announcements of what was recorded
-            marker = threading.Event()
-            self._announce.put(marker)
-            left = timeout - (timezone.now() - started).total_seconds()
-            finished = marker.wait(max(left, 0.0))
+            finished = self.wait_announced(timeout - (timezone.now() - started).total_seconds())
         return finished
+
+    def wait_announced(self, timeout: float) -> bool:
+        """Wait until every result recorded so far has been announced."""
+        marker = threading.Event()
+        self._announce.put(marker)
+        return marker.wait(max(timeout, 0.0))
 
     def close(self) -> None:
         self._incoming.put(None)
