@@ -22,6 +22,9 @@ time it belongs to (so it includes claiming the row and opening the HTTP call).
   (``SCHEDULER_DISPATCH_PROCESSES``); CPU per run is then the leader's and theirs together
   (``leader_cpu_ms_per_run`` in the JSON is the leader's alone), and their peak RSS is
   reported apart. ``receiver_cpu_s`` is the CPU this process (the receiver) used meanwhile.
+- ``--users N``: N active users who keep the default run-notification choice (told of every
+  run in the app, N notification rows a run, as a team of N is); the measured CPU then runs
+  until every run is also announced. Without it nobody is told (the scheduler's own cost).
 
 The scheduler runs on a shifted clock (started through the test-only
 ``jobs.tests.clocked_scheduler``) so the next minute boundary is a few seconds
@@ -62,10 +65,11 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--dispatch-processes", type=int, default=0,
                         help="SCHEDULER_DISPATCH_PROCESSES: dispatch processes the leader shares bursts with")
+    parser.add_argument("--users", type=int, default=0, help="active users told of every run")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     options = {"keep_alive": args.keep_alive, "idle_seconds": args.idle_seconds,
-               "dispatch_processes": args.dispatch_processes}
+               "dispatch_processes": args.dispatch_processes, "users": args.users}
     if args.one:
         database, size, scenario = args.one.split(":")
         print(json.dumps(run_one(database, int(size), scenario, args.workers, **options)))
@@ -78,7 +82,7 @@ def main() -> None:
                       file=sys.stderr, flush=True)
                 command = [sys.executable, __file__, "--one", f"{database}:{size}:{scenario}", "--workers",
                            str(args.workers), "--idle-seconds", str(args.idle_seconds),
-                           "--dispatch-processes", str(args.dispatch_processes)]
+                           "--dispatch-processes", str(args.dispatch_processes), "--users", str(args.users)]
                 if args.keep_alive:
                     command.append("--keep-alive")
                 load_before = os.getloadavg()[0]
@@ -90,10 +94,10 @@ def main() -> None:
                 result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)
-    print("\n| database | N | scenario | dispatch processes | calls / distinct keys / expected | p50 s "
-          "| p99 s | max s | CPU ms/run | start→firing s | edit→effect s (p50/max) | idle CPU s/min "
+    print("\n| database | N | scenario | users | dispatch processes | calls / distinct keys / expected "
+          "| p50 s | p99 s | max s | CPU ms/run | start→firing s | edit→effect s (p50/max) | idle CPU s/min "
           "| RSS loaded / peak MB | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         edit = f"{r['edit_p50']:.2f} / {r['edit_max']:.2f}" if r.get("edit_p50") is not None else "—"
         if r["scenario"] == "idle":
@@ -103,7 +107,8 @@ def main() -> None:
             timing = (f"{r['calls']} / {r['distinct_keys']} / {r['expected']} | {r['p50']:.3f} "
                       f"| {r['p99']:.3f} | {r['max']:.3f} | {r['cpu_ms_per_run']:.2f}")
             idle = "—"
-        print(f"| {r['database']} | {r['size']:,} | {r['scenario']} | {r['dispatch_processes']} | {timing} "
+        print(f"| {r['database']} | {r['size']:,} | {r['scenario']} | {r['users']} "
+              f"| {r['dispatch_processes']} | {timing} "
               f"| {r['start_to_firing_s']:.1f} "
               f"| {edit} | {idle} | {r['rss_loaded_mb']:.0f} / {r['rss_peak_mb']:.0f} "
               f"| {r['load_before']:.1f}→{r['load_after']:.1f} |")
@@ -242,7 +247,8 @@ def children_peak_rss_mb(pid: int) -> float:
 
 
 def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Path, *,
-             keep_alive: bool = False, idle_seconds: float = 60.0, dispatch_processes: int = 0) -> dict:
+             keep_alive: bool = False, idle_seconds: float = 60.0, dispatch_processes: int = 0,
+             users: int = 0) -> dict:
     url = prepare_database(database, workdir)
     os.environ.update({"DATABASE_URL": url, "TESTING": "true", "CRONHUB_READ_DOT_ENV": "false",
                        "DJANGO_SETTINGS_MODULE": "cronhub.settings"})
@@ -250,9 +256,11 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.db.models import Count
 
     from jobs.models import Job, JobExecution
+    from notifications.models import Notification
 
     receiver = Receiver(keep_alive=keep_alive)
     port = receiver.port
@@ -275,6 +283,9 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         far = fire_at + dt.timedelta(hours=12)
         crons = [f"{far.minute} {far.hour} * * *"] * size
         due = {}
+    get_user_model().objects.bulk_create([
+        get_user_model()(username=f"member{i}", email=f"member{i}@example.com", is_active=True)
+        for i in range(users)])
     Job.objects.bulk_create(
         [Job(name=f"bench {i}", cron_expression=crons[i], timezone="UTC",
              target_url=f"http://127.0.0.1:{port}/{i}", end_date=end) for i in range(size)],
@@ -291,7 +302,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
     result = {"database": database, "size": size, "scenario": scenario, "workers": workers,
               "receiver": "HTTP/1.1 keep-alive" if keep_alive else "HTTP/1.0 close",
               "pipeline": os.environ.get("SCHEDULER_BURST_PIPELINE", "true"),
-              "dispatch_processes": dispatch_processes}
+              "dispatch_processes": dispatch_processes, "users": users}
     try:
         deadline = time.time() + lead + 30
         while "firing" not in log_path.read_text() and time.time() < deadline:
@@ -323,7 +334,8 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         expected = sum(due.values())
         give_up = max(due) - offset + 300
         while time.time() < give_up:
-            if receiver.count() >= expected and not JobExecution.objects.filter(status="running").exists():
+            if (receiver.count() >= expected and not JobExecution.objects.filter(status="running").exists()
+                    and Notification.objects.count() >= expected * users):
                 break
             time.sleep(0.2)
         cpu_used = cpu_seconds(process.pid) - cpu_before
@@ -356,7 +368,8 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         "expected": expected, "calls": len(calls), "distinct_keys": len(keys),
         "keys_called_twice_or_more": sum(1 for n in keys.values() if n > 1),
         "calls_without_key": keys.get(None, 0), "records": records, "doubled_records": doubled,
-        "errors": errors, "cpu_ms_per_run": cpu_used * 1000 / max(expected, 1),
+        "errors": errors, "notifications": Notification.objects.count(),
+        "cpu_ms_per_run": cpu_used * 1000 / max(expected, 1),
         "leader_cpu_ms_per_run": leader_cpu_used * 1000 / max(expected, 1),
         "missed_logged": log_path.read_text().count("outcome=missed"),
         "p50": percentile(lateness, 0.50), "p95": percentile(lateness, 0.95),

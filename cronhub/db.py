@@ -6,15 +6,83 @@ existing databases (whose ids are such strings) open unchanged on every backend.
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Iterator, Sequence
 
-from django.db import models
+from django.db import connection, models
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def new_ids(count: int) -> list[str]:
+    """``count`` ids as ``new_id`` makes them, from one read of the system's random source
+    (a burst writes thousands of rows at once)."""
+    randomness = os.urandom(16 * count)
+    return [str(uuid.UUID(bytes=randomness[at:at + 16], version=4)) for at in range(0, 16 * count, 16)]
+
+
+def insert_statements(model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Sequence],
+                      *, ignore_conflicts: bool = False) -> Iterator[tuple[str, list]]:
+    """Multi-row ``INSERT`` statements, as (sql, params), that write ``rows`` into ``model``'s table.
+
+    Each row holds one value per field of ``fields``, already as the database is sent it
+    (``field.get_db_prep_save(value, connection)``): the many rows of a scheduler burst are
+    written without building a model instance or compiling a statement for each. The
+    columns left out are left to the database (NULL), so every column that may not be NULL
+    must be among ``fields``. ``ignore_conflicts`` skips rows that would break a unique
+    constraint (``ON CONFLICT DO NOTHING`` / ``INSERT OR IGNORE`` / ``INSERT IGNORE``), as
+    ``bulk_create(ignore_conflicts=True)`` does. Statements hold as many rows as the
+    database accepts parameters for (1,000 at most).
+    """
+    ops = connection.ops
+    conflict = OnConflict.IGNORE if ignore_conflicts else None
+    columns = ", ".join(ops.quote_name(field.column) for field in fields)
+    table = ops.quote_name(model._meta.db_table)
+    head = f"{ops.insert_statement(on_conflict=conflict)} {table} ({columns}) VALUES "
+    tail = ops.on_conflict_suffix_sql(list(fields), conflict, None, None) or ""
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, min(1000, _max_query_params() // len(fields)))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        sql = head + ", ".join([one] * len(chunk)) + (" " + tail if tail else "")
+        yield sql, [value for row in chunk for value in row]
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Sequence]) -> None:
+    """Write ``rows`` (prepared values, as ``insert_statements`` takes them) into ``model``'s table.
+
+    On PostgreSQL with ``COPY … FROM STDIN``, its bulk-load protocol: a multi-row ``INSERT`` of
+    thousands of rows spends more of the client's time parsing the statement's placeholders
+    than the server spends writing the rows. Elsewhere with ``insert_statements``. Runs in
+    the caller's transaction.
+    """
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ops = connection.ops
+            columns = ", ".join(ops.quote_name(field.column) for field in fields)
+            with connection.wrap_database_errors, cursor.cursor.copy(
+                    f"COPY {ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for sql, params in insert_statements(model, fields, rows):
+            cursor.execute(sql, params)
+
+
+def _max_query_params() -> int:
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+    return 60000  # PostgreSQL and MySQL: 65,535 parameters per statement
 
 
 class IdField(models.CharField):

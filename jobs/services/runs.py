@@ -43,10 +43,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.base import ModelState
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from cronhub import audit
+from cronhub.db import insert_statements
 from cronhub.errors import InvalidInput
 from jobs.models import (
     OUTPUT_MAX_CHARS,
@@ -807,9 +807,7 @@ _CLAIM_SHARED = ("status", "trigger_type", "started_at", "deadline_at", "attempt
 
 
 def _claim_statements(executions: list[JobExecution]):
-    model = JobExecution
-    meta = model._meta
-    ops = connection.ops
+    meta = JobExecution._meta
     per_run = [meta.get_field(name) for name in _CLAIM_PER_RUN]
     shared = [meta.get_field(name) for name in _CLAIM_SHARED]
     named = {f.name for f in per_run + shared}
@@ -818,8 +816,6 @@ def _claim_statements(executions: list[JobExecution]):
     first = executions[0]
     constants = [f.get_db_prep_save(getattr(first, f.attname), connection) for f in shared]
     constants += [f.get_db_prep_save(f.get_default(), connection) for f in defaults]
-    columns = ", ".join(ops.quote_name(f.column) for f in per_run + shared + defaults)
-    width = len(per_run) + len(constants)
     stamp = {}  # fire time -> its database value (a burst has few distinct ones)
     scheduled = meta.get_field("scheduled_for")
     rows = []
@@ -829,23 +825,7 @@ def _claim_statements(executions: list[JobExecution]):
             stamp[when] = scheduled.get_db_prep_save(when, connection)
         rows.append((execution.pk, execution.job_id, stamp[when], execution.execution_type, execution.target,
                      execution.claimed_by, *constants))
-    insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
-    head = f"{insert} {ops.quote_name(meta.db_table)} ({columns}) VALUES "
-    tail = ops.on_conflict_suffix_sql(per_run + shared + defaults, OnConflict.IGNORE, None, None) or ""
-    one = "(" + ", ".join(["%s"] * width) + ")"
-    per_statement = max(1, min(1000, _max_query_params() // width))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
-        sql = head + ", ".join([one] * len(chunk)) + (" " + tail if tail else "")
-        yield sql, [value for row in chunk for value in row]
-
-
-def _max_query_params() -> int:
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        return 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-    return 60000  # PostgreSQL and MySQL: 65,535 parameters per statement
+    return insert_statements(JobExecution, per_run + shared + defaults, rows, ignore_conflicts=True)
 
 
 def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:

@@ -1,10 +1,19 @@
 """notify(): the in-app notification of each event, its texts, and who receives it."""
 
+import uuid
+
 import pytest
 
-from cronhub.testing.factories import AdminFactory, JobFactory, UserFactory
+from cronhub.testing.factories import (
+    AdminFactory,
+    JobExecutionFactory,
+    JobFactory,
+    NotificationPreferencesFactory,
+    PicTeamFactory,
+    UserFactory,
+)
 from notifications.models import Notification
-from notifications.services import Event, notify
+from notifications.services import Announcement, Event, notify, notify_many
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +91,41 @@ def test_event_names_may_be_passed_as_strings(owner):
 def test_an_unknown_event_is_a_programming_error():
     with pytest.raises(ValueError):
         notify(event="job_exploded", job=JobFactory())
+
+
+def _stored():
+    return sorted(Notification.objects.values_list(
+        "user_id", "title", "message", "type", "related_job_id", "related_execution_id", "is_read",
+        "read_at"))
+
+
+@pytest.mark.dbcompat  # written by COPY on PostgreSQL, by multi-row inserts elsewhere
+def test_a_burst_of_run_results_stores_the_rows_one_notify_each_would(owner, other_user, inactive_user):
+    NotificationPreferencesFactory(user=other_user, run_notifications="failures")
+    member = UserFactory()
+    member.pic_teams.add(PicTeamFactory(slug="platform-qa"))
+    NotificationPreferencesFactory(user=member, run_notifications="mine")
+    ours, theirs = JobFactory(name="Ours", created_by=owner), JobFactory(name="Theirs", pic_team="mobile-qa")
+    burst = [
+        Announcement(Event.EXECUTION_SUCCEEDED, ours, JobExecutionFactory(job=ours)),
+        Announcement(Event.EXECUTION_FAILED, theirs, JobExecutionFactory(job=theirs, status="failed"),
+                     "HTTP 500"),
+        Announcement(Event.EXECUTION_UNKNOWN, ours, JobExecutionFactory(job=ours, status="unknown",
+                                                                         error_message="no answer")),
+        Announcement(Event.EXECUTION_SUCCEEDED, theirs, JobExecutionFactory(job=theirs)),
+    ]
+    for item in burst:
+        notify(event=item.event, job=item.job, execution=item.execution, error=item.error)
+    one_by_one = _stored()
+    Notification.objects.all().delete()
+
+    assert notify_many(burst) == len(one_by_one) == Notification.objects.count()
+
+    assert _stored() == one_by_one
+    assert {user for user, *_rest in one_by_one} == {owner.pk, other_user.pk, member.pk,
+                                                      ours.created_by_id, theirs.created_by_id}
+    rows = list(Notification.objects.values_list("id", "related_execution_id", "created_at"))
+    assert len({uuid.UUID(pk, version=4) for pk, _run, _at in rows}) == len(rows)
+    for item in burst:  # the rows of one run carry its time of announcement
+        assert len({at for _pk, run, at in rows if run == item.execution.pk}) == 1
+    assert notify_many([]) == 0
