@@ -354,11 +354,7 @@ def notify_many(announcements: list[Announcement]) -> int:
                 item.job.pk if kind.link_job and item.job.pk else None,
                 item.execution.pk if kind.link_execution and item.execution else None,
                 unread, created_at.get_db_prep_save(timezone.now(), connection))))
-    created = 0
-    try:
-        created = _insert_rows(told)
-    except Exception:
-        log.exception("Could not store %d run notifications", sum(len(users) for users, _values in told))
+    created = _insert_rows(told)
     with _outside_language():  # as _other_channels does per message, once for the batch
         for event, item, error in prepared:
             _send_outside(event, item.job, item.execution, error, days_left=None, slack=True, email=True)
@@ -370,12 +366,29 @@ _ROW_FIELDS = ("id", "user", "title", "message", "type", "related_job", "related
                "created_at")
 
 
-def _insert_rows(told: list[tuple[list, tuple]]) -> int:
-    """Write one row per (recipient, run) of ``told`` in one transaction; returns how many."""
-    count = sum(len(users) for users, _values in told)
-    ids = iter(new_ids(count))
-    rows = [(next(ids), user_id, *values) for users, values in told for user_id in users]
+def _insert_rows(told: list[tuple[list, tuple]], per_transaction: int = 5000) -> int:
+    """Write one row per (recipient, run) of ``told``; returns how many were written.
+
+    A run's rows are written together, in transactions of about ``per_transaction`` rows:
+    a burst told to a large team is hundreds of thousands of rows, and one transaction that
+    long would hold SQLite's write lock away from the claims and records of the next runs.
+    A transaction that fails loses its own runs' rows (logged), not the others'.
+    """
     fields = [Notification._meta.get_field(name) for name in _ROW_FIELDS]
-    with transaction.atomic():
-        insert_rows(Notification, fields, rows)
-    return count
+    written = 0
+    start = 0
+    while start < len(told):
+        end, size = start, 0
+        while end < len(told) and (size == 0 or size + len(told[end][0]) <= per_transaction):
+            size += len(told[end][0])
+            end += 1
+        ids = iter(new_ids(size))
+        rows = [(next(ids), user_id, *values) for users, values in told[start:end] for user_id in users]
+        try:
+            with transaction.atomic():
+                insert_rows(Notification, fields, rows)
+            written += size
+        except Exception:
+            log.exception("Could not store %d run notifications", size)
+        start = end
+    return written

@@ -15,7 +15,11 @@ batched here instead of one thread per run:
    dripping target holds one connection, not a worker: the other runs are not delayed;
 3. **record**: answers are written back in batches (``runs.finish_many``, one
    transaction) as they arrive, and announced in bulk (``notify_many``) on a thread of
-   their own so notifications never hold up recording.
+   their own so notifications never hold up recording. Announcing gives way to delivery:
+   while runs handed over are still going out or unrecorded it waits (up to
+   ``ANNOUNCE_DEFER_SECONDS``), then tells everything recorded meanwhile at once. A burst
+   told to a team writes many rows (one a run and person) that would otherwise take the
+   cores and the database from the calls still to be made.
 
 With ``SCHEDULER_DISPATCH_PROCESSES`` set, each large batch is shared out first: an even
 share of its plain fires to each dispatch process (``jobs.scheduler.workers``), which runs
@@ -57,6 +61,7 @@ BATCH = 1000  # runs per claim statement
 RECORD_BATCH = 1000
 RECORD_LINGER_SECONDS = 0.02  # gather answers this long before writing a batch
 CLAIM_LINGER_SECONDS = 0.005  # and the fires handed over together (the timer hands them one by one)
+ANNOUNCE_DEFER_SECONDS = 5.0  # how long announcing waits for the runs still going out
 SHARE_MIN = 50  # a batch smaller than this is sent here: handing it over would cost more than it saves
 
 
@@ -441,6 +446,8 @@ class BurstPipeline:
             first = self._announce.get()
             if first is None:
                 return
+            with self._idle:  # delivery first (ANNOUNCE_DEFER_SECONDS)
+                self._idle.wait_for(lambda: self._open == 0, timeout=ANNOUNCE_DEFER_SECONDS)
             items, markers = [], []
             pending = [first]
             while True:  # gather what queued meanwhile

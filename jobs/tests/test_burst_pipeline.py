@@ -211,3 +211,35 @@ def test_each_batch_write_repeated_after_a_lost_answer_recognises_its_own_rows_a
     recorded = runs.finish_many([(e, outcome, answered) for e in sent] + [(theirs[0], outcome, answered)])
     assert sorted(e.pk for e in recorded) == sorted(first_sent)
     assert JobExecution.objects.get(pk=other[0].pk).status == "running"
+
+
+def _wait_for(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("defer", [60.0, 0.3])
+def test_announcing_gives_way_while_runs_of_the_burst_are_still_out_up_to_its_limit(monkeypatch, defer):
+    monkeypatch.setattr("jobs.scheduler.pipeline.ANNOUNCE_DEFER_SECONDS", defer)
+    user = UserFactory()  # the one person told
+    with RecordingServer() as server:
+        server.reply(path="/slow", delay=60)  # never answers: the call ends at its deadline, 8 s
+        jobs = [JobFactory(target_url=server.url_for(f"/hook-{i}"), created_by=user) for i in range(10)]
+        slow = JobFactory(target_url=server.url_for("/slow"), created_by=user, timeout_seconds=8)
+        at = fire_time()
+        harness = Harness()
+        harness.fire([*jobs, slow], at)
+        _wait_for(lambda: JobExecution.objects.filter(scheduled_for=at, status="success").count() == 10)
+        if defer > 1:  # the slow run is still out: nobody has been told yet
+            time.sleep(1.0)
+            assert JobExecution.objects.get(job=slow).status == "running"
+            assert not Notification.objects.exists()
+        else:  # the limit passed: what was recorded is told, the slow run still out
+            _wait_for(lambda: Notification.objects.count() == 10)
+            assert JobExecution.objects.get(job=slow).status == "running"
+        harness.finish()
+    assert JobExecution.objects.get(job=slow).status == "failed"
+    told = Counter(Notification.objects.values_list("related_execution__job_id", flat=True))
+    assert told == Counter(job.pk for job in [*jobs, slow])

@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from cronhub.testing.factories import (
     AdminFactory,
@@ -129,3 +130,27 @@ def test_a_burst_of_run_results_stores_the_rows_one_notify_each_would(owner, oth
     for item in burst:  # the rows of one run carry its time of announcement
         assert len({at for _pk, run, at in rows if run == item.execution.pk}) == 1
     assert notify_many([]) == 0
+
+
+@pytest.mark.dbcompat
+@pytest.mark.django_db(transaction=True)
+def test_burst_rows_are_written_a_run_at_a_time_in_short_transactions_and_a_failed_one_loses_only_its_own():
+    from notifications.services import _insert_rows
+
+    users = [UserFactory() for _ in range(3)]
+    runs = [JobExecutionFactory() for _ in range(5)]
+    fields = ("Job Completed", "done", "success", None)
+
+    def told(run, recipients):
+        return ([user.pk for user in recipients], (*fields, run.pk, False, timezone.now()))
+
+    burst = [told(runs[0], users), told(runs[1], users[:2]), told(runs[2], users[:1]),
+             ([users[0].pk, "no-such-user"], (*fields, runs[3].pk, False, timezone.now())),
+             told(runs[4], users)]
+
+    assert _insert_rows(burst, per_transaction=3) == 9  # the fourth run's two rows refused together
+
+    stored = sorted(Notification.objects.values_list("related_execution_id", "user_id"))
+    assert stored == sorted([(run.pk, user.pk) for run, recipients in
+                             [(runs[0], users), (runs[1], users[:2]), (runs[2], users[:1]), (runs[4], users)]
+                             for user in recipients])
