@@ -61,7 +61,7 @@ BATCH = 1000  # runs per claim statement
 RECORD_BATCH = 1000
 RECORD_LINGER_SECONDS = 0.02  # gather answers this long before writing a batch
 CLAIM_LINGER_SECONDS = 0.005  # and the fires handed over together (the timer hands them one by one)
-ANNOUNCE_DEFER_SECONDS = 5.0  # how long announcing waits for the runs still going out
+ANNOUNCE_DEFER_SECONDS = 10.0  # how long announcing waits for the runs still going out
 SHARE_MIN = 50  # a batch smaller than this is sent here: handing it over would cost more than it saves
 
 
