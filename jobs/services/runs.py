@@ -819,7 +819,10 @@ def _claim_statements(executions: list[JobExecution]):
     stamp = {}  # fire time -> its database value (a burst has few distinct ones)
     scheduled = meta.get_field("scheduled_for")
     rows = []
-    for execution in executions:
+    # In the order of the unique (job, fire time) key: two schedulers claiming overlapping
+    # batches (a split brain) then wait for each other's rows in one order, never in a cycle
+    # (PostgreSQL would end one of them with "deadlock detected").
+    for execution in sorted(executions, key=lambda e: (e.job_id, e.scheduled_for)):
         when = execution.scheduled_for
         if when not in stamp:
             stamp[when] = scheduled.get_db_prep_save(when, connection)

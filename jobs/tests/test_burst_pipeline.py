@@ -243,3 +243,35 @@ def test_announcing_gives_way_while_runs_of_the_burst_are_still_out_up_to_its_li
     assert JobExecution.objects.get(job=slow).status == "failed"
     told = Counter(Notification.objects.values_list("related_execution__job_id", flat=True))
     assert told == Counter(job.pk for job in [*jobs, slow])
+
+
+@pytest.mark.server_db  # row locks of concurrent inserts: PostgreSQL and MariaDB
+def test_overlapping_claims_in_opposite_orders_each_win_or_skip_without_deadlocking():
+    from django.db import connection
+
+    jobs = [JobFactory() for _ in range(400)]
+    at = fire_time()
+    for attempt in range(3):
+        when = at + dt.timedelta(minutes=attempt)
+        start = threading.Barrier(2)
+        won, failed = {}, []
+
+        def claim(claimer, order, when=when, start=start, won=won, failed=failed):
+            try:
+                batch = _claims(order, when, claimer)
+                start.wait()
+                won[claimer] = {execution.job_id for execution in runs.claim_many(batch)}
+            except Exception as exc:  # a deadlock, if claims locked rows in opposite orders
+                failed.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=claim, args=("one", jobs)),
+                   threading.Thread(target=claim, args=("two", jobs[::-1]))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not failed, failed
+        assert won["one"].isdisjoint(won["two"]) and len(won["one"] | won["two"]) == 400
+        assert JobExecution.objects.filter(scheduled_for=when).count() == 400

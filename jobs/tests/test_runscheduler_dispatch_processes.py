@@ -149,8 +149,7 @@ def test_a_dispatch_process_asked_to_stop_finishes_the_calls_it_has_under_way(db
         assert all(row.note in (None, "") for row in by_worker)  # its own answers: none recovered
         # Each of its threads kept the one connection it opened, from batch to batch (as the
         # leader's do), instead of reconnecting for every statement. (Here, not with two leaders:
-        # there PostgreSQL may answer overlapping claims with "deadlock detected", and the retry
-        # rightly starts on a new connection.)
+        # there a write retried after a database error rightly starts on a new connection.)
         reports = [ast.literal_eval(found)
                    for found in re.findall(r"dispatch process connections: (\{.*\})", log)]
         assert reports and max(max(report.values()) for report in reports) == 1, reports
