@@ -18,8 +18,11 @@ class NotificationType(models.TextChoices):
 
 
 class Notification(UUIDModel):
+    # No index of its own: the two indexes below start with it (a burst writes a row per run
+    # and person, and every index is written with each).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_column="user_id"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_column="user_id",
+        db_index=False,
     )
     title = models.CharField(_("title"), max_length=255)
     message = models.TextField(_("message"))
