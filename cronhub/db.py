@@ -139,3 +139,4 @@ class TimestampedModel(UUIDModel):
 
     class Meta:
         abstract = True
+
