@@ -139,4 +139,3 @@ class TimestampedModel(UUIDModel):
 
     class Meta:
         abstract = True
-

@@ -318,9 +318,9 @@ def notify_many(announcements: list[Announcement]) -> int:
 
     The same rows, texts, Slack messages and e-mails as one ``notify`` per announcement,
     but the recipients are read once per audience and the in-app rows of the batch are
-    written with multi-row inserts of prepared values (``insert_statements``): a burst of
-    10,000 runs told to a team of 20 is 200,000 rows, too many to build a model instance for
-    each. The rows of one run share its time of announcement.
+    written as prepared values in bulk (``cronhub.db.insert_rows``: multi-row inserts, COPY on
+    PostgreSQL): a burst of 10,000 runs told to a team of 20 is 200,000 rows, too many to
+    build a model instance for each. The rows of one run share its time of announcement.
     """
     if not announcements:
         return 0

@@ -821,7 +821,7 @@ def _claim_statements(executions: list[JobExecution]):
     rows = []
     # In the order of the unique (job, fire time) key: two schedulers claiming overlapping
     # batches (a split brain) then wait for each other's rows in one order, never in a cycle
-    # (PostgreSQL would end one of them with "deadlock detected").
+    # (PostgreSQL and MariaDB would end one of them with a deadlock error).
     for execution in sorted(executions, key=lambda e: (e.job_id, e.scheduled_for)):
         when = execution.scheduled_for
         if when not in stamp:
