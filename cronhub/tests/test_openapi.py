@@ -121,9 +121,10 @@ def test_the_viewers_are_public_and_load_their_assets_locally(client, route, ass
     assert response.status_code == 200
     page = response.content.decode()
     assert f"/static/{asset}" in page
-    # Every script from this server, none from a CDN (read from the script tags: a search for
-    # "cdn" in the page failed when its random CSRF token spelled it).
-    scripts = re.findall(r"""<script[^>]*\ssrc\s*=\s*["']([^"']+)""", page)
-    assert scripts and all(url.startswith("/") and not url.startswith("//") for url in scripts), scripts
+    # Every script, stylesheet and font from this server, none from a CDN (read from the
+    # page's src and href attributes: a search for "cdn" in the page failed when its random
+    # CSRF token spelled it).
+    loaded = re.findall(r"""\s(?:src|href)\s*=\s*["']([^"']+)""", page)
+    assert loaded and all(url.startswith("/") and not url.startswith("//") for url in loaded), loaded
     assert "/api/v2/openapi.json" in page
     assert finders.find(asset), f"{asset} is not shipped by drf-spectacular-sidecar"
