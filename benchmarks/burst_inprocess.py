@@ -10,8 +10,10 @@ APScheduler handing each fire over and the leader's own loop. This drives
 ``--jobs`` webhook jobs, each round one fire time for all of them (submitted together), then
 waits until every run is recorded. It prints the process CPU per run of each round (the
 receiver runs in a child process, so its CPU is not counted) and checks that each round
-recorded one ``success`` per job. Round 0 includes the first connections; the median is
-taken over the others. Under a sampling profiler, the samples are the pipeline's own.
+recorded one ``success`` per job; on PostgreSQL also the server's CPU per run (every
+``postgres`` process of the machine, so run it on an otherwise idle server). Round 0
+includes the first connections; the median is taken over the others. Under a sampling
+profiler, the samples are the pipeline's own.
 
 The database is fresh: a temporary SQLite file or ``cronhub_bench`` on the local PostgreSQL
 (dropped and re-created), migrated. Log level ``info`` as in production (one line per run).
@@ -36,7 +38,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scheduler_lateness import ROOT, Receiver, prepare_database  # noqa: E402 - this directory first
+from scheduler_lateness import (  # noqa: E402 - this directory first
+    ROOT,
+    Receiver,
+    postgres_cpu_seconds,
+    prepare_database,
+)
 
 
 def receive(port_file: str) -> None:
@@ -46,7 +53,7 @@ def receive(port_file: str) -> None:
     threading.Event().wait()
 
 
-def drive(jobs: int, rounds: int, port: int, users: int) -> dict:
+def drive(jobs: int, rounds: int, port: int, users: int, database: str) -> dict:
     import django
 
     django.setup()
@@ -72,10 +79,10 @@ def drive(jobs: int, rounds: int, port: int, users: int) -> dict:
     pipeline = BurstPipeline(Dispatcher(grace_seconds=3600, due=DueJobs(), stop=threading.Event()),
                              fallback=lambda fire, _job: pooled.append(fire))
     first = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=rounds)
-    cpu_ms, seconds = [], []
+    cpu_ms, server_ms, seconds = [], [], []
     for index in range(rounds):
         at = first + dt.timedelta(minutes=index)
-        began_cpu, began = time.process_time(), time.perf_counter()
+        began_cpu, began_server, began = time.process_time(), postgres_cpu_seconds(), time.perf_counter()
         for job_id in ids:
             pipeline.submit(job_id, [at], done=lambda: None)
         if not pipeline.wait_idle(300):
@@ -84,13 +91,15 @@ def drive(jobs: int, rounds: int, port: int, users: int) -> dict:
             raise SystemExit(f"round {index}: not every run was announced within 300 s")
         seconds.append(time.perf_counter() - began)
         cpu_ms.append((time.process_time() - began_cpu) * 1000 / jobs)
+        server_ms.append((postgres_cpu_seconds() - began_server) * 1000 / jobs)
         statuses = list(JobExecution.objects.filter(scheduled_for=at).values_list("status", flat=True))
         if len(statuses) != jobs or set(statuses) != {ExecutionStatus.SUCCESS}:
             raise SystemExit(f"round {index}: {len(statuses)} rows, statuses {set(statuses)}")
         told = Notification.objects.filter(related_execution__scheduled_for=at).count()
         if told != jobs * users:
             raise SystemExit(f"round {index}: {told} in-app notifications, expected {jobs * users}")
-        print(f"round {index}: {cpu_ms[-1]:.3f} ms CPU per run, {seconds[-1]:.2f} s", file=sys.stderr)
+        server = f", PostgreSQL {server_ms[-1]:.3f} ms" if database == "postgres" else ""
+        print(f"round {index}: {cpu_ms[-1]:.3f} ms CPU per run{server}, {seconds[-1]:.2f} s", file=sys.stderr)
     if pooled:
         raise SystemExit(f"{len(pooled)} fires went to the dispatch pool instead")
     pipeline.drain(60)
@@ -98,6 +107,8 @@ def drive(jobs: int, rounds: int, port: int, users: int) -> dict:
     later = cpu_ms[1:] or cpu_ms
     return {"jobs": jobs, "users": users, "rounds": rounds, "cpu_ms_per_run": [round(v, 3) for v in cpu_ms],
             "median_cpu_ms_per_run": round(statistics.median(later), 3),
+            **({"median_postgres_cpu_ms_per_run": round(statistics.median(server_ms[1:] or server_ms), 3)}
+               if database == "postgres" else {}),
             "seconds": [round(v, 2) for v in seconds]}
 
 
@@ -125,7 +136,7 @@ def main() -> None:
                                "WEBHOOK_BLOCK_PRIVATE": "false"})
             sys.path.insert(0, str(ROOT))
             os.chdir(ROOT)
-            result = drive(args.jobs, args.rounds, int(port_file.read_text()), args.users)
+            result = drive(args.jobs, args.rounds, int(port_file.read_text()), args.users, args.database)
         finally:
             receiver.terminate()
             receiver.wait()

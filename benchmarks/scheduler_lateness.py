@@ -242,6 +242,22 @@ def cpu_seconds(pid: int, *, leader_only: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time every ``postgres`` process on this machine has used so far, with that of the
+    backends already ended (their parent's reaped-children times): the server's side of the
+    work. Compared before and after a measurement on an otherwise idle server."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:  # ended meanwhile
+            continue
+        if head.split("(", 1)[1] == "postgres":
+            fields = tail.split()
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def children_peak_rss_mb(pid: int) -> float:
     return sum(rss_mb(child, "VmHWM") for child in _stats(pid) if child != pid)
 
@@ -329,6 +345,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         while time.time() + offset < boundary - 0.5:
             time.sleep(0.05)
         cpu_before = cpu_seconds(process.pid)
+        server_cpu_before = postgres_cpu_seconds()
         leader_cpu_before = cpu_seconds(process.pid, leader_only=True)
         receiver_cpu_before = time.process_time()  # this process: the receiver, and the polling below
         expected = sum(due.values())
@@ -339,6 +356,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
                 break
             time.sleep(0.2)
         cpu_used = cpu_seconds(process.pid) - cpu_before
+        server_cpu_used = postgres_cpu_seconds() - server_cpu_before
         leader_cpu_used = cpu_seconds(process.pid, leader_only=True) - leader_cpu_before
         result["receiver_cpu_s"] = time.process_time() - receiver_cpu_before
         time.sleep(2)  # a late duplicate would arrive now
@@ -371,6 +389,8 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         "errors": errors, "notifications": Notification.objects.count(),
         "cpu_ms_per_run": cpu_used * 1000 / max(expected, 1),
         "leader_cpu_ms_per_run": leader_cpu_used * 1000 / max(expected, 1),
+        "postgres_cpu_ms_per_run": (server_cpu_used * 1000 / max(expected, 1)
+                                    if database == "postgres" else None),
         "missed_logged": log_path.read_text().count("outcome=missed"),
         "p50": percentile(lateness, 0.50), "p95": percentile(lateness, 0.95),
         "p99": percentile(lateness, 0.99), "max": max(lateness) if lateness else float("nan"),
