@@ -27,6 +27,23 @@ def new_ids(count: int) -> list[str]:
     return [str(uuid.UUID(bytes=randomness[at:at + 16], version=4)) for at in range(0, 16 * count, 16)]
 
 
+ROWS_PER_ARRAY_STATEMENT = 5000  # PostgreSQL: rows per statement that sends them as arrays
+
+
+def _arrays(fields: Sequence[models.Field]) -> str:
+    """One array parameter per field, cast to the column's type (PostgreSQL): an array of
+    NULLs or of text would not go into a timestamp or integer column."""
+    return ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+
+
+def _array_chunks(rows: Sequence[Sequence]) -> Iterator[list[list]]:
+    """``rows`` as the parameters of ``_arrays``: one list per column, ``ROWS_PER_ARRAY_STATEMENT``
+    rows at a time."""
+    for start in range(0, len(rows), ROWS_PER_ARRAY_STATEMENT):
+        chunk = rows[start:start + ROWS_PER_ARRAY_STATEMENT]
+        yield [list(values) for values in zip(*chunk, strict=True)]
+
+
 def insert_statements(model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Sequence],
                       *, ignore_conflicts: bool = False) -> Iterator[tuple[str, list]]:
     """Multi-row ``INSERT`` statements, as (sql, params), that write ``rows`` into ``model``'s table.
@@ -38,14 +55,23 @@ def insert_statements(model: type[models.Model], fields: Sequence[models.Field],
     must be among ``fields``. ``ignore_conflicts`` skips rows that would break a unique
     constraint (``ON CONFLICT DO NOTHING`` / ``INSERT OR IGNORE`` / ``INSERT IGNORE``), as
     ``bulk_create(ignore_conflicts=True)`` does. Statements hold as many rows as the
-    database accepts parameters for (1,000 at most).
+    database accepts parameters for (1,000 at most); on PostgreSQL the rows are sent as one
+    array per column (``INSERT … SELECT * FROM unnest(…)``, rows inserted in the order given,
+    ``ROWS_PER_ARRAY_STATEMENT`` a statement), whose text the driver parses once whatever the
+    number of rows, instead of thousands of placeholders per statement.
     """
     ops = connection.ops
     conflict = OnConflict.IGNORE if ignore_conflicts else None
     columns = ", ".join(ops.quote_name(field.column) for field in fields)
     table = ops.quote_name(model._meta.db_table)
-    head = f"{ops.insert_statement(on_conflict=conflict)} {table} ({columns}) VALUES "
     tail = ops.on_conflict_suffix_sql(list(fields), conflict, None, None) or ""
+    if connection.vendor == "postgresql":
+        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({_arrays(fields)})" + (
+            " " + tail if tail else "")
+        for chunk in _array_chunks(rows):
+            yield sql, chunk
+        return
+    head = f"{ops.insert_statement(on_conflict=conflict)} {table} ({columns}) VALUES "
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, min(1000, _max_query_params() // len(fields)))
     for start in range(0, len(rows), per_statement):
@@ -75,6 +101,48 @@ def insert_rows(model: type[models.Model], fields: Sequence[models.Field], rows:
             return
         for sql, params in insert_statements(model, fields, rows):
             cursor.execute(sql, params)
+
+
+def update_rows(model: type[models.Model], fields: Sequence[models.Field], match: Sequence[models.Field],
+                rows: Sequence[Sequence], *, where: str = "", where_params: Sequence = ()) -> None:
+    """Set ``fields`` of many rows of ``model``'s table, each row to its own values.
+
+    Each row of ``rows`` holds one prepared value per field of ``fields`` (as
+    ``insert_statements`` takes them), then one per field of ``match``: the row updated is
+    the one whose ``match`` columns equal those values (and that also meets ``where``, SQL
+    on the table's own columns, with ``where_params``). Rows that match nothing are skipped.
+
+    On PostgreSQL one ``UPDATE … FROM unnest(<one array per column>)`` per
+    ``ROWS_PER_ARRAY_STATEMENT`` rows: its text is the same whatever the number of rows,
+    where one ``UPDATE`` per row (what ``executemany`` sends) has the server parse, plan and
+    run a statement for each, which cost 2–4 times the server's CPU of the update itself
+    (2,000 rows: 230–560 ms against 90–140). Elsewhere ``executemany`` of the one-row
+    statement (SQLite runs it in-process; MySQL/MariaDB has no array parameters). Runs in the caller's transaction.
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    condition = f" AND ({where})" if where else ""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{ops.quote_name(field.column)} = %s" for field in fields)
+            matches = " AND ".join(f"{ops.quote_name(field.column)} = %s" for field in match)
+            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {matches}{condition}",
+                               [[*row, *where_params] for row in rows])
+            return
+        # The arrays' columns are named v0, v1, … so that ``where`` can name the table's own
+        # columns unqualified.
+        columns = [*fields, *match]
+        names = ", ".join(f"v{index}" for index in range(len(columns)))
+        assignments = ", ".join(f"{ops.quote_name(field.column)} = v.v{index}"
+                                for index, field in enumerate(fields))
+        matches = " AND ".join(f"{table}.{ops.quote_name(field.column)} = v.v{len(fields) + index}"
+                               for index, field in enumerate(match))
+        sql = (f"UPDATE {table} SET {assignments} FROM unnest({_arrays(columns)}) AS v({names}) "
+               f"WHERE {matches}{condition}")
+        for chunk in _array_chunks(rows):
+            cursor.execute(sql, [*chunk, *where_params])
 
 
 def _max_query_params() -> int:

@@ -46,7 +46,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from cronhub import audit
-from cronhub.db import insert_statements
+from cronhub.db import insert_statements, update_rows
 from cronhub.errors import InvalidInput
 from jobs.models import (
     OUTPUT_MAX_CHARS,
@@ -874,27 +874,25 @@ _FINISH_FIELDS = ("completed_at", "duration_seconds", "status", "response_status
 def finish_many(results: list[tuple[JobExecution, Outcome, dt.datetime]]) -> list[JobExecution]:
     """Record the outcomes of many runs (execution, outcome, answered at) in one transaction.
 
-    One ``UPDATE … WHERE id = ? AND status = 'running' AND claimed_by = ?`` per row, sent
-    as one batch (``executemany``); returns the runs now recorded as this process
-    recorded them (a repeat finds its own rows; a row taken over meanwhile is not ours).
+    Each row is updated only while it is still ``running`` and claimed by this process
+    (``cronhub.db.update_rows``: one statement for the batch on PostgreSQL); returns the
+    runs now recorded as this process recorded them (a repeat finds its own rows; a row
+    taken over meanwhile is not ours).
     """
     if not results:
         return []
-    model = JobExecution
-    fields = [model._meta.get_field(name) for name in _FINISH_FIELDS]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    sql = (f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s "
-           f"AND {quote(model._meta.get_field('status').column)} = %s "
-           f"AND {quote(model._meta.get_field('claimed_by').column)} = %s")
-    params = []
+    meta = JobExecution._meta
+    fields = [meta.get_field(name) for name in _FINISH_FIELDS]
+    match = [meta.get_field("id"), meta.get_field("claimed_by")]
+    rows = []
     prepare = [(f.attname, _preparer(f)) for f in fields]
     for execution, outcome, answered_at in results:
         _apply_outcome(execution, outcome, answered_at)
-        row = [prep(getattr(execution, attname)) for attname, prep in prepare]
-        params.append([*row, execution.pk, ExecutionStatus.RUNNING, execution.claimed_by])
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        rows.append([*(prep(getattr(execution, attname)) for attname, prep in prepare),
+                     execution.pk, execution.claimed_by])
+    with transaction.atomic():
+        update_rows(JobExecution, fields, match, rows, where=f"{_col('status')} = %s",
+                    where_params=[ExecutionStatus.RUNNING.value])
     claimer = results[0][0].claimed_by
     ids = [execution.pk for execution, _o, _a in results]
     done = _ids_where(f"{_col('claimed_by')} = %s AND {_col('status')} <> %s",
