@@ -844,11 +844,11 @@ def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
     owned = f"{_col('status')} = %s AND {_col('claimed_by')} = %s"
     sent_at = _db_value("sent_at", now)
     update = (f"UPDATE {_table()} SET {_col('sent_at')} = %s, {_col('deadline_at')} = %s, "
-              f"{_col('attempts')} = 1 WHERE {owned} AND {_col('attempts')} = 0 AND {_col('id')} IN ")
+              f"{_col('attempts')} = 1 WHERE {owned} AND {_col('attempts')} = 0 AND {_col('id')}")
     values = [sent_at, _db_value("deadline_at", deadline), ExecutionStatus.RUNNING.value, claimer]
     with connection.cursor() as cursor:
-        for chunk in _chunks(ids):
-            cursor.execute(update + _placeholders(chunk), [*values, *chunk])
+        for among, chunk in _among(ids):
+            cursor.execute(update + among, [*values, *chunk])
     # Rows this update marked carry its sent_at; the others (marked by an earlier attempt whose
     # answer was lost, or no longer ours) are read with their values.
     marked = _ids_where(f"{owned} AND {_col('attempts')} = 1 AND {_col('sent_at')} = %s",
@@ -978,17 +978,25 @@ def _db_value(name: str, value):
     return JobExecution._meta.get_field(name).get_db_prep_save(value, connection)
 
 
-def _placeholders(values: list) -> str:
-    return "(" + ", ".join(["%s"] * len(values)) + ")"
+def _among(ids: list[str]):
+    """(SQL that follows a column: it is one of ``ids``, its parameters), a part of ``ids`` at a
+    time: on PostgreSQL ``= ANY(%s)`` with one array (the statement's text the same for any
+    number of ids), elsewhere ``IN (%s, …)`` with at most 500 placeholders."""
+    if connection.vendor == "postgresql":
+        for chunk in _chunks(ids, 5000):
+            yield " = ANY(%s::varchar[])", [chunk]
+        return
+    for chunk in _chunks(ids):
+        yield " IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk
 
 
 def _ids_where(where: str, params: list, ids: list[str]) -> set[str]:
     """The ids among ``ids`` whose rows match ``where`` (with ``params``)."""
     found: set[str] = set()
-    head = f"SELECT {_col('id')} FROM {_table()} WHERE {where} AND {_col('id')} IN "
+    head = f"SELECT {_col('id')} FROM {_table()} WHERE {where} AND {_col('id')}"
     with connection.cursor() as cursor:
-        for chunk in _chunks(ids):
-            cursor.execute(head + _placeholders(chunk), [*params, *chunk])
+        for among, chunk in _among(ids):
+            cursor.execute(head + among, [*params, *chunk])
             found.update(row[0] for row in cursor.fetchall())
     return found
 
