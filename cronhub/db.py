@@ -6,11 +6,12 @@ existing databases (whose ids are such strings) open unchanged on every backend.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterator, Sequence
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,23 +28,6 @@ def new_ids(count: int) -> list[str]:
     return [str(uuid.UUID(bytes=randomness[at:at + 16], version=4)) for at in range(0, 16 * count, 16)]
 
 
-ROWS_PER_ARRAY_STATEMENT = 5000  # PostgreSQL: rows per statement that sends them as arrays
-
-
-def _arrays(fields: Sequence[models.Field]) -> str:
-    """One array parameter per field, cast to the column's type (PostgreSQL): an array of
-    NULLs or of text would not go into a timestamp or integer column."""
-    return ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-
-
-def _array_chunks(rows: Sequence[Sequence]) -> Iterator[list[list]]:
-    """``rows`` as the parameters of ``_arrays``: one list per column, ``ROWS_PER_ARRAY_STATEMENT``
-    rows at a time."""
-    for start in range(0, len(rows), ROWS_PER_ARRAY_STATEMENT):
-        chunk = rows[start:start + ROWS_PER_ARRAY_STATEMENT]
-        yield [list(values) for values in zip(*chunk, strict=True)]
-
-
 def insert_statements(model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Sequence],
                       *, ignore_conflicts: bool = False) -> Iterator[tuple[str, list]]:
     """Multi-row ``INSERT`` statements, as (sql, params), that write ``rows`` into ``model``'s table.
@@ -55,23 +39,14 @@ def insert_statements(model: type[models.Model], fields: Sequence[models.Field],
     must be among ``fields``. ``ignore_conflicts`` skips rows that would break a unique
     constraint (``ON CONFLICT DO NOTHING`` / ``INSERT OR IGNORE`` / ``INSERT IGNORE``), as
     ``bulk_create(ignore_conflicts=True)`` does. Statements hold as many rows as the
-    database accepts parameters for (1,000 at most); on PostgreSQL the rows are sent as one
-    array per column (``INSERT … SELECT * FROM unnest(…)``, rows inserted in the order given,
-    ``ROWS_PER_ARRAY_STATEMENT`` a statement), whose text the driver parses once whatever the
-    number of rows, instead of thousands of placeholders per statement.
+    database accepts parameters for (1,000 at most).
     """
     ops = connection.ops
     conflict = OnConflict.IGNORE if ignore_conflicts else None
     columns = ", ".join(ops.quote_name(field.column) for field in fields)
     table = ops.quote_name(model._meta.db_table)
-    tail = ops.on_conflict_suffix_sql(list(fields), conflict, None, None) or ""
-    if connection.vendor == "postgresql":
-        sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({_arrays(fields)})" + (
-            " " + tail if tail else "")
-        for chunk in _array_chunks(rows):
-            yield sql, chunk
-        return
     head = f"{ops.insert_statement(on_conflict=conflict)} {table} ({columns}) VALUES "
+    tail = ops.on_conflict_suffix_sql(list(fields), conflict, None, None) or ""
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, min(1000, _max_query_params() // len(fields)))
     for start in range(0, len(rows), per_statement):
@@ -80,27 +55,37 @@ def insert_statements(model: type[models.Model], fields: Sequence[models.Field],
         yield sql, [value for row in chunk for value in row]
 
 
-def insert_rows(model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Sequence]) -> None:
+# On PostgreSQL the bulk writes go through COPY, its bulk-load protocol, whose rows psycopg
+# writes in C: a statement with thousands of placeholders (a multi-row INSERT) costs more of
+# the client's time to send than the server's to run, and so do array parameters, which
+# psycopg builds element by element in Python (measured on 2,000 outcomes of 14 columns:
+# 27–37 µs of the client's CPU a row as arrays, 5–9 through COPY).
+def insert_rows(model: type[models.Model], fields: Sequence[models.Field], rows: Sequence[Sequence],
+                *, ignore_conflicts: bool = False) -> None:
     """Write ``rows`` (prepared values, as ``insert_statements`` takes them) into ``model``'s table.
 
-    On PostgreSQL with ``COPY … FROM STDIN``, its bulk-load protocol: a multi-row ``INSERT`` of
-    thousands of rows spends more of the client's time parsing the statement's placeholders
-    than the server spends writing the rows. Elsewhere with ``insert_statements``. Runs in
-    the caller's transaction.
+    On PostgreSQL with ``COPY … FROM STDIN`` (with ``ignore_conflicts``: into a staging table,
+    then ``INSERT … SELECT … ON CONFLICT DO NOTHING`` in the order given, which a plain COPY
+    cannot do). Elsewhere with ``insert_statements``. Runs in the caller's transaction
+    (one is opened when there is none).
     """
     if not rows:
         return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            ops = connection.ops
-            columns = ", ".join(ops.quote_name(field.column) for field in fields)
-            with connection.wrap_database_errors, cursor.cursor.copy(
-                    f"COPY {ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        for sql, params in insert_statements(model, fields, rows):
-            cursor.execute(sql, params)
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    columns = ", ".join(ops.quote_name(field.column) for field in fields)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            for sql, params in insert_statements(model, fields, rows, ignore_conflicts=ignore_conflicts):
+                cursor.execute(sql, params)
+        elif not ignore_conflicts:
+            _copy(cursor, f"{table} ({columns})", rows)
+        else:
+            staged = _staged(cursor, fields, rows)
+            # In the order given (the physical order of the rows just copied): two writers that
+            # sort their rows alike take the rows' locks in one order, never in a cycle.
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {_names(fields)} FROM {staged} "
+                           f"ORDER BY ctid ON CONFLICT DO NOTHING")
 
 
 def update_rows(model: type[models.Model], fields: Sequence[models.Field], match: Sequence[models.Field],
@@ -112,37 +97,60 @@ def update_rows(model: type[models.Model], fields: Sequence[models.Field], match
     the one whose ``match`` columns equal those values (and that also meets ``where``, SQL
     on the table's own columns, with ``where_params``). Rows that match nothing are skipped.
 
-    On PostgreSQL one ``UPDATE … FROM unnest(<one array per column>)`` per
-    ``ROWS_PER_ARRAY_STATEMENT`` rows: its text is the same whatever the number of rows,
-    where one ``UPDATE`` per row (what ``executemany`` sends) has the server parse, plan and
-    run a statement for each, which cost 2–4 times the server's CPU of the update itself
-    (2,000 rows: 230–560 ms against 90–140). Elsewhere ``executemany`` of the one-row
-    statement (SQLite runs it in-process; MySQL/MariaDB has no array parameters). Runs in the caller's transaction.
+    On PostgreSQL the rows are copied into a staging table and applied by one
+    ``UPDATE … FROM``: one ``UPDATE`` per row (what ``executemany`` sends) has the server
+    parse, plan and run a statement for each, which cost 2–4 times the server's CPU of the
+    update itself (2,000 rows: 230–560 ms against 90–140). Elsewhere ``executemany`` of the
+    one-row statement (SQLite runs it in-process; MySQL/MariaDB has no bulk form that only
+    updates). Runs in the caller's transaction (one is opened when there is none).
     """
     if not rows:
         return
     ops = connection.ops
     table = ops.quote_name(model._meta.db_table)
     condition = f" AND ({where})" if where else ""
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             assignments = ", ".join(f"{ops.quote_name(field.column)} = %s" for field in fields)
             matches = " AND ".join(f"{ops.quote_name(field.column)} = %s" for field in match)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {matches}{condition}",
                                [[*row, *where_params] for row in rows])
             return
-        # The arrays' columns are named v0, v1, … so that ``where`` can name the table's own
-        # columns unqualified.
-        columns = [*fields, *match]
-        names = ", ".join(f"v{index}" for index in range(len(columns)))
+        staged = _staged(cursor, [*fields, *match], rows)
+        # The staging table's columns are v0, v1, …, so ``where`` names the table's own unqualified.
         assignments = ", ".join(f"{ops.quote_name(field.column)} = v.v{index}"
                                 for index, field in enumerate(fields))
         matches = " AND ".join(f"{table}.{ops.quote_name(field.column)} = v.v{len(fields) + index}"
                                for index, field in enumerate(match))
-        sql = (f"UPDATE {table} SET {assignments} FROM unnest({_arrays(columns)}) AS v({names}) "
-               f"WHERE {matches}{condition}")
-        for chunk in _array_chunks(rows):
-            cursor.execute(sql, [*chunk, *where_params])
+        cursor.execute(f"UPDATE {table} SET {assignments} FROM {staged} AS v WHERE {matches}{condition}",
+                       list(where_params))
+
+
+def _names(fields: Sequence[models.Field]) -> str:
+    return ", ".join(f"v{index}" for index in range(len(fields)))
+
+
+def _copy(cursor, target: str, rows: Sequence[Sequence]) -> None:
+    with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _staged(cursor, fields: Sequence[models.Field], rows: Sequence[Sequence]) -> str:
+    """PostgreSQL: ``rows`` copied into a temporary table of this session, one column per field
+    (``v0``, ``v1``, … of the fields' types), emptied when the transaction ends; its name.
+
+    The table is created by the first write of its shape in a session (``IF NOT EXISTS``
+    every time: a transaction rolled back takes its creation with it) and holds rows only
+    within one transaction (``ON COMMIT DELETE ROWS``); an earlier write of the same
+    transaction is deleted first, so each write sees only its own rows.
+    """
+    shape = ", ".join(f"v{index} {field.db_type(connection)}" for index, field in enumerate(fields))
+    name = "cronhub_staged_" + hashlib.sha256(shape.encode()).hexdigest()[:16]
+    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({shape}) ON COMMIT DELETE ROWS")
+    cursor.execute(f"DELETE FROM {name}")
+    _copy(cursor, name, rows)
+    return name
 
 
 def _max_query_params() -> int:

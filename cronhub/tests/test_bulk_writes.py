@@ -6,7 +6,6 @@ import uuid
 import pytest
 from django.db import connection, transaction
 
-from cronhub import db
 from cronhub.db import insert_rows, insert_statements, new_ids, update_rows
 from cronhub.testing.factories import JobExecutionFactory, JobFactory, UserFactory
 from jobs.models import ExecutionStatus, JobExecution
@@ -26,8 +25,7 @@ def _rows(user, job, count, at):
             for n, pk in enumerate(new_ids(count))]
 
 
-def test_thousands_of_rows_are_written_as_given_over_several_statements(monkeypatch):
-    monkeypatch.setattr(db, "ROWS_PER_ARRAY_STATEMENT", 1000)  # PostgreSQL: statements of 1,000 rows too
+def test_thousands_of_rows_are_written_as_given_over_several_statements():
     user, job = UserFactory(), JobFactory()
     at = dt.datetime(2026, 12, 3, 1, 0, 0, 123456, tzinfo=dt.UTC)
     rows = _rows(user, job, 2500, at)
@@ -36,7 +34,8 @@ def test_thousands_of_rows_are_written_as_given_over_several_statements(monkeypa
 
     with transaction.atomic(), connection.cursor() as cursor:
         insert_rows(Notification, fields, rows[:1000])  # COPY on PostgreSQL
-        for sql, params in insert_statements(Notification, fields, rows[1000:]):
+        insert_rows(Notification, fields, rows[1000:2000], ignore_conflicts=True)  # staged on PostgreSQL
+        for sql, params in insert_statements(Notification, fields, rows[2000:]):
             cursor.execute(sql, params)
 
     stored = {pk: rest for pk, *rest in Notification.objects.values_list(
@@ -59,7 +58,8 @@ def test_a_failed_bulk_write_leaves_nothing_behind():
     assert not Notification.objects.exists()
 
 
-def test_rows_that_clash_with_a_stored_row_are_skipped_when_asked():
+@pytest.mark.parametrize("write", ["insert_rows", "insert_statements"])
+def test_rows_that_clash_with_a_stored_row_are_skipped_when_asked(write):
     user, job = UserFactory(), JobFactory()
     rows = _rows(user, job, 6, dt.datetime(2026, 12, 3, tzinfo=dt.UTC))
     fields = [Notification._meta.get_field(name) for name in FIELDS]
@@ -68,8 +68,11 @@ def test_rows_that_clash_with_a_stored_row_are_skipped_when_asked():
     Notification.objects.update(message="first")
 
     with transaction.atomic(), connection.cursor() as cursor:
-        for sql, params in insert_statements(Notification, fields, rows, ignore_conflicts=True):
-            cursor.execute(sql, params)
+        if write == "insert_rows":
+            insert_rows(Notification, fields, rows, ignore_conflicts=True)
+        else:
+            for sql, params in insert_statements(Notification, fields, rows, ignore_conflicts=True):
+                cursor.execute(sql, params)
 
     stored = dict(Notification.objects.values_list("id", "message"))
     assert len(stored) == 6
@@ -115,10 +118,7 @@ def _outcome(n):
             n + 0.25, 200 + n, 10**12 + n if n % 3 else None, at if n % 4 else None, log)
 
 
-# On PostgreSQL 4 rows a statement splits the batch over several statements.
-@pytest.mark.parametrize("per_statement", [5000, 4])
-def test_update_rows_sets_each_row_to_its_own_values(monkeypatch, per_statement):
-    monkeypatch.setattr(db, "ROWS_PER_ARRAY_STATEMENT", per_statement)
+def test_update_rows_sets_each_row_to_its_own_values():
     executions = _running(len(AWKWARD) + 2)
     match = [JobExecution._meta.get_field(name) for name in ("id", "claimed_by")]
     rows = []
@@ -132,6 +132,22 @@ def test_update_rows_sets_each_row_to_its_own_values(monkeypatch, per_statement)
     stored = {row["id"]: row for row in JobExecution.objects.values("id", *UPDATED)}
     for n, execution in enumerate(executions):
         assert tuple(stored[execution.pk][name] for name in UPDATED) == _outcome(n), n
+
+
+def test_two_updates_in_one_transaction_each_apply_only_their_own_rows():
+    first, second = _running(2)
+    match = [JobExecution._meta.get_field(name) for name in ("id", "claimed_by")]
+    fields, one = _prepared(("status", "output"), ("failed", "first update"))
+    _fields, two = _prepared(("status", "output"), ("success", "second update"))
+
+    with transaction.atomic():
+        update_rows(JobExecution, fields, match, [[*one, first.pk, "me"]])
+        update_rows(JobExecution, fields, match, [[*two, second.pk, "me"]])
+        JobExecution.objects.filter(pk=first.pk).update(output="changed in between")
+        update_rows(JobExecution, fields, match, [[*two, second.pk, "me"]])
+
+    stored = dict(JobExecution.objects.values_list("id", "output"))
+    assert stored == {first.pk: "changed in between", second.pk: "second update"}
 
 
 def test_update_rows_leaves_rows_that_do_not_match_or_fail_the_condition():

@@ -46,7 +46,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from cronhub import audit
-from cronhub.db import insert_statements, update_rows
+from cronhub.db import insert_rows, update_rows
 from cronhub.errors import InvalidInput
 from jobs.models import (
     OUTPUT_MAX_CHARS,
@@ -780,9 +780,7 @@ def claim_many(executions: list[JobExecution]) -> list[JobExecution]:
     for execution in executions:
         execution.started_at, execution.deadline_at = now, deadline
     with transaction.atomic():
-        for sql, params in _claim_statements(executions):
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+        insert_rows(JobExecution, *_claim_rows(executions), ignore_conflicts=True)
     claimers = sorted({execution.claimed_by for execution in executions})
     ids = [execution.pk for execution in executions]
     # The rows this very statement inserted carry its started_at; only the others (another
@@ -806,7 +804,8 @@ _CLAIM_PER_RUN = ("id", "job", "scheduled_for", "execution_type", "target", "cla
 _CLAIM_SHARED = ("status", "trigger_type", "started_at", "deadline_at", "attempts")
 
 
-def _claim_statements(executions: list[JobExecution]):
+def _claim_rows(executions: list[JobExecution]) -> tuple[list, list]:
+    """The claim rows' (fields, prepared values), for ``insert_rows``."""
     meta = JobExecution._meta
     per_run = [meta.get_field(name) for name in _CLAIM_PER_RUN]
     shared = [meta.get_field(name) for name in _CLAIM_SHARED]
@@ -828,7 +827,7 @@ def _claim_statements(executions: list[JobExecution]):
             stamp[when] = scheduled.get_db_prep_save(when, connection)
         rows.append((execution.pk, execution.job_id, stamp[when], execution.execution_type, execution.target,
                      execution.claimed_by, *constants))
-    return insert_statements(JobExecution, per_run + shared + defaults, rows, ignore_conflicts=True)
+    return per_run + shared + defaults, rows
 
 
 def mark_sent_many(executions: list[JobExecution]) -> list[JobExecution]:
