@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.db import connection, transaction
 
+from cronhub import db
 from cronhub.db import insert_rows, insert_statements, new_ids, update_rows
 from cronhub.testing.factories import JobExecutionFactory, JobFactory, UserFactory
 from jobs.models import ExecutionStatus, JobExecution
@@ -118,7 +119,11 @@ def _outcome(n):
             n + 0.25, 200 + n, 10**12 + n if n % 3 else None, at if n % 4 else None, log)
 
 
-def test_update_rows_sets_each_row_to_its_own_values():
+# MySQL/MariaDB: the default split, then a statement for every three rows or ~40 characters of text.
+@pytest.mark.parametrize("split", [(500, 1_000_000), (3, 40)])
+def test_update_rows_sets_each_row_to_its_own_values(monkeypatch, split):
+    monkeypatch.setattr(db, "MYSQL_UPDATE_ROWS", split[0])
+    monkeypatch.setattr(db, "MYSQL_UPDATE_CHARS", split[1])
     executions = _running(len(AWKWARD) + 2)
     match = [JobExecution._meta.get_field(name) for name in ("id", "claimed_by")]
     rows = []
