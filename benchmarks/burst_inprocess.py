@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/burst_inprocess.py                        # SQLite, 2,000 jobs, 6 rounds
     .venv/bin/python benchmarks/burst_inprocess.py --database postgres    # needs a local PostgreSQL
+    .venv/bin/python benchmarks/burst_inprocess.py --database mariadb     # needs a local MariaDB/MySQL
     .venv/bin/py-spy record -o profile.svg -- .venv/bin/python benchmarks/burst_inprocess.py --rounds 20
 
 ``scheduler_lateness.py`` measures ``runscheduler`` as deployed: its CPU per run includes
@@ -10,13 +11,13 @@ APScheduler handing each fire over and the leader's own loop. This drives
 ``--jobs`` webhook jobs, each round one fire time for all of them (submitted together), then
 waits until every run is recorded. It prints the process CPU per run of each round (the
 receiver runs in a child process, so its CPU is not counted) and checks that each round
-recorded one ``success`` per job; on PostgreSQL also the server's CPU per run (every
-``postgres`` process of the machine, so run it on an otherwise idle server). Round 0
+recorded one ``success`` per job; on PostgreSQL and MariaDB also the server's CPU per run
+(its processes on this machine, so run it on an otherwise idle server). Round 0
 includes the first connections; the median is taken over the others. Under a sampling
 profiler, the samples are the pipeline's own.
 
 The database is fresh: a temporary SQLite file or ``cronhub_bench`` on the local PostgreSQL
-(dropped and re-created), migrated. Log level ``info`` as in production (one line per run).
+or MariaDB (dropped and re-created), migrated. Log level ``info`` as in production (one line per run).
 ``--users N`` adds N active users who keep the default run-notification choice (every run):
 each run is then announced to each of them in the app (N notification rows a run), as a team
 of N would be told; the announcing is included in the CPU (a round ends once its runs are
@@ -39,10 +40,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scheduler_lateness import (  # noqa: E402 - this directory first
+    DATABASES,
     ROOT,
     Receiver,
-    postgres_cpu_seconds,
     prepare_database,
+    server_cpu_seconds,
 )
 
 
@@ -82,7 +84,8 @@ def drive(jobs: int, rounds: int, port: int, users: int, database: str) -> dict:
     cpu_ms, server_ms, seconds = [], [], []
     for index in range(rounds):
         at = first + dt.timedelta(minutes=index)
-        began_cpu, began_server, began = time.process_time(), postgres_cpu_seconds(), time.perf_counter()
+        began_server = server_cpu_seconds(database)
+        began_cpu, began = time.process_time(), time.perf_counter()
         for job_id in ids:
             pipeline.submit(job_id, [at], done=lambda: None)
         if not pipeline.wait_idle(300):
@@ -91,14 +94,15 @@ def drive(jobs: int, rounds: int, port: int, users: int, database: str) -> dict:
             raise SystemExit(f"round {index}: not every run was announced within 300 s")
         seconds.append(time.perf_counter() - began)
         cpu_ms.append((time.process_time() - began_cpu) * 1000 / jobs)
-        server_ms.append((postgres_cpu_seconds() - began_server) * 1000 / jobs)
+        if began_server is not None:
+            server_ms.append((server_cpu_seconds(database) - began_server) * 1000 / jobs)
         statuses = list(JobExecution.objects.filter(scheduled_for=at).values_list("status", flat=True))
         if len(statuses) != jobs or set(statuses) != {ExecutionStatus.SUCCESS}:
             raise SystemExit(f"round {index}: {len(statuses)} rows, statuses {set(statuses)}")
         told = Notification.objects.filter(related_execution__scheduled_for=at).count()
         if told != jobs * users:
             raise SystemExit(f"round {index}: {told} in-app notifications, expected {jobs * users}")
-        server = f", PostgreSQL {server_ms[-1]:.3f} ms" if database == "postgres" else ""
+        server = f", database server {server_ms[-1]:.3f} ms" if server_ms else ""
         print(f"round {index}: {cpu_ms[-1]:.3f} ms CPU per run{server}, {seconds[-1]:.2f} s", file=sys.stderr)
     if pooled:
         raise SystemExit(f"{len(pooled)} fires went to the dispatch pool instead")
@@ -107,15 +111,15 @@ def drive(jobs: int, rounds: int, port: int, users: int, database: str) -> dict:
     later = cpu_ms[1:] or cpu_ms
     return {"jobs": jobs, "users": users, "rounds": rounds, "cpu_ms_per_run": [round(v, 3) for v in cpu_ms],
             "median_cpu_ms_per_run": round(statistics.median(later), 3),
-            **({"median_postgres_cpu_ms_per_run": round(statistics.median(server_ms[1:] or server_ms), 3)}
-               if database == "postgres" else {}),
+            **({"median_server_cpu_ms_per_run": round(statistics.median(server_ms[1:] or server_ms), 3)}
+               if server_ms else {}),
             "seconds": [round(v, 2) for v in seconds]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--database", choices=DATABASES, default="sqlite")
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--users", type=int, default=0, help="active users told of every run")

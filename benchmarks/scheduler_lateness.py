@@ -2,10 +2,11 @@
 
     .venv/bin/python benchmarks/scheduler_lateness.py                      # SQLite, N = 1,000 and 10,000
     .venv/bin/python benchmarks/scheduler_lateness.py --database postgres  # needs a local PostgreSQL
+    .venv/bin/python benchmarks/scheduler_lateness.py --database mariadb   # needs a local MariaDB/MySQL
     .venv/bin/python benchmarks/scheduler_lateness.py --sizes 1000 --scenarios burst
 
 Each configuration runs in a fresh database (a temporary SQLite file, or the
-PostgreSQL database ``cronhub_bench``, dropped and re-created) with N webhook
+PostgreSQL or MariaDB database ``cronhub_bench``, dropped and re-created) with N webhook
 jobs pointing at a local HTTP receiver, and one real ``manage.py runscheduler``
 process. Lateness = when the webhook call reaches the receiver minus the fire
 time it belongs to (so it includes claiming the row and opening the HTTP call).
@@ -50,13 +51,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/cronhub_bench")
+MARIADB_URL = os.environ.get("BENCH_MARIADB_URL", "mysql://root@127.0.0.1:3306/cronhub_bench")
+DATABASES = ("sqlite", "postgres", "mariadb")
+# The database server's processes, by the name the kernel gives them (their CPU is the server's side).
+SERVER_PROCESSES = {"postgres": ("postgres",), "mariadb": ("mariadbd", "mysqld")}
 
 
 # --- the parent: loops over configurations, prints a table -------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database", choices=("sqlite", "postgres"), action="append")
+    parser.add_argument("--database", choices=DATABASES, action="append")
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--scenarios", default="burst,spread", help="burst, spread, idle (comma-separated)")
     parser.add_argument("--workers", type=int, default=10, help="SCHEDULER_MAX_WORKERS")
@@ -182,9 +187,23 @@ def serve(handler) -> ThreadingHTTPServer:
 
 
 def prepare_database(database: str, workdir: Path, *, postgres_url: str = POSTGRES_URL) -> str:
-    """A migrated, empty database: a SQLite file in ``workdir``, or ``postgres_url`` re-created."""
+    """A migrated, empty database: a SQLite file in ``workdir``, or ``postgres_url`` /
+    ``MARIADB_URL`` re-created."""
     if database == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    elif database == "mariadb":
+        import pymysql
+
+        url = MARIADB_URL
+        rest, name = url.rsplit("/", 1)
+        credentials, _at, address = rest.split("://", 1)[1].rpartition("@")
+        host, _colon, port = address.partition(":")
+        user, _colon, password = credentials.partition(":")
+        conn = pymysql.connect(host=host, port=int(port or 3306), user=user or "root", password=password)
+        with conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        conn.close()
     else:
         import psycopg
 
@@ -242,17 +261,21 @@ def cpu_seconds(pid: int, *, leader_only: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU time every ``postgres`` process on this machine has used so far, with that of the
-    backends already ended (their parent's reaped-children times): the server's side of the
-    work. Compared before and after a measurement on an otherwise idle server."""
+def server_cpu_seconds(database: str) -> float | None:
+    """CPU time the database server's processes on this machine have used so far (PostgreSQL:
+    with that of the backends already ended, their parent's reaped-children times); None for
+    SQLite, which runs in the client. Compared before and after a measurement on an otherwise
+    idle server."""
+    names = SERVER_PROCESSES.get(database)
+    if names is None:
+        return None
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             head, tail = stat.read_text().rsplit(")", 1)
         except OSError:  # ended meanwhile
             continue
-        if head.split("(", 1)[1] == "postgres":
+        if head.split("(", 1)[1] in names:
             fields = tail.split()
             ticks += sum(int(value) for value in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -345,7 +368,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         while time.time() + offset < boundary - 0.5:
             time.sleep(0.05)
         cpu_before = cpu_seconds(process.pid)
-        server_cpu_before = postgres_cpu_seconds()
+        server_cpu_before = server_cpu_seconds(database)
         leader_cpu_before = cpu_seconds(process.pid, leader_only=True)
         receiver_cpu_before = time.process_time()  # this process: the receiver, and the polling below
         expected = sum(due.values())
@@ -356,7 +379,7 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
                 break
             time.sleep(0.2)
         cpu_used = cpu_seconds(process.pid) - cpu_before
-        server_cpu_used = postgres_cpu_seconds() - server_cpu_before
+        server_cpu_after = server_cpu_seconds(database)
         leader_cpu_used = cpu_seconds(process.pid, leader_only=True) - leader_cpu_before
         result["receiver_cpu_s"] = time.process_time() - receiver_cpu_before
         time.sleep(2)  # a late duplicate would arrive now
@@ -389,8 +412,8 @@ def _run_one(database: str, size: int, scenario: str, workers: int, workdir: Pat
         "errors": errors, "notifications": Notification.objects.count(),
         "cpu_ms_per_run": cpu_used * 1000 / max(expected, 1),
         "leader_cpu_ms_per_run": leader_cpu_used * 1000 / max(expected, 1),
-        "postgres_cpu_ms_per_run": (server_cpu_used * 1000 / max(expected, 1)
-                                    if database == "postgres" else None),
+        "server_cpu_ms_per_run": ((server_cpu_after - server_cpu_before) * 1000 / max(expected, 1)
+                                  if server_cpu_before is not None else None),
         "missed_logged": log_path.read_text().count("outcome=missed"),
         "p50": percentile(lateness, 0.50), "p95": percentile(lateness, 0.95),
         "p99": percentile(lateness, 0.99), "max": max(lateness) if lateness else float("nan"),
