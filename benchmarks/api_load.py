@@ -51,7 +51,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench_server import PYTHON, ROOT, bench_env, child_env, fresh_database, gunicorn, percentile, run_child
+from bench_server import (
+    PYTHON,
+    ROOT,
+    bench_env,
+    child_env,
+    fresh_database,
+    gunicorn,
+    percentile,
+    python_speed_ms,
+    run_child,
+)
 
 GUNICORN_CONFIG = "deploy/gunicorn.conf.py"
 JOBS_PATH = "/api/v2/jobs"
@@ -493,6 +503,7 @@ def main() -> None:
         return
 
     scenarios = ["list", "soak", "executions"] if args.scenario == "all" else [args.scenario]
+    speed = python_speed_ms()
     with tempfile.TemporaryDirectory(prefix="cronhub-load-") as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
         prom = Path(tmp, "prometheus")
@@ -537,6 +548,7 @@ def main() -> None:
         "seed_seconds": round(seed_seconds, 1),
         "gunicorn": f"-c {GUNICORN_CONFIG}",
         "record_rate": args.record_rate,
+        "python_loop_ms": speed,
         "results": results,
         "server_log": server_log,
     }, indent=2))

@@ -2,7 +2,7 @@
 gunicorn on a free 127.0.0.1 port (its socket bound here and handed over, so no port race).
 
 Imported by ``api_jobs.py`` and ``api_load.py`` (run as scripts from the repository root, so
-this directory is on ``sys.path``).
+this directory is on ``sys.path``); the scheduler benchmarks take ``python_speed_ms`` from here.
 """
 
 from __future__ import annotations
@@ -115,6 +115,23 @@ def wait_until_up(port: int, probe: str = "/api/v2/scheduler/status") -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not start within 60 s")
+
+
+def python_speed_ms(rounds: int = 5) -> float:
+    """This machine's speed at plain Python right now: the median time of a fixed loop (ms).
+
+    The development machine is shared hardware: its speed moves from hour to hour and even
+    from second to second (on 2026-12-03, idle, ten readings a second apart gave 38–71 ms).
+    Each benchmark prints this beside its figures, so figures taken at very different speeds
+    are not compared as if the code had changed; a single reading is a hint, not a gauge."""
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number
+        times.append((time.perf_counter() - started) * 1000)
+    return round(sorted(times)[rounds // 2], 1)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_server import python_speed_ms  # noqa: E402 - this directory first
 from scheduler_lateness import (  # noqa: E402 - this directory first
     DATABASES,
     ROOT,
@@ -128,6 +129,7 @@ def main() -> None:
     if args.receive:
         receive(args.receive)
         return
+    speed = python_speed_ms()
     with tempfile.TemporaryDirectory(prefix="cronhub-burst-") as tmp:
         url = prepare_database(args.database, Path(tmp))
         port_file = Path(tmp, "port")
@@ -144,7 +146,7 @@ def main() -> None:
         finally:
             receiver.terminate()
             receiver.wait()
-    print(json.dumps({"database": args.database, **result}))
+    print(json.dumps({"database": args.database, "python_loop_ms": speed, **result}))
 
 
 if __name__ == "__main__":

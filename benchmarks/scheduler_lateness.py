@@ -26,6 +26,8 @@ time it belongs to (so it includes claiming the row and opening the HTTP call).
 - ``--users N``: N active users who keep the default run-notification choice (told of every
   run in the app, N notification rows a run, as a team of N is); the measured CPU then runs
   until every run is also announced. Without it nobody is told (the scheduler's own cost).
+- ``load`` and ``Python loop ms`` (``bench_server.python_speed_ms``) are taken before each
+  configuration: this machine's speed moves between hours, so compare like with like.
 
 The scheduler runs on a shifted clock (started through the test-only
 ``jobs.tests.clocked_scheduler``) so the next minute boundary is a few seconds
@@ -48,6 +50,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_server import python_speed_ms  # noqa: E402 - this directory first
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/cronhub_bench")
@@ -90,19 +95,20 @@ def main() -> None:
                            "--dispatch-processes", str(args.dispatch_processes), "--users", str(args.users)]
                 if args.keep_alive:
                     command.append("--keep-alive")
-                load_before = os.getloadavg()[0]
+                load_before, speed = os.getloadavg()[0], python_speed_ms()
                 out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
                 if out.returncode != 0:
                     print(out.stderr[-3000:], file=sys.stderr)
                     continue
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
+                result["python_loop_ms"] = speed
                 results.append(result)
                 print(json.dumps(result), file=sys.stderr, flush=True)
     print("\n| database | N | scenario | users | dispatch processes | calls / distinct keys / expected "
           "| p50 s | p99 s | max s | CPU ms/run | start→firing s | edit→effect s (p50/max) | idle CPU s/min "
-          "| RSS loaded / peak MB | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| RSS loaded / peak MB | load | Python loop ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         edit = f"{r['edit_p50']:.2f} / {r['edit_max']:.2f}" if r.get("edit_p50") is not None else "—"
         if r["scenario"] == "idle":
@@ -116,7 +122,7 @@ def main() -> None:
               f"| {r['dispatch_processes']} | {timing} "
               f"| {r['start_to_firing_s']:.1f} "
               f"| {edit} | {idle} | {r['rss_loaded_mb']:.0f} / {r['rss_peak_mb']:.0f} "
-              f"| {r['load_before']:.1f}→{r['load_after']:.1f} |")
+              f"| {r['load_before']:.1f}→{r['load_after']:.1f} | {r['python_loop_ms']:.0f} |")
 
 
 # --- one configuration, in its own process (Django is set up once per database) ---------------------
