@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/scheduler_lateness.py --database postgres  # needs a local PostgreSQL
     .venv/bin/python benchmarks/scheduler_lateness.py --database mariadb   # needs a local MariaDB/MySQL
     .venv/bin/python benchmarks/scheduler_lateness.py --sizes 1000 --scenarios burst
+    .venv/bin/python benchmarks/scheduler_lateness.py --sizes 10000 --scenarios burst --repeat 3  # + medians
 
 Each configuration runs in a fresh database (a temporary SQLite file, or the
 PostgreSQL or MariaDB database ``cronhub_bench``, dropped and re-created) with N webhook
@@ -76,6 +77,8 @@ def main() -> None:
     parser.add_argument("--dispatch-processes", type=int, default=0,
                         help="SCHEDULER_DISPATCH_PROCESSES: dispatch processes the leader shares bursts with")
     parser.add_argument("--users", type=int, default=0, help="active users told of every run")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every configuration this many times (interleaved) and print the medians")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     options = {"keep_alive": args.keep_alive, "idle_seconds": args.idle_seconds,
@@ -85,26 +88,28 @@ def main() -> None:
         print(json.dumps(run_one(database, int(size), scenario, args.workers, **options)))
         return
     results = []
-    for database in args.database or ["sqlite"]:
-        for size in [int(s) for s in args.sizes.split(",")]:
-            for scenario in args.scenarios.split(","):
-                print(f"... {database} N={size} {scenario} (load {os.getloadavg()[0]:.2f})",
-                      file=sys.stderr, flush=True)
-                command = [sys.executable, __file__, "--one", f"{database}:{size}:{scenario}", "--workers",
-                           str(args.workers), "--idle-seconds", str(args.idle_seconds),
-                           "--dispatch-processes", str(args.dispatch_processes), "--users", str(args.users)]
-                if args.keep_alive:
-                    command.append("--keep-alive")
-                load_before, speed = os.getloadavg()[0], python_speed_ms()
-                out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-                if out.returncode != 0:
-                    print(out.stderr[-3000:], file=sys.stderr)
-                    continue
-                result = json.loads(out.stdout.strip().splitlines()[-1])
-                result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
-                result["python_loop_ms"] = speed
-                results.append(result)
-                print(json.dumps(result), file=sys.stderr, flush=True)
+    configurations = [(database, size, scenario) for database in args.database or ["sqlite"]
+                      for size in [int(s) for s in args.sizes.split(",")]
+                      for scenario in args.scenarios.split(",")]
+    for repetition in range(1, args.repeat + 1):  # each round runs every configuration once (interleaved)
+        for database, size, scenario in configurations:
+            print(f"... {database} N={size} {scenario} run {repetition}/{args.repeat} "
+                  f"(load {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
+            command = [sys.executable, __file__, "--one", f"{database}:{size}:{scenario}", "--workers",
+                       str(args.workers), "--idle-seconds", str(args.idle_seconds),
+                       "--dispatch-processes", str(args.dispatch_processes), "--users", str(args.users)]
+            if args.keep_alive:
+                command.append("--keep-alive")
+            load_before, speed = os.getloadavg()[0], python_speed_ms()
+            out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            if out.returncode != 0:
+                print(out.stderr[-3000:], file=sys.stderr)
+                continue
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            result["load_before"], result["load_after"] = load_before, os.getloadavg()[0]
+            result["python_loop_ms"] = speed
+            results.append(result)
+            print(json.dumps(result), file=sys.stderr, flush=True)
     print("\n| database | N | scenario | users | dispatch processes | calls / distinct keys / expected "
           "| p50 s | p99 s | max s | CPU ms/run | start→firing s | edit→effect s (p50/max) | idle CPU s/min "
           "| RSS loaded / peak MB | load | Python loop ms |")
@@ -123,6 +128,29 @@ def main() -> None:
               f"| {r['start_to_firing_s']:.1f} "
               f"| {edit} | {idle} | {r['rss_loaded_mb']:.0f} / {r['rss_peak_mb']:.0f} "
               f"| {r['load_before']:.1f}→{r['load_after']:.1f} | {r['python_loop_ms']:.0f} |")
+    if args.repeat > 1:
+        print_medians(results, configurations)
+
+
+def print_medians(results: list[dict], configurations) -> None:
+    """Each configuration's runs side by side and their median: this machine's speed moves
+    between runs, so a figure is a range of runs, not one."""
+    print("\n| database | N | scenario | runs | p99 s (each run) | median p99 s | median CPU ms/run "
+          "| idle CPU s/min (each run) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for database, size, scenario in configurations:
+        runs = [r for r in results if (r["database"], r["size"], r["scenario"]) == (database, size, scenario)]
+        if not runs:
+            continue
+        if scenario == "idle":
+            timing = "— | — | —"
+            idle = ", ".join(f"{r['idle_cpu_s_per_min']:.2f}" for r in runs)
+        else:
+            timing = (", ".join(f"{r['p99']:.2f}" for r in runs)
+                      + f" | {statistics.median(r['p99'] for r in runs):.2f}"
+                      + f" | {statistics.median(r['cpu_ms_per_run'] for r in runs):.2f}")
+            idle = "—"
+        print(f"| {database} | {size:,} | {scenario} | {len(runs)} | {timing} | {idle} |")
 
 
 # --- one configuration, in its own process (Django is set up once per database) ---------------------
