@@ -28,7 +28,8 @@ time it belongs to (so it includes claiming the row and opening the HTTP call).
   run in the app, N notification rows a run, as a team of N is); the measured CPU then runs
   until every run is also announced. Without it nobody is told (the scheduler's own cost).
 - ``load`` and ``Python loop ms`` (``bench_server.python_speed_ms``) are taken before each
-  configuration: this machine's speed moves between hours, so compare like with like.
+  configuration: this machine's speed moves between runs, so compare like with like, and
+  ``--repeat N`` gives each configuration N runs, interleaved, and their medians.
 
 The scheduler runs on a shifted clock (started through the test-only
 ``jobs.tests.clocked_scheduler``) so the next minute boundary is a few seconds
@@ -81,6 +82,8 @@ def main() -> None:
                         help="run every configuration this many times (interleaved) and print the medians")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     options = {"keep_alive": args.keep_alive, "idle_seconds": args.idle_seconds,
                "dispatch_processes": args.dispatch_processes, "users": args.users}
     if args.one:
